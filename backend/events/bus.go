@@ -1,0 +1,118 @@
+// Package events is Shakedown's in-process event bus and the WebSocket hub
+// that pushes its events to browsers.
+package events
+
+import (
+	"encoding/json"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Event types pushed to clients.
+const (
+	ReleaseCreated   = "release.created"
+	ReleaseUpdated   = "release.updated"
+	FreezeChanged    = "freeze.changed"
+	CIChanged        = "ci.changed"
+	UserChanged      = "user.changed"
+	OperationUpdated = "operation.updated"
+	HostSample       = "host.sample"
+)
+
+// Event is one thing that happened. Data is marshalled once at publish time
+// and the same bytes go to every subscriber.
+type Event struct {
+	Type string    `json:"type"`
+	ID   string    `json:"id"`
+	At   time.Time `json:"at"`
+	Data any       `json:"data"`
+}
+
+// Message is a published event with its encoded form.
+type Message struct {
+	Event
+	JSON []byte
+}
+
+// Publisher is the narrow interface domain packages write events through.
+type Publisher interface {
+	Publish(typ, id string, data any)
+}
+
+// Bus fans events out to subscribers without ever blocking the publisher: a
+// subscriber whose buffer is full is dropped and its channel closed.
+type Bus struct {
+	mu     sync.RWMutex
+	subs   map[uint64]*subscription
+	nextID atomic.Uint64
+	now    func() time.Time
+}
+
+type subscription struct {
+	ch     chan Message
+	closed bool
+}
+
+// NewBus returns an empty bus.
+func NewBus() *Bus {
+	return &Bus{subs: map[uint64]*subscription{}, now: time.Now}
+}
+
+// Subscribe returns a channel of the next events and a func that ends the
+// subscription. The channel is closed when the subscription ends, either by
+// cancel or because the subscriber fell more than buffer events behind.
+func (b *Bus) Subscribe(buffer int) (<-chan Message, func()) {
+	id := b.nextID.Add(1)
+	s := &subscription{ch: make(chan Message, buffer)}
+	b.mu.Lock()
+	b.subs[id] = s
+	b.mu.Unlock()
+	return s.ch, func() { b.drop(id) }
+}
+
+func (b *Bus) drop(id uint64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if s, ok := b.subs[id]; ok {
+		delete(b.subs, id)
+		if !s.closed {
+			s.closed = true
+			close(s.ch)
+		}
+	}
+}
+
+// Subscribers counts the live subscriptions.
+func (b *Bus) Subscribers() int {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	return len(b.subs)
+}
+
+// Publish sends an event to every subscriber.
+func (b *Bus) Publish(typ, id string, data any) {
+	m := Message{Event: Event{Type: typ, ID: id, At: b.now().UTC(), Data: data}}
+	raw, err := json.Marshal(m.Event)
+	if err != nil {
+		raw, _ = json.Marshal(Event{Type: typ, ID: id, At: m.At})
+	}
+	m.JSON = raw
+	var slow []uint64
+	b.mu.RLock()
+	for sid, s := range b.subs {
+		select {
+		case s.ch <- m:
+		default:
+			slow = append(slow, sid)
+		}
+	}
+	b.mu.RUnlock()
+	for _, sid := range slow {
+		b.drop(sid)
+	}
+}
+
+// ID formats a numeric entity id for an event.
+func ID(n int64) string { return strconv.FormatInt(n, 10) }

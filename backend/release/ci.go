@@ -1,0 +1,203 @@
+package release
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+	"time"
+
+	"github.com/shakedown/shakedown/backend/apperr"
+	"github.com/shakedown/shakedown/backend/audit"
+	"github.com/shakedown/shakedown/backend/auth"
+	"github.com/shakedown/shakedown/backend/events"
+	"github.com/shakedown/shakedown/backend/store"
+)
+
+// CIInput creates or changes a configuration item.
+type CIInput struct {
+	Name        *string `json:"name"`
+	Kind        *string `json:"kind"`
+	Environment *string `json:"environment"`
+	Criticality *string `json:"criticality"`
+	Description *string `json:"description"`
+}
+
+func (c *CI) apply(in CIInput, creating bool) error {
+	var err error
+	if in.Name != nil || creating {
+		if c.Name, err = text("name", deref(in.Name), true, maxName, false); err != nil {
+			return err
+		}
+	}
+	if in.Kind != nil || creating {
+		k := strings.TrimSpace(deref(in.Kind))
+		if k != "vm" && k != "host" {
+			return apperr.Invalid("kind", "Kind must be vm (a libvirt virtual machine) or host (a machine reached over SSH).")
+		}
+		c.Kind = k
+	}
+	if in.Environment != nil || creating {
+		env := strings.TrimSpace(deref(in.Environment))
+		if env == "" || len(env) > 50 || !envRE.MatchString(env) {
+			return apperr.Invalid("environment", "Environment is required: up to 50 letters, digits, spaces or . _ -.")
+		}
+		c.Environment = env
+	}
+	if in.Criticality != nil || creating {
+		v := strings.TrimSpace(deref(in.Criticality))
+		if _, ok := criticalityPoints[v]; !ok {
+			return apperr.Invalid("criticality", "Criticality must be low, medium, high or critical.")
+		}
+		c.Criticality = v
+	}
+	if in.Description != nil {
+		if c.Description, err = text("description", *in.Description, false, 2000, true); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// CIFilter narrows the catalog listing.
+type CIFilter struct {
+	Q           string
+	Kind        string
+	Environment string
+	Limit       int
+	Offset      int
+}
+
+const ciColumns = `id, name, kind, environment, criticality, description, created_at, updated_at`
+
+func scanCI(sc interface{ Scan(...any) error }) (CI, error) {
+	var c CI
+	var ca, ua string
+	if err := sc.Scan(&c.ID, &c.Name, &c.Kind, &c.Environment, &c.Criticality, &c.Description, &ca, &ua); err != nil {
+		return c, err
+	}
+	c.CreatedAt, _ = store.ParseTime(ca)
+	c.UpdatedAt, _ = store.ParseTime(ua)
+	return c, nil
+}
+
+// ListCIs returns catalog entries by name.
+func (s *Service) ListCIs(ctx context.Context, f CIFilter) ([]CI, int, error) {
+	var where []string
+	var args []any
+	if f.Q != "" {
+		where = append(where, `(name LIKE ? ESCAPE '\' OR description LIKE ? ESCAPE '\')`)
+		like := "%" + escapeLike(f.Q) + "%"
+		args = append(args, like, like)
+	}
+	if f.Kind != "" {
+		where = append(where, "kind = ?")
+		args = append(args, f.Kind)
+	}
+	if f.Environment != "" {
+		where = append(where, "environment = ?")
+		args = append(args, f.Environment)
+	}
+	cond := ""
+	if len(where) > 0 {
+		cond = " WHERE " + strings.Join(where, " AND ")
+	}
+	var total int
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM cis`+cond, args...).Scan(&total); err != nil {
+		return nil, 0, err
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT `+ciColumns+` FROM cis`+cond+` ORDER BY name LIMIT ? OFFSET ?`,
+		append(args, f.Limit, f.Offset)...)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	out := []CI{}
+	for rows.Next() {
+		c, err := scanCI(rows)
+		if err != nil {
+			return nil, 0, err
+		}
+		out = append(out, c)
+	}
+	return out, total, rows.Err()
+}
+
+// GetCI returns one catalog entry.
+func (s *Service) GetCI(ctx context.Context, id int64) (CI, error) {
+	c, err := scanCI(s.db.QueryRowContext(ctx, `SELECT `+ciColumns+` FROM cis WHERE id = ?`, id))
+	if err == sql.ErrNoRows {
+		return c, apperr.NotFound("configuration item", id)
+	}
+	return c, err
+}
+
+// CreateCI adds a configuration item to the catalog.
+func (s *Service) CreateCI(ctx context.Context, by auth.Actor, in CIInput) (CI, error) {
+	var c CI
+	if err := c.apply(in, true); err != nil {
+		return c, err
+	}
+	now := s.now().UTC().Truncate(time.Millisecond)
+	c.CreatedAt, c.UpdatedAt = now, now
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO cis (name, kind, environment, criticality, description, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, c.Name, c.Kind, c.Environment, c.Criticality, c.Description, store.FormatTime(now), store.FormatTime(now))
+		if store.IsUniqueViolation(err) {
+			return apperr.Conflict("name", "A configuration item named %q already exists.", c.Name)
+		}
+		if err != nil {
+			return err
+		}
+		c.ID, _ = res.LastInsertId()
+		return audit.Append(ctx, tx, now, audit.Record{Actor: by.Username, Action: "ci.create", Entity: "ci",
+			EntityID: events.ID(c.ID), After: c})
+	})
+	if err != nil {
+		return CI{}, err
+	}
+	s.bus.Publish(events.CIChanged, events.ID(c.ID), c)
+	return c, nil
+}
+
+// UpdateCI changes a catalog entry; a new criticality re-scores the open
+// releases that touch it.
+func (s *Service) UpdateCI(ctx context.Context, by auth.Actor, id int64, in CIInput) (CI, error) {
+	before, err := s.GetCI(ctx, id)
+	if err != nil {
+		return before, err
+	}
+	c := before
+	if err := c.apply(in, false); err != nil {
+		return c, err
+	}
+	now := s.now().UTC().Truncate(time.Millisecond)
+	c.UpdatedAt = now
+	var touched []int64
+	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE cis SET name = ?, kind = ?, environment = ?, criticality = ?, description = ?, updated_at = ? WHERE id = ?`,
+			c.Name, c.Kind, c.Environment, c.Criticality, c.Description, store.FormatTime(now), id)
+		if store.IsUniqueViolation(err) {
+			return apperr.Conflict("name", "A configuration item named %q already exists.", c.Name)
+		}
+		if err != nil {
+			return err
+		}
+		if err := audit.Append(ctx, tx, now, audit.Record{Actor: by.Username, Action: "ci.update", Entity: "ci",
+			EntityID: events.ID(id), Before: before, After: c}); err != nil {
+			return err
+		}
+		touched, err = s.rescoreReleasesTouching(ctx, tx, []int64{id})
+		return err
+	})
+	if err != nil {
+		return CI{}, err
+	}
+	s.bus.Publish(events.CIChanged, events.ID(id), c)
+	s.publishReleases(ctx, touched)
+	return c, nil
+}
+
+func escapeLike(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return r.Replace(s)
+}

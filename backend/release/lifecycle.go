@@ -1,0 +1,159 @@
+package release
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/shakedown/shakedown/backend/apperr"
+	"github.com/shakedown/shakedown/backend/auth"
+)
+
+// State is a point in a release's lifecycle.
+type State string
+
+const (
+	StatePlanned          State = "planned"
+	StateBuilding         State = "building"
+	StateTesting          State = "testing"
+	StateAwaitingApproval State = "awaiting-approval"
+	StateApproved         State = "approved"
+	StateDeploying        State = "deploying"
+	StateDeployed         State = "deployed"
+	StateReviewed         State = "reviewed"
+	StateClosed           State = "closed"
+	StateRejected         State = "rejected"
+	StateFailed           State = "failed"
+	StateRolledBack       State = "rolled-back"
+	StateCancelled        State = "cancelled"
+)
+
+// States lists every state, the main path first.
+var States = []State{StatePlanned, StateBuilding, StateTesting, StateAwaitingApproval, StateApproved,
+	StateDeploying, StateDeployed, StateReviewed, StateClosed, StateRejected, StateFailed, StateRolledBack, StateCancelled}
+
+// ValidState reports whether s is a known state.
+func ValidState(s State) bool { return slices.Contains(States, s) }
+
+// next is the state machine: where a release may go from each state.
+var next = map[State][]State{
+	StatePlanned:          {StateBuilding, StateCancelled},
+	StateBuilding:         {StateTesting, StatePlanned, StateCancelled},
+	StateTesting:          {StateAwaitingApproval, StateBuilding, StateCancelled},
+	StateAwaitingApproval: {StateApproved, StateRejected, StateCancelled},
+	StateRejected:         {StateBuilding, StateTesting, StateCancelled},
+	StateApproved:         {StateDeploying, StateCancelled},
+	StateDeploying:        {StateDeployed, StateFailed, StateRolledBack},
+	StateDeployed:         {StateReviewed, StateRolledBack},
+	StateFailed:           {StateRolledBack, StateReviewed},
+	StateRolledBack:       {StateReviewed, StateBuilding},
+	StateReviewed:         {StateClosed},
+}
+
+// expedited is the emergency path: steps an emergency release may take that
+// skip a gate. Taking one is recorded on the transition and the release.
+var expedited = map[State][]State{
+	StateBuilding: {StateAwaitingApproval},
+}
+
+// roleFor says who may move a release into a state.
+var roleFor = map[State][]auth.Role{
+	StatePlanned:          {auth.RoleTester},
+	StateBuilding:         {auth.RoleTester},
+	StateTesting:          {auth.RoleTester},
+	StateAwaitingApproval: {auth.RoleTester},
+	StateApproved:         {auth.RoleManager},
+	StateRejected:         {auth.RoleManager},
+	StateDeploying:        {auth.RoleAdmin},
+	StateDeployed:         {auth.RoleAdmin},
+	StateFailed:           {auth.RoleAdmin},
+	StateRolledBack:       {auth.RoleAdmin},
+	StateReviewed:         {auth.RoleManager, auth.RoleAdmin},
+	StateClosed:           {auth.RoleManager, auth.RoleAdmin},
+	StateCancelled:        {auth.RoleManager, auth.RoleAdmin},
+}
+
+// needsReason lists the states whose transitions must say why.
+var needsReason = []State{StateRejected, StateCancelled, StateFailed, StateRolledBack}
+
+// editable lists the states in which a release's record and scope may be
+// changed; after that the scope is what is being tested and approved.
+var editable = []State{StatePlanned, StateBuilding, StateRejected}
+
+// inactive lists the states whose releases no longer take part in
+// scheduling conflicts.
+var inactive = []State{StateCancelled, StateClosed, StateReviewed, StateFailed, StateRolledBack}
+
+// IsActive reports whether a release in s still takes part in scheduling.
+func IsActive(s State) bool { return !slices.Contains(inactive, s) }
+
+// step is a decided transition.
+type step struct {
+	expedited bool
+}
+
+// checkTransition decides whether actor may move a release of type t from
+// one state to another, with the given reason.
+func checkTransition(r *Release, to State, reason string, actor auth.Actor) (step, error) {
+	if !ValidState(to) {
+		return step{}, apperr.Invalid("to", "Unknown state %q.", to)
+	}
+	from := r.State
+	legal := slices.Contains(next[from], to)
+	isExpedited := false
+	if !legal && slices.Contains(expedited[from], to) {
+		if r.Type != TypeEmergency {
+			return step{}, apperr.Conflict("to", "%s cannot go from %s to %s: only emergency releases may skip testing.", r.label(), from, to)
+		}
+		legal, isExpedited = true, true
+	}
+	if !legal {
+		if len(next[from]) == 0 {
+			return step{}, apperr.Conflict("to", "%s is %s, a final state: it cannot change any more.", r.label(), from)
+		}
+		return step{}, apperr.Conflict("to", "%s is in %s: it can go to %s, not to %s.", r.label(), from, joinStates(allowedFrom(r)), to)
+	}
+	if roles := roleFor[to]; !actor.Has(roles...) {
+		return step{}, apperr.Forbidden("Moving a release to %s needs the %s role.", to, auth.RoleList(roles))
+	}
+	if strings.TrimSpace(reason) == "" && (slices.Contains(needsReason, to) || isExpedited) {
+		what := "Say why"
+		if isExpedited {
+			what = "Give the emergency justification for skipping testing"
+		}
+		return step{}, apperr.Invalid("reason", "%s: a move to %s needs a reason.", what, to)
+	}
+	return step{expedited: isExpedited}, nil
+}
+
+func allowedFrom(r *Release) []State {
+	out := slices.Clone(next[r.State])
+	if r.Type == TypeEmergency {
+		out = append(out, expedited[r.State]...)
+	}
+	return out
+}
+
+// allowedFor lists the states actor may move r to now.
+func allowedFor(r *Release, actor auth.Actor) []State {
+	out := []State{}
+	for _, s := range allowedFrom(r) {
+		if actor.Has(roleFor[s]...) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func joinStates(ss []State) string {
+	parts := make([]string, len(ss))
+	for i, s := range ss {
+		parts[i] = string(s)
+	}
+	if len(parts) <= 1 {
+		return strings.Join(parts, "")
+	}
+	return strings.Join(parts[:len(parts)-1], ", ") + " or " + parts[len(parts)-1]
+}
+
+func (r *Release) label() string { return fmt.Sprintf("Release %q %s", r.Name, r.Version) }

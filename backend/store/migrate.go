@@ -1,0 +1,214 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// Migration is one numbered schema update. Migrations are append-only: a
+// released one is never edited, a fix is a new one.
+type Migration struct {
+	Version int
+	Name    string
+	Up      func(ctx context.Context, tx *sql.Tx) error
+}
+
+// SchemaVersion reads the version stamped by the last applied migration.
+func (db *DB) SchemaVersion(ctx context.Context) (int, error) {
+	var v int
+	err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v)
+	return v, err
+}
+
+// Migrate applies every migration newer than the database, each in one
+// transaction together with its version bump.
+func (db *DB) Migrate(ctx context.Context, ms []Migration) error {
+	current, err := db.SchemaVersion(ctx)
+	if err != nil {
+		return fmt.Errorf("read schema version: %w", err)
+	}
+	if n := len(ms); n > 0 && current > ms[n-1].Version {
+		return fmt.Errorf("database schema version %d is newer than this Shakedown (knows %d): upgrade Shakedown", current, ms[n-1].Version)
+	}
+	for i, m := range ms {
+		if m.Version != i+1 {
+			return fmt.Errorf("migration %q has version %d, want %d", m.Name, m.Version, i+1)
+		}
+		if m.Version <= current {
+			continue
+		}
+		err := db.Tx(ctx, func(tx *sql.Tx) error {
+			if err := m.Up(ctx, tx); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", m.Version))
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("migration %d (%s): %w", m.Version, m.Name, err)
+		}
+	}
+	return nil
+}
+
+func execAll(stmts ...string) func(ctx context.Context, tx *sql.Tx) error {
+	return func(ctx context.Context, tx *sql.Tx) error {
+		for _, s := range stmts {
+			if _, err := tx.ExecContext(ctx, s); err != nil {
+				return fmt.Errorf("%w in %q", err, s)
+			}
+		}
+		return nil
+	}
+}
+
+// Migrations is Shakedown's schema history.
+var Migrations = []Migration{
+	{Version: 1, Name: "users, releases, calendar, audit, operations", Up: execAll(
+		`CREATE TABLE users (
+			id            INTEGER PRIMARY KEY,
+			username      TEXT NOT NULL UNIQUE COLLATE NOCASE,
+			display_name  TEXT NOT NULL DEFAULT '',
+			password_hash TEXT NOT NULL,
+			disabled      INTEGER NOT NULL DEFAULT 0,
+			created_at    TEXT NOT NULL
+		)`,
+		`CREATE TABLE user_roles (
+			user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+			role    TEXT NOT NULL CHECK (role IN ('tester','manager','admin')),
+			PRIMARY KEY (user_id, role)
+		)`,
+		`CREATE TABLE sessions (
+			id_hash      TEXT PRIMARY KEY,
+			user_id      INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+			csrf_token   TEXT NOT NULL,
+			created_at   TEXT NOT NULL,
+			expires_at   TEXT NOT NULL
+		)`,
+		`CREATE TABLE api_tokens (
+			id           INTEGER PRIMARY KEY,
+			user_id      INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+			name         TEXT NOT NULL,
+			prefix       TEXT NOT NULL,
+			secret_hash  TEXT NOT NULL UNIQUE,
+			created_at   TEXT NOT NULL,
+			expires_at   TEXT,
+			last_used_at TEXT
+		)`,
+		`CREATE TABLE cis (
+			id          INTEGER PRIMARY KEY,
+			name        TEXT NOT NULL UNIQUE COLLATE NOCASE,
+			kind        TEXT NOT NULL CHECK (kind IN ('vm','host')),
+			environment TEXT NOT NULL,
+			criticality TEXT NOT NULL CHECK (criticality IN ('low','medium','high','critical')),
+			description TEXT NOT NULL DEFAULT '',
+			created_at  TEXT NOT NULL,
+			updated_at  TEXT NOT NULL
+		)`,
+		`CREATE TABLE releases (
+			id            INTEGER PRIMARY KEY,
+			name          TEXT NOT NULL,
+			version       TEXT NOT NULL,
+			type          TEXT NOT NULL CHECK (type IN ('major','minor','emergency')),
+			description   TEXT NOT NULL DEFAULT '',
+			owner         TEXT NOT NULL DEFAULT '',
+			environment   TEXT NOT NULL,
+			state         TEXT NOT NULL,
+			planned_start TEXT NOT NULL,
+			planned_end   TEXT NOT NULL,
+			risk_score    INTEGER NOT NULL DEFAULT 0,
+			risk_level    TEXT NOT NULL DEFAULT 'low',
+			risk_reasons  TEXT NOT NULL DEFAULT '[]',
+			expedited     INTEGER NOT NULL DEFAULT 0,
+			created_by    TEXT NOT NULL,
+			created_at    TEXT NOT NULL,
+			updated_at    TEXT NOT NULL,
+			UNIQUE (name, version),
+			CHECK (planned_end > planned_start)
+		)`,
+		`CREATE INDEX releases_state ON releases(state)`,
+		`CREATE INDEX releases_planned ON releases(planned_start, planned_end)`,
+		`CREATE INDEX releases_updated ON releases(updated_at)`,
+		`CREATE TABLE release_changes (
+			id         INTEGER PRIMARY KEY,
+			release_id INTEGER NOT NULL REFERENCES releases(id) ON DELETE CASCADE,
+			position   INTEGER NOT NULL,
+			rfc        TEXT NOT NULL,
+			title      TEXT NOT NULL,
+			risk       TEXT NOT NULL CHECK (risk IN ('low','medium','high')),
+			link       TEXT NOT NULL DEFAULT '',
+			created_at TEXT NOT NULL
+		)`,
+		`CREATE INDEX release_changes_release ON release_changes(release_id, position)`,
+		`CREATE TABLE release_cis (
+			release_id INTEGER NOT NULL REFERENCES releases(id) ON DELETE CASCADE,
+			ci_id      INTEGER NOT NULL REFERENCES cis(id) ON DELETE RESTRICT,
+			PRIMARY KEY (release_id, ci_id)
+		)`,
+		`CREATE INDEX release_cis_ci ON release_cis(ci_id)`,
+		`CREATE TABLE release_deps (
+			release_id    INTEGER NOT NULL REFERENCES releases(id) ON DELETE CASCADE,
+			depends_on_id INTEGER NOT NULL REFERENCES releases(id) ON DELETE RESTRICT,
+			PRIMARY KEY (release_id, depends_on_id),
+			CHECK (release_id <> depends_on_id)
+		)`,
+		`CREATE INDEX release_deps_on ON release_deps(depends_on_id)`,
+		`CREATE TABLE release_transitions (
+			id         INTEGER PRIMARY KEY,
+			release_id INTEGER NOT NULL REFERENCES releases(id) ON DELETE CASCADE,
+			from_state TEXT NOT NULL,
+			to_state   TEXT NOT NULL,
+			actor      TEXT NOT NULL,
+			at         TEXT NOT NULL,
+			reason     TEXT NOT NULL DEFAULT '',
+			expedited  INTEGER NOT NULL DEFAULT 0
+		)`,
+		`CREATE INDEX release_transitions_release ON release_transitions(release_id, id)`,
+		`CREATE TABLE freeze_windows (
+			id          INTEGER PRIMARY KEY,
+			name        TEXT NOT NULL,
+			reason      TEXT NOT NULL DEFAULT '',
+			environment TEXT NOT NULL DEFAULT '',
+			start_at    TEXT NOT NULL,
+			end_at      TEXT NOT NULL,
+			recurrence  TEXT NOT NULL CHECK (recurrence IN ('none','weekly','monthly','yearly')),
+			created_by  TEXT NOT NULL,
+			created_at  TEXT NOT NULL,
+			updated_at  TEXT NOT NULL,
+			CHECK (end_at > start_at)
+		)`,
+		`CREATE TABLE audit_log (
+			id          INTEGER PRIMARY KEY,
+			at          TEXT NOT NULL,
+			actor       TEXT NOT NULL,
+			action      TEXT NOT NULL,
+			entity      TEXT NOT NULL,
+			entity_id   TEXT NOT NULL,
+			before_json TEXT,
+			after_json  TEXT,
+			prev_hash   TEXT NOT NULL,
+			hash        TEXT NOT NULL
+		)`,
+		`CREATE INDEX audit_entity ON audit_log(entity, entity_id, id)`,
+		`CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+			BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END`,
+		`CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+			BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END`,
+		`CREATE TABLE operations (
+			id         TEXT PRIMARY KEY,
+			kind       TEXT NOT NULL,
+			status     TEXT NOT NULL,
+			stage      TEXT NOT NULL DEFAULT '',
+			percent    REAL NOT NULL DEFAULT 0,
+			message    TEXT NOT NULL DEFAULT '',
+			error      TEXT NOT NULL DEFAULT '',
+			entity     TEXT NOT NULL DEFAULT '',
+			entity_id  TEXT NOT NULL DEFAULT '',
+			created_by TEXT NOT NULL,
+			created_at TEXT NOT NULL,
+			updated_at TEXT NOT NULL
+		)`,
+		`CREATE INDEX operations_status ON operations(status, created_at)`,
+	)},
+}

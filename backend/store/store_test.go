@@ -1,0 +1,180 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"path/filepath"
+	"testing"
+)
+
+func openTemp(t *testing.T) *DB {
+	t.Helper()
+	db, err := Open(context.Background(), filepath.Join(t.TempDir(), "shakedown.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func TestOpenSetsPragmas(t *testing.T) {
+	db := openTemp(t)
+	ctx := context.Background()
+	var mode string
+	if err := db.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
+		t.Fatalf("journal_mode = %q, %v; want wal", mode, err)
+	}
+	var fk int
+	if err := db.QueryRowContext(ctx, "PRAGMA foreign_keys").Scan(&fk); err != nil || fk != 1 {
+		t.Fatalf("foreign_keys = %d, %v; want 1", fk, err)
+	}
+	var busy int
+	if err := db.QueryRowContext(ctx, "PRAGMA busy_timeout").Scan(&busy); err != nil || busy < 1000 {
+		t.Fatalf("busy_timeout = %d, %v", busy, err)
+	}
+	v, err := db.SchemaVersion(ctx)
+	if err != nil || v != len(Migrations) {
+		t.Fatalf("schema version %d, %v; want %d", v, err, len(Migrations))
+	}
+}
+
+// Each migration is applied to a database seeded at the previous version,
+// and must leave the seeded rows readable.
+func TestMigrationsFromEachPreviousVersion(t *testing.T) {
+	ctx := context.Background()
+	for i := range Migrations {
+		m := Migrations[i]
+		t.Run(m.Name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "db")
+			raw, err := sql.Open("sqlite3", "file:"+path+"?_foreign_keys=on")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer raw.Close()
+			db := &DB{DB: raw, path: path}
+			if err := db.Migrate(ctx, Migrations[:i]); err != nil {
+				t.Fatal(err)
+			}
+			if seed, ok := migrationSeeds[m.Version]; ok {
+				if err := seed(ctx, db); err != nil {
+					t.Fatalf("seed before %d: %v", m.Version, err)
+				}
+			}
+			if err := db.Migrate(ctx, Migrations[:i+1]); err != nil {
+				t.Fatal(err)
+			}
+			if v, _ := db.SchemaVersion(ctx); v != m.Version {
+				t.Fatalf("version %d after migration, want %d", v, m.Version)
+			}
+			if check, ok := migrationChecks[m.Version]; ok {
+				if err := check(ctx, db); err != nil {
+					t.Fatalf("check after %d: %v", m.Version, err)
+				}
+			}
+		})
+	}
+}
+
+// migrationSeeds puts rows into a database at version N-1; migrationChecks
+// reads them back after migration N.
+var migrationSeeds = map[int]func(context.Context, *DB) error{}
+var migrationChecks = map[int]func(context.Context, *DB) error{
+	1: func(ctx context.Context, db *DB) error {
+		return db.Tx(ctx, func(tx *sql.Tx) error {
+			_, err := tx.ExecContext(ctx, `INSERT INTO releases (name, version, type, environment, state,
+				planned_start, planned_end, created_by, created_at, updated_at)
+				VALUES ('r','1','minor','production','planned','2026-01-01T00:00:00.000Z','2026-01-02T00:00:00.000Z','t','x','x')`)
+			return err
+		})
+	},
+}
+
+func TestMigrationFailureLeavesVersion(t *testing.T) {
+	db := openTemp(t)
+	ctx := context.Background()
+	bad := append(append([]Migration{}, Migrations...), Migration{
+		Version: len(Migrations) + 1, Name: "broken",
+		Up: execAll(`CREATE TABLE half_done (id INTEGER)`, `THIS IS NOT SQL`),
+	})
+	if err := db.Migrate(ctx, bad); err == nil {
+		t.Fatal("broken migration applied")
+	}
+	if v, _ := db.SchemaVersion(ctx); v != len(Migrations) {
+		t.Fatalf("version moved to %d after a failed migration", v)
+	}
+	var n int
+	db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE name='half_done'`).Scan(&n)
+	if n != 0 {
+		t.Fatal("failed migration left a table behind")
+	}
+}
+
+func TestRefusesNewerSchema(t *testing.T) {
+	db := openTemp(t)
+	ctx := context.Background()
+	if _, err := db.ExecContext(ctx, "PRAGMA user_version = 999"); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Migrate(ctx, Migrations); err == nil {
+		t.Fatal("migrated a database from the future")
+	}
+}
+
+func TestTxRollsBackOnError(t *testing.T) {
+	db := openTemp(t)
+	ctx := context.Background()
+	want := errors.New("stop")
+	err := db.Tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO cis (name, kind, environment, criticality, created_at, updated_at)
+			VALUES ('a','vm','production','low','x','x')`); err != nil {
+			return err
+		}
+		return want
+	})
+	if !errors.Is(err, want) {
+		t.Fatalf("err = %v", err)
+	}
+	var n int
+	db.QueryRowContext(ctx, "SELECT count(*) FROM cis").Scan(&n)
+	if n != 0 {
+		t.Fatal("rolled back transaction left a row")
+	}
+}
+
+func TestUniqueViolation(t *testing.T) {
+	db := openTemp(t)
+	ctx := context.Background()
+	ins := func() error {
+		return db.Tx(ctx, func(tx *sql.Tx) error {
+			_, err := tx.ExecContext(ctx, `INSERT INTO cis (name, kind, environment, criticality, created_at, updated_at)
+				VALUES ('Web-1','vm','production','low','x','x')`)
+			return err
+		})
+	}
+	if err := ins(); err != nil {
+		t.Fatal(err)
+	}
+	if err := ins(); !IsUniqueViolation(err) {
+		t.Fatalf("second insert: %v, want unique violation", err)
+	}
+}
+
+func TestAuditLogIsAppendOnly(t *testing.T) {
+	db := openTemp(t)
+	ctx := context.Background()
+	err := db.Tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO audit_log (at, actor, action, entity, entity_id, prev_hash, hash)
+			VALUES ('x','a','b','c','1','','h')`)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, stmt := range []string{`UPDATE audit_log SET actor='mallory'`, `DELETE FROM audit_log`} {
+		err := db.Tx(ctx, func(tx *sql.Tx) error { _, err := tx.ExecContext(ctx, stmt); return err })
+		if err == nil {
+			t.Fatalf("%s succeeded on the audit log", stmt)
+		}
+	}
+}

@@ -1,0 +1,532 @@
+// The one API client of the Shakedown frontend.
+// Every request goes to a relative /api/v1 path so the same bundle works when
+// served by the Go web server, through the Vite dev proxy, or in a Wails window.
+
+// ---------------------------------------------------------------- shapes
+
+export type Role = 'tester' | 'manager' | 'admin';
+export const ROLES: Role[] = ['tester', 'manager', 'admin'];
+
+export type ReleaseType = 'major' | 'minor' | 'emergency';
+export const RELEASE_TYPES: ReleaseType[] = ['major', 'minor', 'emergency'];
+
+export type RiskLevel = 'low' | 'medium' | 'high';
+export const CHANGE_RISKS: RiskLevel[] = ['low', 'medium', 'high'];
+
+export type Criticality = 'low' | 'medium' | 'high' | 'critical';
+export const CRITICALITIES: Criticality[] = ['low', 'medium', 'high', 'critical'];
+
+export type CIKind = 'vm' | 'host';
+export const CI_KINDS: CIKind[] = ['vm', 'host'];
+
+export type Recurrence = 'none' | 'weekly' | 'monthly' | 'yearly';
+export const RECURRENCES: Recurrence[] = ['none', 'weekly', 'monthly', 'yearly'];
+
+export type ReleaseState =
+  | 'planned'
+  | 'building'
+  | 'testing'
+  | 'awaiting-approval'
+  | 'approved'
+  | 'deploying'
+  | 'deployed'
+  | 'reviewed'
+  | 'closed'
+  | 'rejected'
+  | 'failed'
+  | 'rolled-back'
+  | 'cancelled';
+
+/** The main path of the lifecycle, in order. */
+export const MAIN_STATES: ReleaseState[] = [
+  'planned',
+  'building',
+  'testing',
+  'awaiting-approval',
+  'approved',
+  'deploying',
+  'deployed',
+  'reviewed',
+  'closed',
+];
+/** Terminal or off-path outcomes. */
+export const OTHER_STATES: ReleaseState[] = ['rejected', 'failed', 'rolled-back', 'cancelled'];
+export const ALL_STATES: ReleaseState[] = [...MAIN_STATES, ...OTHER_STATES];
+/** Transitions into these states need a reason. */
+export const REASON_REQUIRED: ReleaseState[] = ['rejected', 'cancelled', 'failed', 'rolled-back'];
+
+export interface User {
+  id: number;
+  username: string;
+  display_name: string;
+  roles: Role[];
+  disabled: boolean;
+  created_at: string;
+}
+
+export interface Session {
+  user: User;
+  csrf_token: string;
+}
+
+export interface Token {
+  id: number;
+  name: string;
+  prefix: string;
+  created_at: string;
+  expires_at: string | null;
+  last_used_at: string | null;
+}
+
+export interface NewToken {
+  token: Token;
+  secret: string;
+}
+
+export interface Change {
+  id?: number;
+  rfc: string;
+  title: string;
+  risk: RiskLevel;
+  link: string;
+}
+
+export interface CI {
+  id: number;
+  name: string;
+  kind: CIKind;
+  environment: string;
+  criticality: Criticality;
+  description: string;
+}
+
+export interface CIInput {
+  name: string;
+  kind: CIKind;
+  environment: string;
+  criticality: Criticality;
+  description?: string;
+}
+
+export interface ReleaseInput {
+  name: string;
+  version: string;
+  type: ReleaseType;
+  description: string;
+  owner: string;
+  environment: string;
+  planned_start: string;
+  planned_end: string;
+  changes: Change[];
+  ci_ids: number[];
+  depends_on: number[];
+}
+
+export type ConflictKind = 'freeze' | 'ci_overlap' | 'dependency';
+
+export interface Conflict {
+  kind: ConflictKind;
+  message: string;
+  release_id?: number;
+  freeze_id?: number;
+}
+
+export interface RiskSummary {
+  score: number;
+  level: RiskLevel;
+}
+
+export interface RiskReason {
+  factor: string;
+  points: number;
+  detail: string;
+}
+
+export interface ReleaseSummary {
+  id: number;
+  name: string;
+  version: string;
+  type: ReleaseType;
+  state: ReleaseState;
+  environment: string;
+  owner: string;
+  planned_start: string;
+  planned_end: string;
+  risk: RiskSummary;
+  conflicts: Conflict[] | null;
+  ci_count: number;
+  change_count: number;
+  /** true when the release took the emergency (expedited) path */
+  expedited?: boolean;
+  updated_at: string;
+}
+
+export interface ReleaseRef {
+  id: number;
+  name: string;
+  version: string;
+  state: ReleaseState;
+  planned_start: string;
+  planned_end: string;
+}
+
+export interface Transition {
+  from: ReleaseState | '';
+  to: ReleaseState;
+  actor: string;
+  at: string;
+  reason: string;
+  expedited: boolean;
+}
+
+export interface Release extends Omit<ReleaseSummary, 'risk'> {
+  description: string;
+  created_at: string;
+  created_by: string;
+  changes: Change[] | null;
+  cis: CI[] | null;
+  depends_on: ReleaseRef[] | null;
+  risk: RiskSummary & { reasons: RiskReason[] | null };
+  transitions: Transition[] | null;
+  allowed_transitions: ReleaseState[] | null;
+  expedited: boolean;
+}
+
+export interface AuditEntry {
+  id: number;
+  at: string;
+  actor: string;
+  action: string;
+  entity: string;
+  entity_id: string | number;
+  before: Record<string, unknown> | null;
+  after: Record<string, unknown> | null;
+  hash: string;
+  prev_hash: string;
+}
+
+export interface AuditVerify {
+  ok: boolean;
+  entries: number;
+  first_bad_id: number;
+  message: string;
+}
+
+export interface FreezeWindow {
+  id: number;
+  name: string;
+  reason: string;
+  start: string;
+  end: string;
+  recurrence: Recurrence;
+  environment: string;
+}
+
+export interface FreezeInput {
+  name: string;
+  reason: string;
+  start: string;
+  end: string;
+  recurrence: Recurrence;
+  environment: string;
+}
+
+export interface FreezeOccurrence {
+  freeze_id: number;
+  name: string;
+  reason: string;
+  environment: string;
+  start: string;
+  end: string;
+}
+
+export interface CalendarData {
+  releases: ReleaseSummary[] | null;
+  freezes: FreezeOccurrence[] | null;
+}
+
+export type OperationStatus = 'pending' | 'running' | 'success' | 'failure' | 'cancelling' | 'cancelled';
+
+export interface Operation {
+  id: number;
+  kind: string;
+  status: OperationStatus;
+  stage: string;
+  percent: number;
+  message: string;
+  error: string;
+  entity: string;
+  entity_id: string | number;
+  created_by: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface HostStatus {
+  cpu_percent: number;
+  load1: number;
+  mem_total: number;
+  mem_used: number;
+  mem_available: number;
+  disk_path: string;
+  disk_total: number;
+  disk_free: number;
+  sampled_at: string;
+}
+
+export interface Health {
+  status: string;
+  version: string;
+  database: string;
+}
+
+export interface List<T> {
+  items: T[];
+  total: number;
+  limit: number;
+  offset: number;
+}
+
+export interface ReleaseQuery {
+  state?: string;
+  type?: string;
+  environment?: string;
+  q?: string;
+  ci_id?: number;
+  sort?: string;
+  order?: 'asc' | 'desc';
+  limit?: number;
+  offset?: number;
+}
+
+export interface AuditQuery {
+  entity?: string;
+  entity_id?: string;
+  actor?: string;
+  limit?: number;
+  offset?: number;
+}
+
+// ---------------------------------------------------------------- errors
+
+export type ErrorCode =
+  | 'invalid'
+  | 'not_found'
+  | 'conflict'
+  | 'forbidden'
+  | 'unauthorized'
+  | 'rate_limited'
+  | 'too_large'
+  | 'internal'
+  | 'network';
+
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: ErrorCode | string;
+  readonly field: string;
+
+  constructor(status: number, code: string, message: string, field = '') {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+    this.field = field;
+  }
+}
+
+/** A human sentence for any thrown value. */
+export function errorMessage(err: unknown): string {
+  if (err instanceof ApiError) return err.message;
+  if (err instanceof Error) return err.message;
+  return String(err);
+}
+
+// ---------------------------------------------------------------- transport
+
+const BASE = '/api/v1';
+const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+let csrfToken = '';
+let unauthorizedHandler: (() => void) | null = null;
+
+export function setCsrfToken(token: string): void {
+  csrfToken = token;
+}
+
+/** Called when an authenticated request answers 401 (session expired). */
+export function onUnauthorized(handler: (() => void) | null): void {
+  unauthorizedHandler = handler;
+}
+
+type Query = Record<string, string | number | boolean | undefined | null>;
+
+function buildUrl(path: string, query?: Query): string {
+  let url = BASE + path;
+  if (query) {
+    const params = new URLSearchParams();
+    for (const [k, v] of Object.entries(query)) {
+      if (v === undefined || v === null || v === '') continue;
+      params.set(k, String(v));
+    }
+    const qs = params.toString();
+    if (qs) url += '?' + qs;
+  }
+  return url;
+}
+
+async function request<T>(method: string, path: string, body?: unknown, query?: Query): Promise<T> {
+  const headers: Record<string, string> = { Accept: 'application/json' };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (UNSAFE.has(method) && csrfToken) headers['X-CSRF-Token'] = csrfToken;
+
+  let res: Response;
+  try {
+    res = await fetch(buildUrl(path, query), {
+      method,
+      headers,
+      credentials: 'same-origin',
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch (e) {
+    throw new ApiError(0, 'network', 'Cannot reach the Shakedown server. Check your connection.');
+  }
+
+  if (res.status === 204) return undefined as T;
+
+  const text = await res.text();
+  let data: unknown = undefined;
+  if (text) {
+    try {
+      data = JSON.parse(text);
+    } catch {
+      data = undefined;
+    }
+  }
+
+  if (!res.ok) {
+    const envelope = (data as { error?: { code?: string; message?: string; field?: string } } | undefined)?.error;
+    const err = new ApiError(
+      res.status,
+      envelope?.code ?? codeForStatus(res.status),
+      envelope?.message ?? (text && !data ? text.trim().slice(0, 200) : `Request failed (HTTP ${res.status}).`),
+      envelope?.field ?? '',
+    );
+    if (res.status === 401 && path !== '/auth/login' && path !== '/auth/me' && unauthorizedHandler) {
+      unauthorizedHandler();
+    }
+    throw err;
+  }
+  return data as T;
+}
+
+function codeForStatus(status: number): string {
+  switch (status) {
+    case 400:
+    case 422:
+      return 'invalid';
+    case 401:
+      return 'unauthorized';
+    case 403:
+      return 'forbidden';
+    case 404:
+      return 'not_found';
+    case 409:
+      return 'conflict';
+    case 413:
+      return 'too_large';
+    case 429:
+      return 'rate_limited';
+    default:
+      return 'internal';
+  }
+}
+
+/** Normalises a list answer: a null items array becomes []. */
+function list<T>(l: List<T> | T[] | null | undefined): List<T> {
+  if (Array.isArray(l)) return { items: l, total: l.length, limit: l.length, offset: 0 };
+  return {
+    items: l?.items ?? [],
+    total: l?.total ?? l?.items?.length ?? 0,
+    limit: l?.limit ?? 0,
+    offset: l?.offset ?? 0,
+  };
+}
+
+// ---------------------------------------------------------------- endpoints
+
+export const api = {
+  health: () => request<Health>('GET', '/health'),
+
+  // auth
+  async login(username: string, password: string): Promise<Session> {
+    const s = await request<Session>('POST', '/auth/login', { username, password });
+    setCsrfToken(s.csrf_token);
+    return s;
+  },
+  async logout(): Promise<void> {
+    try {
+      await request<void>('POST', '/auth/logout');
+    } finally {
+      setCsrfToken('');
+    }
+  },
+  async me(): Promise<Session> {
+    const s = await request<Session>('GET', '/auth/me');
+    setCsrfToken(s.csrf_token);
+    return s;
+  },
+  listTokens: async () => (await request<{ items: Token[] | null }>('GET', '/auth/tokens')).items ?? [],
+  createToken: (name: string, expires_in_days?: number) =>
+    request<NewToken>('POST', '/auth/tokens', { name, expires_in_days }),
+  deleteToken: (id: number) => request<void>('DELETE', `/auth/tokens/${id}`),
+
+  // users
+  listUsers: async (q: { limit?: number; offset?: number } = {}) =>
+    list(await request<List<User>>('GET', '/users', undefined, { limit: 200, ...q })),
+  createUser: (u: { username: string; display_name: string; password: string; roles: Role[] }) =>
+    request<User>('POST', '/users', u),
+  updateUser: (id: number, patch: { display_name?: string; password?: string; roles?: Role[]; disabled?: boolean }) =>
+    request<User>('PATCH', `/users/${id}`, patch),
+
+  // releases
+  listReleases: async (q: ReleaseQuery = {}) =>
+    list(await request<List<ReleaseSummary>>('GET', '/releases', undefined, q as Query)),
+  getRelease: (id: number) => request<Release>('GET', `/releases/${id}`),
+  createRelease: (input: ReleaseInput) => request<Release>('POST', '/releases', input),
+  updateRelease: (id: number, input: Partial<ReleaseInput>) => request<Release>('PATCH', `/releases/${id}`, input),
+  transition: (id: number, to: ReleaseState, reason = '') =>
+    request<Release>('POST', `/releases/${id}/transitions`, { to, reason }),
+  releaseAudit: async (id: number) =>
+    list(await request<List<AuditEntry>>('GET', `/releases/${id}/audit`, undefined, { limit: 200 })),
+
+  // configuration items
+  listCIs: async (q: { q?: string; kind?: string; environment?: string; limit?: number; offset?: number } = {}) =>
+    list(await request<List<CI>>('GET', '/cis', undefined, { limit: 200, ...q })),
+  createCI: (ci: CIInput) => request<CI>('POST', '/cis', ci),
+  updateCI: (id: number, patch: Partial<CIInput>) => request<CI>('PATCH', `/cis/${id}`, patch),
+
+  // freeze windows
+  listFreezes: async () => list(await request<List<FreezeWindow>>('GET', '/freezes', undefined, { limit: 200 })),
+  createFreeze: (f: FreezeInput) => request<FreezeWindow>('POST', '/freezes', f),
+  updateFreeze: (id: number, f: Partial<FreezeInput>) => request<FreezeWindow>('PATCH', `/freezes/${id}`, f),
+  deleteFreeze: (id: number) => request<void>('DELETE', `/freezes/${id}`),
+
+  // calendar
+  async calendar(from: string, to: string): Promise<{ releases: ReleaseSummary[]; freezes: FreezeOccurrence[] }> {
+    const c = await request<CalendarData>('GET', '/calendar', undefined, { from, to });
+    return { releases: c?.releases ?? [], freezes: c?.freezes ?? [] };
+  },
+
+  // audit
+  listAudit: async (q: AuditQuery = {}) => list(await request<List<AuditEntry>>('GET', '/audit', undefined, q as Query)),
+  verifyAudit: () => request<AuditVerify>('GET', '/audit/verify'),
+
+  // operations
+  listOperations: async (q: { status?: string; kind?: string; limit?: number; offset?: number } = {}) =>
+    list(await request<List<Operation>>('GET', '/operations', undefined, q)),
+  getOperation: (id: number) => request<Operation>('GET', `/operations/${id}`),
+  cancelOperation: (id: number) => request<Operation>('POST', `/operations/${id}/cancel`),
+
+  // host
+  host: () => request<HostStatus>('GET', '/host'),
+};

@@ -1,0 +1,126 @@
+// Formatting helpers. All times from the API are UTC RFC 3339; they are shown
+// in the browser's local time zone.
+
+const pad = (n: number) => String(n).padStart(2, '0');
+
+export function parseTime(iso: string | null | undefined): Date | null {
+  if (!iso) return null;
+  const d = new Date(iso);
+  return isNaN(d.getTime()) || d.getUTCFullYear() <= 1 ? null : d;
+}
+
+export function fmtDateTime(iso: string | null | undefined): string {
+  const d = parseTime(iso);
+  if (!d) return '—';
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+export function fmtDate(iso: string | null | undefined): string {
+  const d = parseTime(iso);
+  if (!d) return '—';
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+}
+
+export function fmtTime(d: Date): string {
+  return `${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+/** "2026-12-01 08:00 → 12:00" or "2026-12-01 08:00 → 2026-12-02 06:00". */
+export function fmtWindow(start: string | null | undefined, end: string | null | undefined): string {
+  const s = parseTime(start);
+  const e = parseTime(end);
+  if (!s && !e) return 'not scheduled';
+  if (!s || !e) return `${fmtDateTime(start)} → ${fmtDateTime(end)}`;
+  if (sameDay(s, e)) return `${fmtDateTime(start)} → ${fmtTime(e)}`;
+  return `${fmtDateTime(start)} → ${fmtDateTime(end)}`;
+}
+
+export function sameDay(a: Date, b: Date): boolean {
+  return a.getFullYear() === b.getFullYear() && a.getMonth() === b.getMonth() && a.getDate() === b.getDate();
+}
+
+/** ISO UTC string → value for <input type="datetime-local"> (local time). */
+export function toLocalInput(iso: string | null | undefined): string {
+  const d = parseTime(iso);
+  if (!d) return '';
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+/** <input type="datetime-local"> value (local time) → ISO UTC string without milliseconds. */
+export function fromLocalInput(value: string): string {
+  if (!value) return '';
+  const d = new Date(value);
+  if (isNaN(d.getTime())) return '';
+  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+export function fmtBytes(n: number | null | undefined): string {
+  if (n === null || n === undefined || !isFinite(n)) return '—';
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+  let v = n;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v >= 100 || i === 0 ? Math.round(v) : v.toFixed(1)} ${units[i]}`;
+}
+
+export function fmtRelative(iso: string | null | undefined): string {
+  const d = parseTime(iso);
+  if (!d) return '—';
+  const secs = Math.round((Date.now() - d.getTime()) / 1000);
+  const abs = Math.abs(secs);
+  const suffix = secs >= 0 ? 'ago' : 'from now';
+  if (abs < 60) return secs >= 0 ? 'just now' : 'in a moment';
+  if (abs < 3600) return `${Math.round(abs / 60)} min ${suffix}`;
+  if (abs < 86400) return `${Math.round(abs / 3600)} h ${suffix}`;
+  return fmtDateTime(iso);
+}
+
+export function stateLabel(state: string): string {
+  return state.replace(/-/g, ' ');
+}
+
+export function capitalize(s: string): string {
+  return s ? s[0].toUpperCase() + s.slice(1) : s;
+}
+
+/** Short JSON-ish rendering of an audit value for compact diffs. */
+export function shortValue(v: unknown, max = 80): string {
+  let s: string;
+  if (v === null || v === undefined) s = '∅';
+  else if (typeof v === 'string') s = v === '' ? '""' : v;
+  else s = JSON.stringify(v);
+  return s.length > max ? s.slice(0, max - 1) + '…' : s;
+}
+
+export interface DiffRow {
+  key: string;
+  before: unknown;
+  after: unknown;
+  kind: 'added' | 'removed' | 'changed';
+}
+
+/** Changed top-level keys between two audit snapshots. */
+export function diffObjects(
+  before: Record<string, unknown> | null | undefined,
+  after: Record<string, unknown> | null | undefined,
+): DiffRow[] {
+  const asObj = (v: unknown): Record<string, unknown> =>
+    v === null || v === undefined ? {} : typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : { value: v };
+  const b = asObj(before);
+  const a = asObj(after);
+  const keys = [...new Set([...Object.keys(b), ...Object.keys(a)])];
+  const rows: DiffRow[] = [];
+  for (const key of keys) {
+    if (key === 'updated_at') continue;
+    const inB = key in b;
+    const inA = key in a;
+    const bv = b[key];
+    const av = a[key];
+    if (inB && inA && JSON.stringify(bv) === JSON.stringify(av)) continue;
+    rows.push({ key, before: bv, after: av, kind: !inB ? 'added' : !inA ? 'removed' : 'changed' });
+  }
+  return rows;
+}
