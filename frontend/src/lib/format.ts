@@ -124,3 +124,17 @@ export function diffObjects(
   }
   return rows;
 }
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** Compact window for cards: "18 Nov 08:00–11:00", "18 Nov → 19 Nov", with the year when not this year. */
+export function fmtWindowShort(start: string | null | undefined, end: string | null | undefined): string {
+  const s = parseTime(start);
+  const e = parseTime(end);
+  if (!s) return 'not scheduled';
+  const thisYear = new Date().getFullYear();
+  const d = (x: Date) => `${x.getDate()} ${MONTHS[x.getMonth()]}${x.getFullYear() !== thisYear ? ' ' + x.getFullYear() : ''}`;
+  if (!e) return `${d(s)} ${fmtTime(s)}`;
+  if (sameDay(s, e)) return `${d(s)} ${fmtTime(s)}–${fmtTime(e)}`;
+  return `${d(s)} ${fmtTime(s)} → ${d(e)} ${fmtTime(e)}`;
+}

@@ -1,0 +1,284 @@
+// Package api is Shakedown's HTTP API under /api/v1: the route table (which
+// also generates the OpenAPI document), authentication, CSRF, JSON in and
+// out and the one mapper from domain errors to HTTP statuses. It holds no
+// business rules.
+package api
+
+import (
+	"context"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/shakedown/shakedown/backend/apperr"
+	"github.com/shakedown/shakedown/backend/auth"
+	"github.com/shakedown/shakedown/backend/events"
+	"github.com/shakedown/shakedown/backend/hostinfo"
+	"github.com/shakedown/shakedown/backend/ops"
+	"github.com/shakedown/shakedown/backend/release"
+	"github.com/shakedown/shakedown/backend/store"
+)
+
+// Prefix is where the API lives.
+const Prefix = "/api/v1"
+
+// SessionCookie names the browser session cookie.
+const SessionCookie = "shakedown_session"
+
+// CSRFHeader carries the session's CSRF token on unsafe requests.
+const CSRFHeader = "X-CSRF-Token"
+
+// Deps are the services the API serves.
+type Deps struct {
+	DB       *store.DB
+	Auth     *auth.Service
+	Releases *release.Service
+	Ops      *ops.Manager
+	Bus      *events.Bus
+	Host     *hostinfo.Sampler
+	Log      *slog.Logger
+	Version  string
+	// Frontend is the built web UI; nil serves a note instead.
+	Frontend fs.FS
+	// SecureCookies marks the session cookie Secure (behind HTTPS).
+	SecureCookies bool
+}
+
+// API is the http.Handler for the API and the web UI.
+type API struct {
+	Deps
+	hub    *events.Hub
+	mux    *http.ServeMux
+	routes []route
+}
+
+// New builds the handler.
+func New(d Deps) *API {
+	a := &API{Deps: d, hub: events.NewHub(d.Bus, d.Log), mux: http.NewServeMux()}
+	a.routes = a.table()
+	for _, rt := range a.routes {
+		a.mux.Handle(rt.Method+" "+Prefix+rt.Path, a.wrap(rt))
+	}
+	a.mux.HandleFunc(Prefix+"/", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusNotFound, ErrorBody{ErrorDetail{Code: "not_found",
+			Message: "No API route " + r.Method + " " + r.URL.Path + "; see /api/v1/openapi.json."}})
+	})
+	a.mux.Handle("/", a.frontend())
+	return a
+}
+
+// ServeHTTP adds the headers every response carries and recovers panics.
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "same-origin")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Content-Security-Policy", "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'")
+	defer func() {
+		if p := recover(); p != nil {
+			a.Log.Error("panic", "path", r.URL.Path, "panic", p, "stack", string(debug.Stack()))
+			writeJSON(w, http.StatusInternalServerError, ErrorBody{ErrorDetail{Code: "internal", Message: "Something went wrong on the server; it has been logged."}})
+		}
+	}()
+	a.mux.ServeHTTP(w, r)
+}
+
+// access says who may call a route.
+type access int
+
+const (
+	public   access = iota // no credentials
+	signedIn               // any signed-in user, optionally narrowed by roles
+)
+
+// call is one request as a handler sees it.
+type call struct {
+	w     http.ResponseWriter
+	r     *http.Request
+	actor auth.Actor
+}
+
+func (c *call) ctx() context.Context { return c.r.Context() }
+
+// handled is returned by handlers that wrote the response themselves.
+type handledResponse struct{}
+
+var handled = &handledResponse{}
+
+// route is one API endpoint: how it is served and how it is documented.
+type route struct {
+	Method  string
+	Path    string
+	Summary string
+	Tag     string
+	Access  access
+	Roles   []auth.Role // nil: any signed-in user
+	Query   []param
+	Body    any // example value of the request body type, for the document
+	Out     any // example value of the response type; nil means 204
+	List    bool
+	Status  int
+	Handle  func(c *call) (any, error)
+}
+
+// param documents a query parameter.
+type param struct {
+	Name, Type, Doc string
+	Enum            []string
+}
+
+func (a *API) wrap(rt route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		c := &call{w: w, r: r}
+		err := a.authorize(c, rt)
+		var out any
+		if err == nil {
+			out, err = rt.Handle(c)
+		}
+		status := rt.Status
+		switch {
+		case err != nil:
+			writeError(w, r, a.Log, err)
+			status = 0
+		case out == handled:
+		case rt.Out == nil:
+			w.WriteHeader(http.StatusNoContent)
+		default:
+			writeJSON(w, status, out)
+		}
+		a.Log.Debug("request", "method", r.Method, "path", r.URL.Path, "status", status, "user", c.actor.Username, "took", time.Since(start))
+	})
+}
+
+// authorize resolves the caller (bearer token or session cookie + CSRF)
+// and checks the route's roles.
+func (a *API) authorize(c *call, rt route) error {
+	if rt.Access == public {
+		return nil
+	}
+	r := c.r
+	if h := r.Header.Get("Authorization"); h != "" {
+		secret, ok := strings.CutPrefix(h, "Bearer ")
+		if !ok {
+			return &apperr.UnauthorizedError{Message: "Use an Authorization header of the form \"Bearer <token>\"."}
+		}
+		actor, err := a.Auth.TokenActor(r.Context(), strings.TrimSpace(secret))
+		if err != nil {
+			return err
+		}
+		c.actor = actor
+	} else if tok := r.URL.Query().Get("token"); tok != "" && rt.Path == "/events" {
+		// Browsers cannot set headers on a WebSocket; scripts may pass the token here.
+		actor, err := a.Auth.TokenActor(r.Context(), tok)
+		if err != nil {
+			return err
+		}
+		c.actor = actor
+	} else {
+		cookie, err := r.Cookie(SessionCookie)
+		if err != nil || cookie.Value == "" {
+			return &apperr.UnauthorizedError{Message: "Sign in first (or send an API token)."}
+		}
+		actor, csrf, err := a.Auth.SessionActor(r.Context(), cookie.Value)
+		if err != nil {
+			return err
+		}
+		if unsafe(r.Method) {
+			if !events.SameOrigin(r) {
+				return apperr.Forbidden("This request came from another site; it was refused.")
+			}
+			if !auth.CSRFMatches(csrf, r.Header.Get(CSRFHeader)) {
+				return apperr.Forbidden("The request is missing its CSRF token (header %s); reload the page and try again.", CSRFHeader)
+			}
+		}
+		c.actor = actor
+	}
+	if len(rt.Roles) > 0 && !c.actor.Has(rt.Roles...) {
+		return apperr.Forbidden("This needs the %s role; you have %s.", auth.RoleList(rt.Roles), auth.RoleList(c.actor.Roles))
+	}
+	return nil
+}
+
+func unsafe(method string) bool {
+	return method != http.MethodGet && method != http.MethodHead && method != http.MethodOptions
+}
+
+// pathID reads a numeric id from the path; anything else is not found.
+func pathID(c *call, entity string) (int64, error) {
+	raw := c.r.PathValue("id")
+	id, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, apperr.NotFound(entity, strconv.Quote(raw))
+	}
+	return id, nil
+}
+
+// page reads limit and offset.
+func page(c *call) (limit, offset int, err error) {
+	q := c.r.URL.Query()
+	limit, offset = 50, 0
+	if v := q.Get("limit"); v != "" {
+		if limit, err = strconv.Atoi(v); err != nil || limit < 1 || limit > 200 {
+			return 0, 0, apperr.Invalid("limit", "limit must be a whole number from 1 to 200.")
+		}
+	}
+	if v := q.Get("offset"); v != "" {
+		if offset, err = strconv.Atoi(v); err != nil || offset < 0 || offset > 10_000_000 {
+			return 0, 0, apperr.Invalid("offset", "offset must be a whole number, 0 or more.")
+		}
+	}
+	return limit, offset, nil
+}
+
+// List is the shape of every paginated response.
+type List[T any] struct {
+	Items  []T `json:"items"`
+	Total  int `json:"total"`
+	Limit  int `json:"limit"`
+	Offset int `json:"offset"`
+}
+
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// frontend serves the built UI; unknown paths get index.html so that
+// client-side routes survive a reload.
+func (a *API) frontend() http.Handler {
+	if a.Frontend == nil {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			http.Error(w, "The web UI is not built into this binary: run `make build`. The API is at /api/v1.", http.StatusNotFound)
+		})
+	}
+	files := http.FileServerFS(a.Frontend)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := strings.TrimPrefix(r.URL.Path, "/")
+		if p != "" {
+			if _, err := fs.Stat(a.Frontend, p); err == nil {
+				if strings.HasPrefix(p, "assets/") {
+					w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+				}
+				files.ServeHTTP(w, r)
+				return
+			}
+		}
+		index, err := fs.ReadFile(a.Frontend, "index.html")
+		if err != nil {
+			http.Error(w, "The web UI is not built into this binary: run `make build`.", http.StatusNotFound)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-cache")
+		w.Write(index)
+	})
+}

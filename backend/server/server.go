@@ -1,0 +1,169 @@
+// Package server is Shakedown's composition root: it opens the store,
+// builds the services, starts the background tasks and returns the one
+// http.Handler shared by the web server and the desktop window.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/shakedown/shakedown/backend/api"
+	"github.com/shakedown/shakedown/backend/auth"
+	"github.com/shakedown/shakedown/backend/demo"
+	"github.com/shakedown/shakedown/backend/events"
+	"github.com/shakedown/shakedown/backend/hostinfo"
+	"github.com/shakedown/shakedown/backend/ops"
+	"github.com/shakedown/shakedown/backend/release"
+	"github.com/shakedown/shakedown/backend/store"
+)
+
+// Config is how Shakedown is started.
+type Config struct {
+	DataDir string
+	// AdminPassword sets the first admin's password; empty generates one
+	// into DataDir/initial-admin-password.
+	AdminPassword string
+	// Demo seeds a demo dataset into an empty database.
+	Demo          bool
+	Version       string
+	Frontend      fs.FS
+	SecureCookies bool
+	Log           *slog.Logger
+}
+
+// Server is a running Shakedown backend.
+type Server struct {
+	cfg      Config
+	DB       *store.DB
+	Bus      *events.Bus
+	Auth     *auth.Service
+	Releases *release.Service
+	Ops      *ops.Manager
+	Host     *hostinfo.Sampler
+	API      *api.API
+
+	tasks  sync.WaitGroup
+	cancel context.CancelFunc
+}
+
+// AdminPasswordFile is where a generated first admin password is written.
+const AdminPasswordFile = "initial-admin-password"
+
+// New opens the data directory and builds every service.
+func New(ctx context.Context, cfg Config) (*Server, error) {
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	db, err := store.Open(ctx, filepath.Join(cfg.DataDir, "shakedown.db"))
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, DB: db, Bus: events.NewBus()}
+	s.Auth = auth.NewService(db, s.Bus)
+	s.Releases = release.NewService(db, s.Bus)
+	s.Ops = ops.NewManager(db, s.Bus, cfg.Log)
+	s.Host = hostinfo.NewSampler(cfg.DataDir, s.Bus, cfg.Log)
+	if err := s.bootstrap(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	s.API = api.New(api.Deps{DB: db, Auth: s.Auth, Releases: s.Releases, Ops: s.Ops, Bus: s.Bus, Host: s.Host,
+		Log: cfg.Log, Version: cfg.Version, Frontend: cfg.Frontend, SecureCookies: cfg.SecureCookies})
+	return s, nil
+}
+
+func (s *Server) bootstrap(ctx context.Context) error {
+	password, generated := s.cfg.AdminPassword, false
+	if password == "" {
+		password, generated = auth.RandomPassword(), true
+	}
+	created, err := s.Auth.EnsureAdmin(ctx, password)
+	if err != nil {
+		return fmt.Errorf("create first admin: %w", err)
+	}
+	if created && generated {
+		path := filepath.Join(s.cfg.DataDir, AdminPasswordFile)
+		if err := os.WriteFile(path, []byte(password+"\n"), 0o600); err != nil {
+			return fmt.Errorf("write first admin password: %w", err)
+		}
+		s.cfg.Log.Info("created the first admin account", "user", "admin", "password_file", path)
+	} else if created {
+		s.cfg.Log.Info("created the first admin account", "user", "admin", "password", "from SHAKEDOWN_ADMIN_PASSWORD")
+	}
+	resumed, failed, err := s.Ops.Recover(ctx)
+	if err != nil {
+		return fmt.Errorf("recover operations: %w", err)
+	}
+	if resumed+failed > 0 {
+		s.cfg.Log.Warn("operations interrupted by the last stop", "resumed", resumed, "marked_failed", failed)
+	}
+	if s.cfg.Demo {
+		seeded, err := demo.Seed(ctx, s.Auth, s.Releases, s.DB, password, time.Now())
+		if err != nil {
+			return fmt.Errorf("seed demo data: %w", err)
+		}
+		if seeded {
+			s.cfg.Log.Info("seeded the demo dataset", "users", "tess (tester), mona (manager), adam (admin); same password as admin")
+		}
+	}
+	return nil
+}
+
+// Start runs the background tasks until Close.
+func (s *Server) Start() {
+	ctx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	s.tasks.Add(1)
+	go func() {
+		defer s.tasks.Done()
+		s.Host.Run(ctx, 5*time.Second)
+	}()
+}
+
+// Handler is the API and web UI.
+func (s *Server) Handler() http.Handler { return s.API }
+
+// Serve listens on ln until ctx is done, then shuts down gracefully.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	hs := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second,
+		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) }}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := hs.Shutdown(shutdown)
+	if errors.Is(err, context.DeadlineExceeded) {
+		hs.Close() // WebSockets do not end by themselves
+		err = nil
+	}
+	return err
+}
+
+// Close stops background tasks and operations and closes the store.
+func (s *Server) Close() error {
+	if s.cancel != nil {
+		s.cancel()
+	}
+	s.tasks.Wait()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	s.Ops.Shutdown(ctx)
+	return s.DB.Close()
+}

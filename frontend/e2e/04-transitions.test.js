@@ -1,0 +1,86 @@
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { useEnv, newPage, uiLogin, shot, createRelease } from './harness.js';
+
+async function stateOf(page) {
+  return page.locator('[data-testid="release-detail"] .title-row [data-testid="state-badge"]').getAttribute('data-state');
+}
+
+async function move(page, to) {
+  await page.getByTestId(`transition-${to}`).click();
+  await page.locator(`[data-testid="release-detail"] .title-row [data-testid="state-badge"][data-state="${to}"]`).waitFor();
+}
+
+describe('lifecycle transitions', () => {
+  const env = useEnv(before, after);
+
+  it('moves a release through its states with the buttons; reject needs a reason', async () => {
+    const r = await createRelease(env.api, { name: 'Lifecycle walk' });
+    const page = await newPage(env.browser, env.baseURL);
+    await uiLogin(page);
+    await page.goto(`/#/releases/${r.id}`);
+    await page.getByTestId('release-detail').waitFor();
+    assert.equal(await stateOf(page), 'planned');
+    await page.getByTestId('edit-release').waitFor();
+
+    await move(page, 'building');
+    await move(page, 'testing');
+    // testing is not editable
+    assert.equal(await page.getByTestId('edit-release').count(), 0);
+    await move(page, 'awaiting-approval');
+
+    // reject: a dialog asks for a reason, and an empty one is refused
+    await page.getByTestId('transition-rejected').click();
+    const dialog = page.getByTestId('reason-dialog');
+    await dialog.getByTestId('reason-input').waitFor();
+    await dialog.getByTestId('reason-submit').click();
+    await dialog.locator('[data-testid="field-error"]', { hasText: /reason is required/i }).waitFor();
+    assert.equal(await stateOf(page), 'awaiting-approval');
+    await shot(page, 'reject-reason');
+    // Escape closes the dialog without moving
+    await page.keyboard.press('Escape');
+    await dialog.getByTestId('reason-input').waitFor({ state: 'detached' });
+    assert.equal(await stateOf(page), 'awaiting-approval');
+
+    await page.getByTestId('transition-rejected').click();
+    await dialog.getByTestId('reason-input').fill('Test evidence incomplete: no load test.');
+    await dialog.getByTestId('reason-submit').click();
+    await page.locator('.title-row [data-testid="state-badge"][data-state="rejected"]').waitFor();
+    const timeline = page.getByTestId('timeline');
+    assert.match(await timeline.innerText(), /no load test/);
+
+    // back through the gates and all the way to closed
+    for (const s of ['building', 'testing', 'awaiting-approval', 'approved', 'deploying', 'deployed', 'reviewed', 'closed']) {
+      await move(page, s);
+    }
+    await page.getByTestId('no-transitions').waitFor();
+    assert.ok((await page.getByTestId('timeline-entry').count()) >= 12);
+    // the audit trail on the page has the transitions
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="audit-row"]').length >= 12);
+    await shot(page, 'detail-closed');
+
+    // the server agrees
+    const stored = await env.api.get(`/releases/${r.id}`);
+    assert.equal(stored.state, 'closed');
+    assert.ok(stored.transitions.some((t) => t.to === 'rejected' && /no load test/.test(t.reason)));
+
+    assert.deepEqual(page.errors, []);
+    await page.context().close();
+  });
+
+  it('shows the server message when a transition is refused', async () => {
+    const r = await createRelease(env.api, { name: 'Refused transition' });
+    const page = await newPage(env.browser, env.baseURL);
+    // No live events for this page, so it keeps showing the stale state.
+    await page.routeWebSocket(/\/api\/v1\/events/, () => {});
+    await uiLogin(page);
+    await page.goto(`/#/releases/${r.id}`);
+    await page.getByTestId('transition-building').waitFor();
+    await env.api.post(`/releases/${r.id}/transitions`, { to: 'cancelled', reason: 'Descoped' });
+    await page.getByTestId('transition-building').click();
+    const err = page.getByTestId('action-error');
+    await err.waitFor();
+    assert.match(await err.innerText(), /cancelled/);
+    await page.context().close();
+  });
+});
