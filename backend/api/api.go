@@ -57,6 +57,15 @@ type API struct {
 	routes []route
 }
 
+// Patterns lists the method and path of every API route the mux serves.
+func (a *API) Patterns() []string {
+	out := make([]string, len(a.routes))
+	for i, rt := range a.routes {
+		out[i] = rt.Method + " " + Prefix + rt.Path
+	}
+	return out
+}
+
 // New builds the handler.
 func New(d Deps) *API {
 	a := &API{Deps: d, hub: events.NewHub(d.Bus, d.Log), mux: http.NewServeMux()}

@@ -2,6 +2,7 @@ package release
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -102,11 +103,11 @@ func (s *Service) List(ctx context.Context, f Filter) ([]Summary, int, error) {
 	default:
 		return nil, 0, apperr.Invalid("order", "Order must be asc or desc.")
 	}
-	var total int
-	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM releases r`+cond, args...).Scan(&total); err != nil {
+	total, err := s.count(ctx, cond, args)
+	if err != nil {
 		return nil, 0, err
 	}
-	rows, err := s.db.QueryContext(ctx, fmt.Sprintf(`SELECT %s FROM releases r%s ORDER BY %s %s, r.id %s LIMIT ? OFFSET ?`,
+	rows, err := s.db.Read(ctx, fmt.Sprintf(`SELECT %s FROM releases r%s ORDER BY %s %s, r.id %s LIMIT ? OFFSET ?`,
 		summaryColumns, cond, col, order, order), append(args, f.Limit, f.Offset)...)
 	if err != nil {
 		return nil, 0, err
@@ -131,6 +132,23 @@ func (s *Service) List(ctx context.Context, f Filter) ([]Summary, int, error) {
 		return nil, 0, err
 	}
 	return out, total, nil
+}
+
+// count returns how many releases match, from a cache that every release
+// write invalidates (counting 10,000 rows on every page read is the
+// largest cost of a list otherwise).
+func (s *Service) count(ctx context.Context, cond string, args []any) (int, error) {
+	gen := s.gen.Load() // read before counting: a write during the count leaves the entry stale
+	key := cond + fmt.Sprintf("%q", args)
+	if c, ok := s.totals.Load(key); ok && c.(cachedTotal).gen == gen {
+		return c.(cachedTotal).total, nil
+	}
+	var total int
+	if err := s.db.ReadRow(ctx, `SELECT count(*) FROM releases r`+cond, args...).Scan(&total); err != nil {
+		return 0, err
+	}
+	s.totals.Store(key, cachedTotal{gen: gen, total: total})
+	return total, nil
 }
 
 const messageTime = "2 Jan 2006 15:04 UTC"
@@ -168,22 +186,17 @@ func (s *Service) fillConflicts(ctx context.Context, list []*Summary) error {
 		}
 	}
 
-	inactiveArgs := make([]any, len(inactive))
-	for i, st := range inactive {
-		inactiveArgs[i] = string(st)
-	}
-	rows, err := s.db.QueryContext(ctx, `SELECT mine.release_id, r2.id, r2.name, r2.version, r2.planned_start, r2.planned_end,
-			group_concat(c.name, ', ')
-		FROM release_cis mine
-		JOIN releases r1 ON r1.id = mine.release_id
-		JOIN release_cis theirs ON theirs.ci_id = mine.ci_id AND theirs.release_id <> mine.release_id
-		JOIN releases r2 ON r2.id = theirs.release_id
-		JOIN cis c ON c.id = mine.ci_id
-		WHERE mine.release_id IN (`+placeholders(len(ids))+`)
-		  AND r2.state NOT IN (`+placeholders(len(inactive))+`)
-		  AND r2.planned_start < r1.planned_end AND r2.planned_end > r1.planned_start
-		GROUP BY mine.release_id, r2.id
-		ORDER BY r2.planned_start`, append(int64Args(ids), inactiveArgs...)...)
+	// Ids go in as one JSON array so that the query text is fixed and its
+	// prepared statement reused.
+	raw, _ := json.Marshal(ids)
+	idList := string(raw)
+	rows, err := s.db.Read(ctx, `SELECT o.release_id, r2.id, r2.name, r2.version, r2.planned_start, r2.planned_end,
+			(SELECT group_concat(c.name, ', ') FROM release_cis a
+				JOIN release_cis b ON b.ci_id = a.ci_id AND b.release_id = o.other_id
+				JOIN cis c ON c.id = a.ci_id WHERE a.release_id = o.release_id)
+		FROM release_overlaps o JOIN releases r2 ON r2.id = o.other_id
+		WHERE o.release_id IN (SELECT value FROM json_each(?))
+		ORDER BY r2.planned_start`, idList)
 	if err != nil {
 		return err
 	}
@@ -203,9 +216,9 @@ func (s *Service) fillConflicts(ctx context.Context, list []*Summary) error {
 	}
 	rows.Close()
 
-	rows, err = s.db.QueryContext(ctx, `SELECT d.release_id, r2.id, r2.name, r2.version, r2.state, r2.planned_end
+	rows, err = s.db.Read(ctx, `SELECT d.release_id, r2.id, r2.name, r2.version, r2.state, r2.planned_end
 		FROM release_deps d JOIN releases r2 ON r2.id = d.depends_on_id
-		WHERE d.release_id IN (`+placeholders(len(ids))+`) ORDER BY r2.planned_start`, int64Args(ids)...)
+		WHERE d.release_id IN (SELECT value FROM json_each(?)) ORDER BY r2.planned_start`, idList)
 	if err != nil {
 		return err
 	}

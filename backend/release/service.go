@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/shakedown/shakedown/backend/apperr"
@@ -26,6 +27,16 @@ type Service struct {
 
 	freezeMu sync.RWMutex
 	freezes  []FreezeWindow // nil until loaded; reset on every freeze write
+
+	// gen counts committed release writes; list totals cached under an
+	// older generation are stale.
+	gen    atomic.Uint64
+	totals sync.Map // filter key → cachedTotal
+}
+
+type cachedTotal struct {
+	gen   uint64
+	total int
 }
 
 // NewService returns the release service.
@@ -52,6 +63,7 @@ func (s *Service) Create(ctx context.Context, by auth.Actor, in Input) (*Release
 	now := s.now().UTC().Truncate(time.Millisecond)
 	var id int64
 	var after *Release
+	var partners []int64
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO releases (name, version, type, description, owner, environment, state,
 			planned_start, planned_end, created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -74,6 +86,9 @@ func (s *Service) Create(ctx context.Context, by auth.Actor, in Input) (*Release
 		if err := s.rescore(ctx, tx, id); err != nil {
 			return err
 		}
+		if partners, err = refreshOverlaps(ctx, tx, id); err != nil {
+			return err
+		}
 		if after, err = s.load(ctx, tx, id); err != nil {
 			return err
 		}
@@ -83,7 +98,9 @@ func (s *Service) Create(ctx context.Context, by auth.Actor, in Input) (*Release
 	if err != nil {
 		return nil, err
 	}
-	return s.finish(ctx, by, after, events.ReleaseCreated)
+	r, err := s.finish(ctx, by, after, events.ReleaseCreated)
+	s.publishReleases(ctx, partners)
+	return r, err
 }
 
 // Update changes a release's record and scope while it is still editable.
@@ -94,6 +111,7 @@ func (s *Service) Update(ctx context.Context, by auth.Actor, id int64, in Input)
 	}
 	now := s.now().UTC().Truncate(time.Millisecond)
 	var after *Release
+	var partners []int64
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
 		before, err := s.load(ctx, tx, id)
 		if err != nil {
@@ -128,6 +146,9 @@ func (s *Service) Update(ctx context.Context, by auth.Actor, id int64, in Input)
 		if err := s.rescore(ctx, tx, id); err != nil {
 			return err
 		}
+		if partners, err = refreshOverlaps(ctx, tx, id); err != nil {
+			return err
+		}
 		if after, err = s.load(ctx, tx, id); err != nil {
 			return err
 		}
@@ -137,7 +158,9 @@ func (s *Service) Update(ctx context.Context, by auth.Actor, id int64, in Input)
 	if err != nil {
 		return nil, err
 	}
-	return s.finish(ctx, by, after, events.ReleaseUpdated)
+	r, err := s.finish(ctx, by, after, events.ReleaseUpdated)
+	s.publishReleases(ctx, partners)
+	return r, err
 }
 
 // Transition moves a release to another lifecycle state.
@@ -166,15 +189,24 @@ func (s *Service) Transition(ctx context.Context, by auth.Actor, id int64, to St
 			VALUES (?, ?, ?, ?, ?, ?, ?)`, id, string(before.State), string(to), by.Username, store.FormatTime(now), reason, st.expedited); err != nil {
 			return err
 		}
+		if IsActive(before.State) != IsActive(to) {
+			partners, err := refreshOverlaps(ctx, tx, id)
+			if err != nil {
+				return err
+			}
+			touched = append(touched, partners...)
+		}
 		if to == StateFailed || to == StateRolledBack {
 			// A failure on these CIs raises the risk of every open release touching them.
 			ids := make([]int64, len(before.CIs))
 			for i, c := range before.CIs {
 				ids[i] = c.ID
 			}
-			if touched, err = s.rescoreReleasesTouching(ctx, tx, ids); err != nil {
+			rescored, err := s.rescoreReleasesTouching(ctx, tx, ids)
+			if err != nil {
 				return err
 			}
+			touched = append(touched, rescored...)
 		}
 		if after, err = s.load(ctx, tx, id); err != nil {
 			return err
@@ -191,12 +223,14 @@ func (s *Service) Transition(ctx context.Context, by auth.Actor, id int64, to St
 		return nil, err
 	}
 	r, err := s.finish(ctx, by, after, events.ReleaseUpdated)
-	s.publishReleases(ctx, slices.DeleteFunc(touched, func(x int64) bool { return x == id }))
+	slices.Sort(touched)
+	s.publishReleases(ctx, slices.DeleteFunc(slices.Compact(touched), func(x int64) bool { return x == id }))
 	return r, err
 }
 
 // finish completes a write: conflicts, the actor's next steps, the event.
 func (s *Service) finish(ctx context.Context, by auth.Actor, r *Release, event string) (*Release, error) {
+	s.gen.Add(1)
 	if err := s.fillConflicts(ctx, []*Summary{&r.Summary}); err != nil {
 		return nil, err
 	}
@@ -288,7 +322,7 @@ func (s *Service) writeScope(ctx context.Context, tx *sql.Tx, id int64, changes 
 			return err
 		}
 	}
-	return nil
+	return countScope(ctx, tx, id)
 }
 
 // replaceScope replaces the sets the input names and keeps the others.
@@ -311,6 +345,14 @@ func (s *Service) replaceScope(ctx context.Context, tx *sql.Tx, id int64, in Inp
 	return s.writeScope(ctx, tx, id, changes, cis, deps, now)
 }
 
+// countScope keeps the stored scope counts in step after a scope write.
+func countScope(ctx context.Context, tx *sql.Tx, id int64) error {
+	_, err := tx.ExecContext(ctx, `UPDATE releases SET
+		ci_count = (SELECT count(*) FROM release_cis WHERE release_id = ?1),
+		change_count = (SELECT count(*) FROM release_changes WHERE release_id = ?1) WHERE id = ?1`, id)
+	return err
+}
+
 // checkNoCycle refuses dependencies that would make id depend on itself
 // through a chain.
 func checkNoCycle(ctx context.Context, tx *sql.Tx, id int64, deps []int64) error {
@@ -330,9 +372,7 @@ func checkNoCycle(ctx context.Context, tx *sql.Tx, id int64, deps []int64) error
 }
 
 const summaryColumns = `r.id, r.name, r.version, r.type, r.state, r.environment, r.owner, r.planned_start, r.planned_end,
-	r.risk_score, r.risk_level, r.expedited, r.updated_at,
-	(SELECT count(*) FROM release_cis x WHERE x.release_id = r.id),
-	(SELECT count(*) FROM release_changes x WHERE x.release_id = r.id)`
+	r.risk_score, r.risk_level, r.expedited, r.updated_at, r.ci_count, r.change_count`
 
 func scanSummary(sc interface{ Scan(...any) error }, extra ...any) (Summary, error) {
 	var r Summary
@@ -525,6 +565,66 @@ func (s *Service) rescoreReleasesTouching(ctx context.Context, tx *sql.Tx, ciIDs
 		}
 	}
 	return ids, nil
+}
+
+// refreshOverlaps recomputes which active releases share a CI with release
+// id in an overlapping window, stored both ways so that listing conflicts
+// is one indexed read. It returns every release whose overlaps changed
+// (the partners before and after).
+func refreshOverlaps(ctx context.Context, tx *sql.Tx, id int64) ([]int64, error) {
+	partners := func() ([]int64, error) {
+		rows, err := tx.QueryContext(ctx, `SELECT other_id FROM release_overlaps WHERE release_id = ?`, id)
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		var out []int64
+		for rows.Next() {
+			var o int64
+			if err := rows.Scan(&o); err != nil {
+				return nil, err
+			}
+			out = append(out, o)
+		}
+		return out, rows.Err()
+	}
+	before, err := partners()
+	if err != nil {
+		return nil, err
+	}
+	inactiveList := "'" + strings.Join(stateStrings(inactive), "','") + "'"
+	for _, q := range []string{
+		`DELETE FROM release_overlaps WHERE release_id = ?1 OR other_id = ?1`,
+		`INSERT INTO release_overlaps (release_id, other_id)
+			SELECT DISTINCT mine.release_id, theirs.release_id
+			FROM release_cis mine
+			JOIN releases r1 ON r1.id = mine.release_id
+			JOIN release_cis theirs ON theirs.ci_id = mine.ci_id AND theirs.release_id <> mine.release_id
+			JOIN releases r2 ON r2.id = theirs.release_id
+			WHERE mine.release_id = ?1
+			  AND r1.state NOT IN (` + inactiveList + `) AND r2.state NOT IN (` + inactiveList + `)
+			  AND r2.planned_start < r1.planned_end AND r2.planned_end > r1.planned_start`,
+		`INSERT INTO release_overlaps (release_id, other_id) SELECT other_id, release_id FROM release_overlaps WHERE release_id = ?1`,
+	} {
+		if _, err := tx.ExecContext(ctx, q, id); err != nil {
+			return nil, err
+		}
+	}
+	after, err := partners()
+	if err != nil {
+		return nil, err
+	}
+	all := append(before, after...)
+	slices.Sort(all)
+	return slices.Compact(all), nil
+}
+
+func stateStrings(ss []State) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = string(s)
+	}
+	return out
 }
 
 func placeholders(n int) string {

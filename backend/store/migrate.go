@@ -211,4 +211,26 @@ var Migrations = []Migration{
 		)`,
 		`CREATE INDEX operations_status ON operations(status, created_at)`,
 	)},
+	{Version: 2, Name: "materialised CI overlaps and scope counts", Up: execAll(
+		`ALTER TABLE releases ADD COLUMN ci_count INTEGER NOT NULL DEFAULT 0`,
+		`ALTER TABLE releases ADD COLUMN change_count INTEGER NOT NULL DEFAULT 0`,
+		`UPDATE releases SET
+			ci_count = (SELECT count(*) FROM release_cis x WHERE x.release_id = releases.id),
+			change_count = (SELECT count(*) FROM release_changes x WHERE x.release_id = releases.id)`,
+		`CREATE TABLE release_overlaps (
+			release_id INTEGER NOT NULL REFERENCES releases(id) ON DELETE CASCADE,
+			other_id   INTEGER NOT NULL REFERENCES releases(id) ON DELETE CASCADE,
+			PRIMARY KEY (release_id, other_id)
+		) WITHOUT ROWID`,
+		`CREATE INDEX release_overlaps_other ON release_overlaps(other_id)`,
+		`INSERT INTO release_overlaps (release_id, other_id)
+			SELECT DISTINCT mine.release_id, theirs.release_id
+			FROM release_cis mine
+			JOIN release_cis theirs ON theirs.ci_id = mine.ci_id AND theirs.release_id <> mine.release_id
+			JOIN releases r1 ON r1.id = mine.release_id
+			JOIN releases r2 ON r2.id = theirs.release_id
+			WHERE r1.state NOT IN ('cancelled','closed','reviewed','failed','rolled-back')
+			  AND r2.state NOT IN ('cancelled','closed','reviewed','failed','rolled-back')
+			  AND r2.planned_start < r1.planned_end AND r2.planned_end > r1.planned_start`,
+	)},
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"testing"
 )
@@ -47,7 +48,7 @@ func TestMigrationsFromEachPreviousVersion(t *testing.T) {
 		m := Migrations[i]
 		t.Run(m.Name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "db")
-			raw, err := sql.Open("sqlite3", "file:"+path+"?_foreign_keys=on")
+			raw, err := sql.Open(driverName, "file:"+path+"?_foreign_keys=on")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -78,8 +79,37 @@ func TestMigrationsFromEachPreviousVersion(t *testing.T) {
 
 // migrationSeeds puts rows into a database at version N-1; migrationChecks
 // reads them back after migration N.
-var migrationSeeds = map[int]func(context.Context, *DB) error{}
+var migrationSeeds = map[int]func(context.Context, *DB) error{
+	// Two active releases sharing a CI in overlapping windows, and a
+	// cancelled one that overlaps too but no longer counts.
+	2: func(ctx context.Context, db *DB) error {
+		return db.Tx(ctx, func(tx *sql.Tx) error {
+			for _, s := range []string{
+				`INSERT INTO cis (id, name, kind, environment, criticality, created_at, updated_at) VALUES (1,'db','vm','production','high','x','x')`,
+				`INSERT INTO releases (id, name, version, type, environment, state, planned_start, planned_end, created_by, created_at, updated_at) VALUES
+					(1,'a','1','minor','production','planned','2026-01-01T08:00:00.000Z','2026-01-01T10:00:00.000Z','t','x','x'),
+					(2,'b','1','minor','production','testing','2026-01-01T09:00:00.000Z','2026-01-01T11:00:00.000Z','t','x','x'),
+					(3,'c','1','minor','production','cancelled','2026-01-01T09:00:00.000Z','2026-01-01T11:00:00.000Z','t','x','x')`,
+				`INSERT INTO release_cis VALUES (1,1),(2,1),(3,1)`,
+			} {
+				if _, err := tx.ExecContext(ctx, s); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	},
+}
 var migrationChecks = map[int]func(context.Context, *DB) error{
+	2: func(ctx context.Context, db *DB) error {
+		var pairs string
+		err := db.QueryRowContext(ctx, `SELECT group_concat(release_id || '-' || other_id, ' ') FROM
+			(SELECT * FROM release_overlaps ORDER BY release_id, other_id)`).Scan(&pairs)
+		if err == nil && pairs != "1-2 2-1" {
+			err = fmt.Errorf("backfilled overlaps %q, want \"1-2 2-1\"", pairs)
+		}
+		return err
+	},
 	1: func(ctx context.Context, db *DB) error {
 		return db.Tx(ctx, func(tx *sql.Tx) error {
 			_, err := tx.ExecContext(ctx, `INSERT INTO releases (name, version, type, environment, state,

@@ -1,6 +1,6 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { useEnv, newPage, shot, ADMIN_PASSWORD } from './harness.js';
+import { useEnv, newPage, shot, uid, ADMIN_PASSWORD } from './harness.js';
 
 describe('sign in', () => {
   const env = useEnv(before, after);
@@ -48,15 +48,16 @@ describe('sign in', () => {
   });
 
   it('hides admin pages from a user without the admin role', async () => {
+    const username = `tess${uid()}`;
     await env.api.post('/users', {
-      username: 'tess',
+      username,
       display_name: 'Tess Tester',
       password: 'tester-pass-123',
       roles: ['tester'],
     });
     const page = await newPage(env.browser, env.baseURL);
     await page.goto('/');
-    await page.getByTestId('login-username').fill('tess');
+    await page.getByTestId('login-username').fill(username);
     await page.getByTestId('login-password').fill('tester-pass-123');
     await page.getByTestId('login-submit').click();
     await page.getByTestId('board').waitFor();

@@ -71,7 +71,8 @@ describe('form validation', () => {
     // fixing it saves
     await rows.nth(1).getByTestId('change-rfc').fill(`RFC-${u}b`);
     await page.getByTestId('form-submit').click();
-    await page.getByTestId('release-detail').waitFor();
+    await page.getByTestId('release-name').waitFor();
+    await page.getByTestId('change-row').nth(1).waitFor();
     assert.equal(await page.getByTestId('change-row').count(), 2);
 
     assert.deepEqual(page.errors, []);

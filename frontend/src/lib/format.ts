@@ -120,6 +120,8 @@ export function diffObjects(
     const bv = b[key];
     const av = a[key];
     if (inB && inA && JSON.stringify(bv) === JSON.stringify(av)) continue;
+    // A field that appears empty says nothing worth showing.
+    if (!inB && (av === '' || av === false || av === null || (Array.isArray(av) && av.length === 0))) continue;
     rows.push({ key, before: bv, after: av, kind: !inB ? 'added' : !inA ? 'removed' : 'changed' });
   }
   return rows;

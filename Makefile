@@ -1,0 +1,32 @@
+# Shakedown: `make run` and `make test` install what is missing, build and go.
+SHELL := /bin/bash
+export PATH := /usr/local/go/bin:$(PATH)
+
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+ADDR    ?= 127.0.0.1:8080
+DATA    ?= data
+BIN     := bin/shakedown
+
+.PHONY: run test build deps frontend bench clean
+
+run: build ## build and start Shakedown with the demo dataset
+	@echo "Shakedown: http://$(ADDR)  (sign in as admin; password in $(DATA)/initial-admin-password unless SHAKEDOWN_ADMIN_PASSWORD is set)"
+	$(BIN) serve --demo --addr $(ADDR) --data $(DATA)
+
+test: build ## run every test and print the summary
+	scripts/test.sh
+
+build: deps frontend
+	go build -ldflags "-X main.version=$(VERSION)" -o $(BIN) .
+
+deps:
+	@scripts/install-deps.sh
+
+frontend:
+	cd frontend && npm run build
+
+bench: build ## API and WebSocket benchmarks with 10,000 releases
+	scripts/bench.sh
+
+clean:
+	rm -rf bin test-output frontend/dist/app

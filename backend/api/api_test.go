@@ -1,0 +1,516 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/shakedown/shakedown/backend/auth"
+	"github.com/shakedown/shakedown/backend/server"
+)
+
+func TestMain(m *testing.M) {
+	auth.BcryptCost = bcrypt.MinCost
+	os.Exit(m.Run())
+}
+
+const adminPassword = "admin-password-1"
+
+type env struct {
+	t   *testing.T
+	srv *server.Server
+	ts  *httptest.Server
+}
+
+func newEnv(t *testing.T, withDemo bool) *env {
+	t.Helper()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	srv, err := server.New(context.Background(), server.Config{DataDir: t.TempDir(), AdminPassword: adminPassword, Demo: withDemo, Version: "test", Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv.Handler())
+	t.Cleanup(func() { ts.Close(); srv.Close() })
+	return &env{t: t, srv: srv, ts: ts}
+}
+
+// client is a signed-in browser (cookie + CSRF) or a script (token).
+type client struct {
+	e     *env
+	http  *http.Client
+	csrf  string
+	token string
+}
+
+func (e *env) anon() *client {
+	jar, _ := cookiejar.New(nil)
+	return &client{e: e, http: &http.Client{Jar: jar}}
+}
+
+func (e *env) login(user, password string) *client {
+	e.t.Helper()
+	c := e.anon()
+	var me struct {
+		CSRFToken string `json:"csrf_token"`
+	}
+	if st := c.do("POST", "/api/v1/auth/login", map[string]string{"username": user, "password": password}, &me); st != 200 {
+		e.t.Fatalf("login %s: status %d", user, st)
+	}
+	c.csrf = me.CSRFToken
+	return c
+}
+
+// user creates a user with roles (through the admin) and signs it in.
+func (e *env) user(name string, roles ...string) *client {
+	e.t.Helper()
+	admin := e.login("admin", adminPassword)
+	if st := admin.do("POST", "/api/v1/users", map[string]any{"username": name, "password": "password-" + name, "roles": roles}, nil); st != 201 {
+		e.t.Fatalf("create user %s: %d", name, st)
+	}
+	return e.login(name, "password-"+name)
+}
+
+func (c *client) do(method, path string, body any, out any) int {
+	c.e.t.Helper()
+	var r io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		r = strings.NewReader(b)
+	case []byte:
+		r = bytes.NewReader(b)
+	default:
+		raw, _ := json.Marshal(b)
+		r = bytes.NewReader(raw)
+	}
+	req, _ := http.NewRequest(method, c.e.ts.URL+path, r)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.csrf != "" {
+		req.Header.Set("X-CSRF-Token", c.csrf)
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		c.e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if out != nil && len(raw) > 0 {
+		if err := json.Unmarshal(raw, out); err != nil {
+			c.e.t.Fatalf("%s %s: %v in %s", method, path, err, raw)
+		}
+	}
+	return resp.StatusCode
+}
+
+type apiError struct {
+	Error struct {
+		Code, Message, Field string
+	}
+}
+
+func TestHealthAndOpenAPIMatchRoutes(t *testing.T) {
+	e := newEnv(t, false)
+	c := e.anon()
+	var h map[string]string
+	if st := c.do("GET", "/api/v1/health", nil, &h); st != 200 || h["status"] != "ok" || h["database"] != "ok" {
+		t.Fatalf("health = %d %v", st, h)
+	}
+	var doc struct {
+		OpenAPI    string                               `json:"openapi"`
+		Paths      map[string]map[string]map[string]any `json:"paths"`
+		Components struct {
+			Schemas map[string]any `json:"schemas"`
+		} `json:"components"`
+	}
+	if st := c.do("GET", "/api/v1/openapi.json", nil, &doc); st != 200 || !strings.HasPrefix(doc.OpenAPI, "3.") {
+		t.Fatalf("openapi = %d %q", st, doc.OpenAPI)
+	}
+	var documented []string
+	for path, methods := range doc.Paths {
+		for m, op := range methods {
+			documented = append(documented, strings.ToUpper(m)+" "+path)
+			if op["summary"] == "" || op["responses"] == nil {
+				t.Errorf("%s %s has no summary or responses", m, path)
+			}
+		}
+	}
+	served := e.srv.API.Patterns()
+	slices.Sort(documented)
+	slices.Sort(served)
+	if !slices.Equal(documented, served) {
+		t.Fatalf("documented routes:\n%v\nserved routes:\n%v", documented, served)
+	}
+	// Every documented route answers (not the catch-all 404 / 405).
+	admin := e.login("admin", adminPassword)
+	for _, r := range documented {
+		method, path, _ := strings.Cut(r, " ")
+		if path == "/api/v1/events" {
+			continue
+		}
+		path = strings.ReplaceAll(path, "{id}", "1")
+		var body any
+		if method != "GET" && method != "DELETE" {
+			body = map[string]any{}
+		}
+		var er apiError
+		st := admin.do(method, path, body, &er)
+		if st == 405 || strings.Contains(er.Error.Message, "No API route") {
+			t.Errorf("%s is documented but not served (%d %s)", r, st, er.Error.Message)
+		}
+	}
+	// And an undocumented one is not served.
+	var er apiError
+	if st := admin.do("GET", "/api/v1/nope", nil, &er); st != 404 || er.Error.Code != "not_found" {
+		t.Fatalf("undocumented route: %d %+v", st, er)
+	}
+	// Every $ref resolves.
+	raw, _ := json.Marshal(doc)
+	for _, m := range regexp.MustCompile(`#/components/schemas/(\w+)`).FindAllStringSubmatch(string(raw), -1) {
+		if _, ok := doc.Components.Schemas[m[1]]; !ok {
+			t.Errorf("dangling $ref %s", m[1])
+		}
+	}
+}
+
+// Every write route is tried with no credentials and with every role:
+// the server must answer 401 / 403 exactly as the document's x-roles say.
+func TestEveryWriteRouteAgainstEveryRole(t *testing.T) {
+	e := newEnv(t, true)
+	var doc struct {
+		Paths map[string]map[string]struct {
+			Roles    []string `json:"x-roles"`
+			Security []any    `json:"security"`
+		} `json:"paths"`
+	}
+	e.anon().do("GET", "/api/v1/openapi.json", nil, &doc)
+	clients := map[string]*client{
+		"tester":  e.user("t1", "tester"),
+		"manager": e.user("m1", "manager"),
+		"admin":   e.user("a1", "admin"),
+	}
+	anon := e.anon()
+	checked := 0
+	for path, methods := range doc.Paths {
+		for method, op := range methods {
+			method = strings.ToUpper(method)
+			if method == "GET" || op.Security != nil || strings.HasSuffix(path, "/logout") {
+				continue // logout is tested on its own: it would end the clients' sessions here
+			}
+			p := strings.ReplaceAll(path, "{id}", "1")
+			var body any
+			if method != "DELETE" {
+				body = map[string]any{}
+			}
+			if st := anon.do(method, p, body, nil); st != 401 {
+				t.Errorf("%s %s without credentials: %d, want 401", method, path, st)
+			}
+			for role, c := range clients {
+				var er apiError
+				st := c.do(method, p, body, &er)
+				allowed := len(op.Roles) == 0 || slices.Contains(op.Roles, role)
+				if !allowed && st != 403 {
+					t.Errorf("%s %s as %s: %d, want 403", method, path, role, st)
+				}
+				if allowed && (st == 401 || st == 403) && !domainRoles(path) {
+					t.Errorf("%s %s as %s: %d (%s), want it let through", method, path, role, st, er.Error.Message)
+				}
+				checked++
+			}
+		}
+	}
+	if checked < 30 {
+		t.Fatalf("only %d route×role checks ran", checked)
+	}
+}
+
+// domainRoles marks routes whose role rule depends on the request (the
+// target state of a transition, the owner of an operation); they have
+// tests of their own.
+func domainRoles(path string) bool {
+	return strings.HasSuffix(path, "/transitions") || strings.HasSuffix(path, "/cancel")
+}
+
+func TestTransitionRolesByTargetState(t *testing.T) {
+	e := newEnv(t, false)
+	tester, manager, admin := e.user("t1", "tester"), e.user("m1", "manager"), e.user("a1", "admin")
+	var rel struct {
+		ID                 int64
+		AllowedTransitions []string `json:"allowed_transitions"`
+	}
+	body := map[string]any{"name": "Web", "version": "1.0", "type": "minor", "environment": "production",
+		"planned_start": "2026-12-01T08:00:00Z", "planned_end": "2026-12-01T10:00:00Z"}
+	if st := tester.do("POST", "/api/v1/releases", body, &rel); st != 201 {
+		t.Fatal(st)
+	}
+	path := fmt.Sprintf("/api/v1/releases/%d/transitions", rel.ID)
+	steps := []struct {
+		to       string
+		allowed  *client
+		refused  []*client
+		reason   string
+	}{
+		{"building", tester, []*client{manager, admin}, ""},
+		{"testing", tester, []*client{manager, admin}, ""},
+		{"awaiting-approval", tester, []*client{manager, admin}, ""},
+		{"approved", manager, []*client{tester, admin}, ""},
+		{"deploying", admin, []*client{tester, manager}, ""},
+		{"failed", admin, []*client{tester, manager}, "health gate failed"},
+		{"reviewed", manager, []*client{tester}, ""},
+		{"closed", admin, []*client{tester}, ""},
+	}
+	for _, s := range steps {
+		for _, c := range s.refused {
+			var er apiError
+			if st := c.do("POST", path, map[string]string{"to": s.to, "reason": s.reason}, &er); st != 403 || !strings.Contains(er.Error.Message, "role") {
+				t.Fatalf("→ %s by the wrong role: %d %s", s.to, st, er.Error.Message)
+			}
+		}
+		if st := s.allowed.do("POST", path, map[string]string{"to": s.to, "reason": s.reason}, &rel); st != 200 {
+			t.Fatalf("→ %s: %d", s.to, st)
+		}
+	}
+	var er apiError
+	if st := admin.do("POST", path, map[string]string{"to": "building"}, &er); st != 409 || !strings.Contains(er.Error.Message, "final state") {
+		t.Fatalf("closed → building: %d %+v", st, er)
+	}
+}
+
+func TestBadInputIsRefusedAndNothingIsWritten(t *testing.T) {
+	e := newEnv(t, false)
+	c := e.login("admin", adminPassword)
+	var ci struct{ ID int64 }
+	if st := c.do("POST", "/api/v1/cis", map[string]string{"name": "web-1", "kind": "vm", "environment": "production", "criticality": "high"}, &ci); st != 201 {
+		t.Fatal(st)
+	}
+	valid := func() map[string]any {
+		return map[string]any{"name": "Web", "version": "1.0", "type": "minor", "environment": "production",
+			"planned_start": "2026-12-01T08:00:00Z", "planned_end": "2026-12-01T10:00:00Z", "ci_ids": []int64{ci.ID},
+			"changes": []map[string]string{{"rfc": "RFC-1", "title": "Patch", "risk": "low"}}}
+	}
+	with := func(k string, v any) map[string]any { m := valid(); m[k] = v; return m }
+	cases := []struct {
+		name   string
+		body   any
+		status int
+		field  string
+	}{
+		{"malformed json", `{"name": "Web",`, 400, ""},
+		{"not an object", `[1,2]`, 400, ""},
+		{"two objects", `{} {}`, 400, ""},
+		{"empty body", ``, 400, ""},
+		{"oversized", `{"description": "` + strings.Repeat("x", 2<<20) + `"}`, 413, ""},
+		{"unknown field", with("colour", "red"), 422, "colour"},
+		{"wrong type", with("name", 42), 422, "name"},
+		{"end before start", with("planned_end", "2026-12-01T07:00:00Z"), 422, "planned_end"},
+		{"invalid date", with("planned_start", "2026-13-45T99:00:00Z"), 422, "planned_start"},
+		{"unknown ci", with("ci_ids", []int64{ci.ID, 4242}), 422, "ci_ids[1]"},
+		{"unknown dependency", with("depends_on", []int64{99}), 422, "depends_on[0]"},
+		{"bad change", with("changes", []map[string]string{{"rfc": "RFC-1", "title": "", "risk": "low"}}), 422, "changes[0].title"},
+		{"bad type", with("type", "gigantic"), 422, "type"},
+	}
+	for _, tc := range cases {
+		var er apiError
+		st := c.do("POST", "/api/v1/releases", tc.body, &er)
+		if st != tc.status || er.Error.Field != tc.field || er.Error.Message == "" {
+			t.Errorf("%s: %d %+v, want %d on %q", tc.name, st, er.Error, tc.status, tc.field)
+		}
+	}
+	var list struct{ Total int }
+	c.do("GET", "/api/v1/releases", nil, &list)
+	if list.Total != 0 {
+		t.Fatalf("%d releases written by refused requests", list.Total)
+	}
+	// Text that looks like SQL or HTML is kept as text and returned JSON-escaped.
+	nasty := `<img src=x onerror=alert(1)>'; DROP TABLE releases; --`
+	var rel struct {
+		ID          int64
+		Description string
+	}
+	if st := c.do("POST", "/api/v1/releases", with("description", nasty), &rel); st != 201 || rel.Description != nasty {
+		t.Fatalf("nasty text: %d %q", st, rel.Description)
+	}
+	resp, _ := http.Get(e.ts.URL + "/api/v1/health")
+	resp.Body.Close()
+	var dup apiError
+	if st := c.do("POST", "/api/v1/releases", valid(), &dup); st != 409 || dup.Error.Field != "version" {
+		t.Fatalf("duplicate: %d %+v", st, dup)
+	}
+	var er apiError
+	if st := c.do("GET", "/api/v1/releases?sort=password", nil, &er); st != 422 || er.Error.Field != "sort" {
+		t.Fatalf("bad sort: %d %+v", st, er)
+	}
+	if st := c.do("GET", "/api/v1/releases?limit=0", nil, &er); st != 422 || er.Error.Field != "limit" {
+		t.Fatalf("bad limit: %d %+v", st, er)
+	}
+	if st := c.do("GET", "/api/v1/releases/abc", nil, &er); st != 404 {
+		t.Fatalf("bad id: %d", st)
+	}
+	if st := c.do("GET", "/api/v1/calendar?from=2026-12-01T00:00:00Z&to=2026-11-01T00:00:00Z", nil, &er); st != 422 || er.Error.Field != "to" {
+		t.Fatalf("bad calendar range: %d %+v", st, er)
+	}
+}
+
+func TestCSRFTokensAndRateLimit(t *testing.T) {
+	e := newEnv(t, false)
+	c := e.login("admin", adminPassword)
+	body := map[string]string{"name": "db", "kind": "vm", "environment": "production", "criticality": "low"}
+	csrf := c.csrf
+	c.csrf = ""
+	var er apiError
+	if st := c.do("POST", "/api/v1/cis", body, &er); st != 403 || !strings.Contains(er.Error.Message, "CSRF") {
+		t.Fatalf("no CSRF header: %d %+v", st, er)
+	}
+	c.csrf = csrf
+	if st := c.do("POST", "/api/v1/cis", body, nil); st != 201 {
+		t.Fatalf("with CSRF header: %d", st)
+	}
+	// A script with a token needs no CSRF header.
+	var created struct{ Secret string }
+	if st := c.do("POST", "/api/v1/auth/tokens", map[string]any{"name": "ci"}, &created); st != 201 || !strings.HasPrefix(created.Secret, "sdk_") {
+		t.Fatalf("token: %d %+v", st, created)
+	}
+	script := &client{e: e, http: http.DefaultClient, token: created.Secret}
+	body["name"] = "db2"
+	if st := script.do("POST", "/api/v1/cis", body, nil); st != 201 {
+		t.Fatalf("token write: %d", st)
+	}
+	script.token = "sdk_forged"
+	if st := script.do("GET", "/api/v1/releases", nil, nil); st != 401 {
+		t.Fatalf("forged token: %d", st)
+	}
+	// Logout ends the session.
+	c.do("POST", "/api/v1/auth/logout", nil, nil)
+	if st := c.do("GET", "/api/v1/auth/me", nil, nil); st != 401 {
+		t.Fatalf("after logout: %d", st)
+	}
+	// Failed logins are rate limited.
+	anon := e.anon()
+	last := 0
+	for i := 0; i < 7; i++ {
+		last = anon.do("POST", "/api/v1/auth/login", map[string]string{"username": "admin", "password": "guess"}, &er)
+	}
+	if last != 429 {
+		t.Fatalf("7th failed login: %d, want 429", last)
+	}
+}
+
+func TestLiveEventsOverWebSocket(t *testing.T) {
+	e := newEnv(t, false)
+	c := e.login("admin", adminPassword)
+	wsURL := "ws" + strings.TrimPrefix(e.ts.URL, "http") + "/api/v1/events"
+	if _, resp, err := websocket.DefaultDialer.Dial(wsURL, nil); err == nil || resp.StatusCode != 401 {
+		t.Fatalf("unauthenticated websocket: %v", err)
+	}
+	u, _ := http.NewRequest("GET", e.ts.URL, nil)
+	hdr := http.Header{"Origin": {e.ts.URL}}
+	for _, ck := range c.http.Jar.Cookies(u.URL) {
+		hdr.Add("Cookie", ck.String())
+	}
+	conn, _, err := websocket.DefaultDialer.Dial(wsURL, hdr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for e.srv.Bus.Subscribers() == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	body := map[string]any{"name": "Live", "version": "1", "type": "minor", "environment": "production",
+		"planned_start": "2026-12-01T08:00:00Z", "planned_end": "2026-12-01T10:00:00Z"}
+	var rel struct{ ID int64 }
+	if st := c.do("POST", "/api/v1/releases", body, &rel); st != 201 {
+		t.Fatal(st)
+	}
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for {
+		_, data, err := conn.ReadMessage()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ev struct {
+			Type string
+			ID   string
+			Data struct{ Name string }
+		}
+		json.Unmarshal(data, &ev)
+		if ev.Type == "release.created" {
+			if ev.ID != fmt.Sprint(rel.ID) || ev.Data.Name != "Live" {
+				t.Fatalf("event = %+v", ev)
+			}
+			return
+		}
+	}
+}
+
+func TestListPaginationFiltersAndDemo(t *testing.T) {
+	e := newEnv(t, true)
+	c := e.login("tess", adminPassword)
+	var page struct {
+		Items []struct {
+			Name      string
+			State     string
+			Conflicts []struct{ Kind string }
+		}
+		Total, Limit, Offset int
+	}
+	if st := c.do("GET", "/api/v1/releases?limit=5&offset=0&sort=name&order=asc", nil, &page); st != 200 || page.Total < 12 || len(page.Items) != 5 {
+		t.Fatalf("page = %d %+v", st, page)
+	}
+	if !slices.IsSortedFunc(page.Items, func(a, b struct {
+		Name      string
+		State     string
+		Conflicts []struct{ Kind string }
+	}) int {
+		return strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name))
+	}) {
+		t.Fatalf("not sorted by name: %+v", page.Items)
+	}
+	c.do("GET", "/api/v1/releases?state=planned,building&limit=200", nil, &page)
+	kinds := map[string]bool{}
+	for _, r := range page.Items {
+		if r.State != "planned" && r.State != "building" {
+			t.Fatalf("state filter let %s through", r.State)
+		}
+		for _, k := range r.Conflicts {
+			kinds[k.Kind] = true
+		}
+	}
+	if !kinds["ci_overlap"] || !kinds["dependency"] {
+		t.Fatalf("demo data should show overlap and dependency conflicts, got %v", kinds)
+	}
+	var states = map[string]bool{}
+	c.do("GET", "/api/v1/releases?limit=200", nil, &page)
+	for _, r := range page.Items {
+		states[r.State] = true
+	}
+	if len(states) < 12 {
+		t.Fatalf("demo covers %d states: %v", len(states), states)
+	}
+	var v struct {
+		OK      bool
+		Entries int
+	}
+	if st := c.do("GET", "/api/v1/audit/verify", nil, &v); st != 200 || !v.OK || v.Entries < 50 {
+		t.Fatalf("audit verify = %d %+v", st, v)
+	}
+}

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Runs every test: Go unit and API tests (real SQLite files), then the
+# end-to-end tests in real Chromium against the built server. Prints one
+# summary line per runner and a total "N passed, N failed" line.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export PATH="/usr/local/go/bin:$PATH"
+out=test-output
+mkdir -p "$out"
+
+status=0
+go vet ./... || status=1
+
+go test -count=1 -json -timeout 20m ./... > "$out/go-test.json"
+go run ./scripts/testsummary < "$out/go-test.json" | tee "$out/go-summary.txt"
+[ "${PIPESTATUS[0]}" = 0 ] || status=1
+read -r gp gf < <(sed -n 's/^go: \([0-9]*\) passed, \([0-9]*\) failed.*/\1 \2/p' "$out/go-summary.txt")
+
+(cd frontend && SHAKEDOWN_BIN="$PWD/../bin/shakedown" node --test --test-concurrency=1 e2e/) > "$out/e2e.txt" 2>&1
+e2e_status=$?
+cat "$out/e2e.txt" | grep -E '^(not ok|# Subtest|ℹ|✖)' | grep -vE '^ℹ (suites|todo|cancelled|skipped|duration_ms)' || true
+ep=$(sed -n 's/^ℹ pass \([0-9]*\)/\1/p' "$out/e2e.txt" | tail -1)
+ef=$(sed -n 's/^ℹ fail \([0-9]*\)/\1/p' "$out/e2e.txt" | tail -1)
+if [ "$e2e_status" != 0 ]; then
+  status=1
+  grep -B2 -A30 '^not ok\|✖' "$out/e2e.txt" | head -150
+fi
+echo "e2e: ${ep:-0} passed, ${ef:-0} failed"
+
+total_p=$(( ${gp:-0} + ${ep:-0} ))
+total_f=$(( ${gf:-0} + ${ef:-0} ))
+[ "$status" = 0 ] || [ "$total_f" -gt 0 ] || total_f=1   # a build or vet error counts as a failure
+echo "$total_p passed, $total_f failed"
+exit $status
