@@ -16,11 +16,11 @@ go run ./scripts/testsummary < "$out/go-test.json" | tee "$out/go-summary.txt"
 [ "${PIPESTATUS[0]}" = 0 ] || status=1
 read -r gp gf < <(sed -n 's/^go: \([0-9]*\) passed, \([0-9]*\) failed.*/\1 \2/p' "$out/go-summary.txt")
 
-(cd frontend && SHAKEDOWN_BIN="$PWD/../bin/shakedown" node --test --test-concurrency=1 e2e/) > "$out/e2e.txt" 2>&1
+(cd frontend && SHAKEDOWN_BIN="$PWD/../bin/shakedown" node --test --test-concurrency=1 --test-reporter=spec e2e/) > "$out/e2e.txt" 2>&1
 e2e_status=$?
 cat "$out/e2e.txt" | grep -E '^(not ok|# Subtest|ℹ|✖)' | grep -vE '^ℹ (suites|todo|cancelled|skipped|duration_ms)' || true
-ep=$(sed -n 's/^ℹ pass \([0-9]*\)/\1/p' "$out/e2e.txt" | tail -1)
-ef=$(sed -n 's/^ℹ fail \([0-9]*\)/\1/p' "$out/e2e.txt" | tail -1)
+ep=$(sed -n 's/^\(ℹ\|#\) pass \([0-9]*\)/\2/p' "$out/e2e.txt" | tail -1)
+ef=$(sed -n 's/^\(ℹ\|#\) fail \([0-9]*\)/\2/p' "$out/e2e.txt" | tail -1)
 if [ "$e2e_status" != 0 ]; then
   status=1
   grep -B2 -A30 '^not ok\|✖' "$out/e2e.txt" | head -150

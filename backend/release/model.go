@@ -112,6 +112,7 @@ type Release struct {
 	Changes            []Change     `json:"changes"`
 	CIs                []CI         `json:"cis"`
 	DependsOn          []Ref        `json:"depends_on"`
+	RequiredBy         []Ref        `json:"required_by"`
 	Transitions        []Transition `json:"transitions"`
 	AllowedTransitions []State      `json:"allowed_transitions"`
 }

@@ -241,6 +241,9 @@ func TestConflictsAndDependencies(t *testing.T) {
 	if _, err := s.Update(ctx, tester, c.ID, Input{DependsOn: &[]int64{b.ID}}); err != nil {
 		t.Fatal(err)
 	}
+	if got, _ := s.Get(ctx, all, b.ID); len(got.RequiredBy) != 1 || got.RequiredBy[0].ID != c.ID {
+		t.Fatalf("b required by = %+v", got.RequiredBy)
+	}
 	if _, err := s.Update(ctx, tester, b.ID, Input{DependsOn: &[]int64{c.ID}}); apperr.FieldOf(err) != "depends_on[0]" {
 		t.Fatalf("cycle: %v", err)
 	}

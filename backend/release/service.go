@@ -438,24 +438,14 @@ func (s *Service) load(ctx context.Context, q store.Querier, id int64) (*Release
 	}
 	rows.Close()
 
-	r.DependsOn = []Ref{}
-	rows, err = q.QueryContext(ctx, `SELECT r.id, r.name, r.version, r.state, r.planned_start, r.planned_end
-		FROM release_deps d JOIN releases r ON r.id = d.depends_on_id WHERE d.release_id = ? ORDER BY r.planned_start`, id)
-	if err != nil {
+	if r.DependsOn, err = loadRefs(ctx, q, `SELECT r.id, r.name, r.version, r.state, r.planned_start, r.planned_end
+		FROM release_deps d JOIN releases r ON r.id = d.depends_on_id WHERE d.release_id = ? ORDER BY r.planned_start`, id); err != nil {
 		return nil, err
 	}
-	for rows.Next() {
-		var d Ref
-		var ps, pe string
-		if err := rows.Scan(&d.ID, &d.Name, &d.Version, &d.State, &ps, &pe); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		d.PlannedStart, _ = store.ParseTime(ps)
-		d.PlannedEnd, _ = store.ParseTime(pe)
-		r.DependsOn = append(r.DependsOn, d)
+	if r.RequiredBy, err = loadRefs(ctx, q, `SELECT r.id, r.name, r.version, r.state, r.planned_start, r.planned_end
+		FROM release_deps d JOIN releases r ON r.id = d.release_id WHERE d.depends_on_id = ? ORDER BY r.planned_start`, id); err != nil {
+		return nil, err
 	}
-	rows.Close()
 
 	r.Transitions = []Transition{}
 	rows, err = q.QueryContext(ctx, `SELECT from_state, to_state, actor, at, reason, expedited FROM release_transitions WHERE release_id = ? ORDER BY id`, id)
@@ -473,6 +463,26 @@ func (s *Service) load(ctx context.Context, q store.Querier, id int64) (*Release
 		r.Transitions = append(r.Transitions, t)
 	}
 	return r, rows.Err()
+}
+
+func loadRefs(ctx context.Context, q store.Querier, query string, id int64) ([]Ref, error) {
+	rows, err := q.QueryContext(ctx, query, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Ref{}
+	for rows.Next() {
+		var d Ref
+		var ps, pe string
+		if err := rows.Scan(&d.ID, &d.Name, &d.Version, &d.State, &ps, &pe); err != nil {
+			return nil, err
+		}
+		d.PlannedStart, _ = store.ParseTime(ps)
+		d.PlannedEnd, _ = store.ParseTime(pe)
+		out = append(out, d)
+	}
+	return out, rows.Err()
 }
 
 // rescore recomputes and stores one release's risk.
