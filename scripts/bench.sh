@@ -33,14 +33,16 @@ total=$(curl -sf -H "Authorization: Bearer $token" "$base/releases?limit=1" | se
 rss() { awk '/^VmRSS/ {printf "%.1f", $2/1024}' /proc/$pid/status; }
 echo "server pid $pid, $total releases in the database, idle RSS $(rss) MiB"
 
-# Warm up, then measure.
+# Warm up, then measure at two concurrencies (wrk's default 10, and 32).
 wrk -t1 -c4 -d2s -H "Authorization: Bearer $token" "$base/releases?limit=50" >/dev/null
-wrk -t2 -c32 -d"$DURATION" --latency -H "Authorization: Bearer $token" "$base/releases?limit=50" > "$data/wrk.txt"
-rps=$(awk '/^Requests\/sec/ {print $2}' "$data/wrk.txt")
-p50=$(awk '$1=="50%" {print $2}' "$data/wrk.txt")
-p99=$(awk '$1=="99%" {print $2}' "$data/wrk.txt")
-errs=$(grep -E 'Non-2xx|Socket errors' "$data/wrk.txt" || true)
-echo "api: GET /releases?limit=50 with $total releases, 32 connections, $DURATION: $rps req/s, p50 $p50, p99 $p99 ${errs:+($errs)}"
+for conns in 10 32; do
+  wrk -t2 -c$conns -d"$DURATION" --latency -H "Authorization: Bearer $token" "$base/releases?limit=50" > "$data/wrk.txt"
+  rps=$(awk '/^Requests\/sec/ {print $2}' "$data/wrk.txt")
+  p50=$(awk '$1=="50%" {print $2}' "$data/wrk.txt")
+  p99=$(awk '$1=="99%" {print $2}' "$data/wrk.txt")
+  errs=$(grep -E 'Non-2xx|Socket errors' "$data/wrk.txt" || true)
+  echo "api: GET /releases?limit=50 with $total releases, $conns connections, $DURATION: $rps req/s, p50 $p50, p99 $p99 ${errs:+($errs)}"
+done
 echo "rss after API load: $(rss) MiB (peak $(awk '/^VmHWM/ {printf "%.1f", $2/1024}' /proc/$pid/status) MiB)"
 
 go run ./scripts/bench/wsfanout -url "http://127.0.0.1:$PORT" -token "$token" -clients 200 -writes 50

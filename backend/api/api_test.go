@@ -264,10 +264,10 @@ func TestTransitionRolesByTargetState(t *testing.T) {
 	}
 	path := fmt.Sprintf("/api/v1/releases/%d/transitions", rel.ID)
 	steps := []struct {
-		to       string
-		allowed  *client
-		refused  []*client
-		reason   string
+		to      string
+		allowed *client
+		refused []*client
+		reason  string
 	}{
 		{"building", tester, []*client{manager, admin}, ""},
 		{"testing", tester, []*client{manager, admin}, ""},

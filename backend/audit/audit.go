@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/shakedown/shakedown/backend/store"
@@ -114,24 +113,11 @@ type Filter struct {
 
 // List returns entries newest first and the total that match.
 func List(ctx context.Context, q store.Querier, f Filter) ([]Entry, int, error) {
-	var where []string
-	var args []any
-	if f.Entity != "" {
-		where = append(where, "entity = ?")
-		args = append(args, f.Entity)
-	}
-	if f.EntityID != "" {
-		where = append(where, "entity_id = ?")
-		args = append(args, f.EntityID)
-	}
-	if f.Actor != "" {
-		where = append(where, "actor = ?")
-		args = append(args, f.Actor)
-	}
-	cond := ""
-	if len(where) > 0 {
-		cond = " WHERE " + strings.Join(where, " AND ")
-	}
+	var w store.Where
+	w.Equal("entity", f.Entity)
+	w.Equal("entity_id", f.EntityID)
+	w.Equal("actor", f.Actor)
+	cond, args := w.SQL(), w.Args()
 	var total int
 	if err := q.QueryRowContext(ctx, "SELECT count(*) FROM audit_log"+cond, args...).Scan(&total); err != nil {
 		return nil, 0, err

@@ -255,7 +255,7 @@ func (m *Manager) Wait(ctx context.Context, id string) (Operation, error) {
 
 // Get returns one operation.
 func (m *Manager) Get(ctx context.Context, id string) (Operation, error) {
-	list, _, err := m.query(ctx, `WHERE id = ?`, []any{id}, 1, 0)
+	list, _, err := m.query(ctx, ` WHERE id = ?`, []any{id}, 1, 0)
 	if err != nil {
 		return Operation{}, err
 	}
@@ -277,30 +277,22 @@ type Filter struct {
 
 // List returns operations newest first.
 func (m *Manager) List(ctx context.Context, f Filter) ([]Operation, int, error) {
-	var where []string
-	var args []any
+	var w store.Where
 	if len(f.Statuses) > 0 {
 		ph := make([]string, len(f.Statuses))
+		args := make([]any, len(f.Statuses))
 		for i, s := range f.Statuses {
-			ph[i] = "?"
-			args = append(args, string(s))
+			ph[i], args[i] = "?", string(s)
 		}
-		where = append(where, "status IN ("+strings.Join(ph, ",")+")")
+		w.Add("status IN ("+strings.Join(ph, ",")+")", args...)
 	}
-	for col, v := range map[string]string{"kind": f.Kind, "entity": f.Entity, "entity_id": f.EntityID} {
-		if v != "" {
-			where = append(where, col+" = ?")
-			args = append(args, v)
-		}
-	}
-	cond := ""
-	if len(where) > 0 {
-		cond = "WHERE " + strings.Join(where, " AND ")
-	}
+	w.Equal("kind", f.Kind)
+	w.Equal("entity", f.Entity)
+	w.Equal("entity_id", f.EntityID)
 	if f.Limit <= 0 {
 		f.Limit = 50
 	}
-	return m.query(ctx, cond, args, f.Limit, f.Offset)
+	return m.query(ctx, w.SQL(), w.Args(), f.Limit, f.Offset)
 }
 
 func (m *Manager) query(ctx context.Context, cond string, args []any, limit, offset int) ([]Operation, int, error) {

@@ -137,7 +137,10 @@ func TestRecoverAfterRestart(t *testing.T) {
 	m2 := NewManager(db2, events.NewBus(), slog.Default())
 	defer m2.Shutdown(ctx)
 	m2.OnRestart("lab.create", func(op Operation) Func {
-		return func(ctx context.Context, p *Progress) error { p.Update("resumed", 50, "picked up after restart"); return nil }
+		return func(ctx context.Context, p *Progress) error {
+			p.Update("resumed", 50, "picked up after restart")
+			return nil
+		}
 	})
 	resumed, failed, err := m2.Recover(ctx)
 	if err != nil || resumed != 1 || failed != 1 {

@@ -82,25 +82,14 @@ func scanCI(sc interface{ Scan(...any) error }) (CI, error) {
 
 // ListCIs returns catalog entries by name.
 func (s *Service) ListCIs(ctx context.Context, f CIFilter) ([]CI, int, error) {
-	var where []string
-	var args []any
+	var w store.Where
 	if f.Q != "" {
-		where = append(where, `(name LIKE ? ESCAPE '\' OR description LIKE ? ESCAPE '\')`)
 		like := "%" + escapeLike(f.Q) + "%"
-		args = append(args, like, like)
+		w.Add(`(name LIKE ? ESCAPE '\' OR description LIKE ? ESCAPE '\')`, like, like)
 	}
-	if f.Kind != "" {
-		where = append(where, "kind = ?")
-		args = append(args, f.Kind)
-	}
-	if f.Environment != "" {
-		where = append(where, "environment = ?")
-		args = append(args, f.Environment)
-	}
-	cond := ""
-	if len(where) > 0 {
-		cond = " WHERE " + strings.Join(where, " AND ")
-	}
+	w.Equal("kind", f.Kind)
+	w.Equal("environment", f.Environment)
+	cond, args := w.SQL(), w.Args()
 	var total int
 	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM cis`+cond, args...).Scan(&total); err != nil {
 		return nil, 0, err

@@ -41,49 +41,36 @@ func SortKeys() []string {
 // List returns one page of release summaries (with their conflicts) and
 // the total that match.
 func (s *Service) List(ctx context.Context, f Filter) ([]Summary, int, error) {
-	var where []string
-	var args []any
+	var w store.Where
 	if len(f.States) > 0 {
-		for _, st := range f.States {
+		states := make([]any, len(f.States))
+		for i, st := range f.States {
 			if !ValidState(st) {
 				return nil, 0, apperr.Invalid("state", "Unknown state %q.", st)
 			}
-			args = append(args, string(st))
+			states[i] = string(st)
 		}
-		where = append(where, "r.state IN ("+placeholders(len(f.States))+")")
+		w.Add("r.state IN ("+placeholders(len(f.States))+")", states...)
 	}
-	if f.Type != "" {
-		if f.Type != TypeMajor && f.Type != TypeMinor && f.Type != TypeEmergency {
-			return nil, 0, apperr.Invalid("type", "Type must be major, minor or emergency.")
-		}
-		where = append(where, "r.type = ?")
-		args = append(args, string(f.Type))
+	if f.Type != "" && f.Type != TypeMajor && f.Type != TypeMinor && f.Type != TypeEmergency {
+		return nil, 0, apperr.Invalid("type", "Type must be major, minor or emergency.")
 	}
-	if f.Environment != "" {
-		where = append(where, "r.environment = ?")
-		args = append(args, f.Environment)
-	}
+	w.Equal("r.type", string(f.Type))
+	w.Equal("r.environment", f.Environment)
 	if q := strings.TrimSpace(f.Q); q != "" {
 		like := "%" + escapeLike(q) + "%"
-		where = append(where, `(r.name LIKE ? ESCAPE '\' OR r.version LIKE ? ESCAPE '\' OR r.description LIKE ? ESCAPE '\' OR r.owner LIKE ? ESCAPE '\')`)
-		args = append(args, like, like, like, like)
+		w.Add(`(r.name LIKE ? ESCAPE '\' OR r.version LIKE ? ESCAPE '\' OR r.description LIKE ? ESCAPE '\' OR r.owner LIKE ? ESCAPE '\')`, like, like, like, like)
 	}
 	if f.CIID != 0 {
-		where = append(where, "r.id IN (SELECT release_id FROM release_cis WHERE ci_id = ?)")
-		args = append(args, f.CIID)
+		w.Add("r.id IN (SELECT release_id FROM release_cis WHERE ci_id = ?)", f.CIID)
 	}
 	if !f.From.IsZero() {
-		where = append(where, "r.planned_end > ?")
-		args = append(args, store.FormatTime(f.From))
+		w.Add("r.planned_end > ?", store.FormatTime(f.From))
 	}
 	if !f.To.IsZero() {
-		where = append(where, "r.planned_start < ?")
-		args = append(args, store.FormatTime(f.To))
+		w.Add("r.planned_start < ?", store.FormatTime(f.To))
 	}
-	cond := ""
-	if len(where) > 0 {
-		cond = " WHERE " + strings.Join(where, " AND ")
-	}
+	cond, args := w.SQL(), w.Args()
 	sortKey := f.Sort
 	if sortKey == "" {
 		sortKey = "updated_at"
@@ -246,7 +233,7 @@ func (s *Service) fillConflicts(ctx context.Context, list []*Summary) error {
 
 // Calendar is what the calendar shows for a range.
 type Calendar struct {
-	Releases []Summary     `json:"releases"`
+	Releases []Summary    `json:"releases"`
 	Freezes  []Occurrence `json:"freezes"`
 }
 

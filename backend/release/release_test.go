@@ -310,8 +310,8 @@ func TestRiskFollowsFailureHistory(t *testing.T) {
 
 func TestComputeRisk(t *testing.T) {
 	r := computeRisk(riskInput{Type: TypeMajor,
-		Changes: []Change{{Risk: "high"}, {Risk: "high"}, {Risk: "low"}},
-		CIs:     []CI{{Name: "a", Criticality: "low"}, {Name: "b", Criticality: "critical"}, {Name: "c", Criticality: "medium"}},
+		Changes:  []Change{{Risk: "high"}, {Risk: "high"}, {Risk: "low"}},
+		CIs:      []CI{{Name: "a", Criticality: "low"}, {Name: "b", Criticality: "critical"}, {Name: "c", Criticality: "medium"}},
 		Failures: map[string]int{"b": 2}})
 	// changes 12+12+2=26, criticality 25, scope 5, history 16, major 5 = 77
 	if r.Score != 77 || r.Level != "high" || len(r.Reasons) != 5 {

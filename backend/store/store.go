@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -166,3 +167,34 @@ func IsUniqueViolation(err error) bool {
 	var se sqlite3.Error
 	return errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintUnique
 }
+
+// Where builds the WHERE clause of a filtered listing from optional
+// conditions, keeping the text and its arguments together.
+type Where struct {
+	conds []string
+	args  []any
+}
+
+// Add appends a condition with its arguments.
+func (w *Where) Add(cond string, args ...any) {
+	w.conds = append(w.conds, cond)
+	w.args = append(w.args, args...)
+}
+
+// Equal appends "column = value" when value is not empty.
+func (w *Where) Equal(column, value string) {
+	if value != "" {
+		w.Add(column+" = ?", value)
+	}
+}
+
+// SQL is " WHERE a AND b", or "" when there is no condition.
+func (w *Where) SQL() string {
+	if len(w.conds) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(w.conds, " AND ")
+}
+
+// Args are the arguments of the conditions, in order.
+func (w *Where) Args() []any { return w.args }
