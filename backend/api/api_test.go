@@ -21,6 +21,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/shakedown/shakedown/backend/auth"
+	"github.com/shakedown/shakedown/backend/ops"
 	"github.com/shakedown/shakedown/backend/server"
 )
 
@@ -512,5 +513,47 @@ func TestListPaginationFiltersAndDemo(t *testing.T) {
 	}
 	if st := c.do("GET", "/api/v1/audit/verify", nil, &v); st != 200 || !v.OK || v.Entries < 50 {
 		t.Fatalf("audit verify = %d %+v", st, v)
+	}
+}
+
+func TestOperationsProgressAndCancel(t *testing.T) {
+	e := newEnv(t, false)
+	owner := e.user("t1", "tester")
+	other := e.user("t2", "tester")
+	started := make(chan struct{})
+	undone := make(chan struct{})
+	op, err := e.srv.Ops.Start(context.Background(), auth.Actor{Username: "t1"}, ops.Spec{Kind: "test.slow", Entity: "release", EntityID: "1",
+		Run: func(ctx context.Context, p *ops.Progress) error {
+			p.Update("cloning", 40, "2 of 5 disks cloned")
+			close(started)
+			<-ctx.Done()
+			close(undone)
+			return ctx.Err()
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-started
+	var got ops.Operation
+	if st := owner.do("GET", "/api/v1/operations/"+op.ID, nil, &got); st != 200 || got.Stage != "cloning" || got.Percent != 40 || got.Status != ops.StatusRunning {
+		t.Fatalf("operation = %d %+v", st, got)
+	}
+	var page struct{ Total int }
+	if st := owner.do("GET", "/api/v1/operations?status=running&entity=release&entity_id=1", nil, &page); st != 200 || page.Total != 1 {
+		t.Fatalf("running operations = %d %+v", st, page)
+	}
+	if st := other.do("POST", "/api/v1/operations/"+op.ID+"/cancel", nil, nil); st != 403 {
+		t.Fatalf("cancel by another tester: %d, want 403", st)
+	}
+	if st := owner.do("POST", "/api/v1/operations/"+op.ID+"/cancel", nil, &got); st != 202 || got.Status != ops.StatusCancelling {
+		t.Fatalf("cancel: %d %+v", st, got)
+	}
+	<-undone
+	done, _ := e.srv.Ops.Wait(context.Background(), op.ID)
+	if done.Status != ops.StatusCancelled {
+		t.Fatalf("after cancel: %+v", done)
+	}
+	if st := owner.do("POST", "/api/v1/operations/nope/cancel", nil, nil); st != 404 {
+		t.Fatalf("cancel unknown: %d", st)
 	}
 }

@@ -382,7 +382,7 @@ func (s *Service) Login(ctx context.Context, username, password, remoteIP string
 		Scan(&id, &hash, &disabled)
 	if errors.Is(err, sql.ErrNoRows) {
 		// Spend the same time as a real check so that timing does not reveal which usernames exist.
-		bcrypt.CompareHashAndPassword([]byte("$2a$10$7EqJtq98hPqEX7fNZaFWoOhi5BWX4Z9dS0ZzDdEj8wGLmLz5w7uG6"), []byte(password))
+		bcrypt.CompareHashAndPassword(dummyHash(), []byte(password))
 		s.limiter.fail("u:"+username, now)
 		s.limiter.fail("ip:"+remoteIP, now)
 		return User{}, "", "", ErrBadCredentials
@@ -618,6 +618,18 @@ func (s *Service) flushCache() {
 	s.cacheMu.Lock()
 	clear(s.cache)
 	s.cacheMu.Unlock()
+}
+
+var (
+	dummyOnce sync.Once
+	dummy     []byte
+)
+
+// dummyHash is a real hash of nothing in particular, compared against when
+// the username is unknown.
+func dummyHash() []byte {
+	dummyOnce.Do(func() { dummy, _ = bcrypt.GenerateFromPassword([]byte(randomToken(16)), BcryptCost) })
+	return dummy
 }
 
 // CSRFMatches compares a presented CSRF token in constant time.
