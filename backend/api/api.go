@@ -173,8 +173,8 @@ func (a *API) authorize(c *call, rt route) error {
 	}
 	r := c.r
 	if h := r.Header.Get("Authorization"); h != "" {
-		secret, ok := strings.CutPrefix(h, "Bearer ")
-		if !ok {
+		scheme, secret, ok := strings.Cut(h, " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") {
 			return &apperr.UnauthorizedError{Message: "Use an Authorization header of the form \"Bearer <token>\"."}
 		}
 		actor, err := a.Auth.TokenActor(r.Context(), strings.TrimSpace(secret))

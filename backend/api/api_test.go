@@ -395,6 +395,15 @@ func TestCSRFTokensAndRateLimit(t *testing.T) {
 	if st := script.do("POST", "/api/v1/cis", body, nil); st != 201 {
 		t.Fatalf("token write: %d", st)
 	}
+	if st := script.do("POST", "/api/v1/auth/tokens", map[string]any{"name": "minted"}, nil); st != 403 {
+		t.Fatalf("a token minted a token: %d", st)
+	}
+	// The scheme name is case-insensitive.
+	req, _ := http.NewRequest("GET", e.ts.URL+"/api/v1/releases", nil)
+	req.Header.Set("Authorization", "bearer "+created.Secret)
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("lower-case bearer: %v %v", err, resp)
+	}
 	script.token = "sdk_forged"
 	if st := script.do("GET", "/api/v1/releases", nil, nil); st != 401 {
 		t.Fatalf("forged token: %d", st)

@@ -5,6 +5,7 @@ package apperr
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Kind says what went wrong from the caller's point of view.
@@ -59,7 +60,11 @@ type NotFoundError struct {
 }
 
 func (e *NotFoundError) Error() string {
-	return fmt.Sprintf("%s %v does not exist", e.Entity, e.ID)
+	entity := e.Entity
+	if entity != "" {
+		entity = strings.ToUpper(entity[:1]) + entity[1:]
+	}
+	return fmt.Sprintf("%s %v does not exist.", entity, e.ID)
 }
 func (e *NotFoundError) Kind() Kind { return KindNotFound }
 

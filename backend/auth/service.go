@@ -463,6 +463,10 @@ func (s *Service) SessionActor(ctx context.Context, secret string) (Actor, strin
 // CreateToken issues a personal API token for the actor; the secret is
 // returned once and only its hash is kept.
 func (s *Service) CreateToken(ctx context.Context, by Actor, name string, expiresInDays int) (Token, string, error) {
+	if by.ViaToken {
+		// Otherwise a leaked short-lived token could mint a token that never expires.
+		return Token{}, "", apperr.Forbidden("An API token cannot create tokens; sign in to Shakedown and create it there.")
+	}
 	name = strings.TrimSpace(name)
 	if name == "" {
 		return Token{}, "", apperr.Invalid("name", "Give the token a name that says where it is used, e.g. \"CI pipeline\".")

@@ -38,6 +38,8 @@ describe('sign in', () => {
     await page.reload();
     await page.getByTestId('board').waitFor();
 
+    // sign out lives in the user menu under the name
+    await page.getByTestId('current-user').click();
     await page.getByTestId('sign-out').click();
     await page.getByTestId('login-form').waitFor();
     await page.reload();

@@ -1,5 +1,5 @@
 // A small hash router: #/board, #/releases, #/releases/12, #/releases/new,
-// #/releases/12/edit, #/calendar, #/admin/users, #/admin/freezes, #/audit.
+// #/releases/12/edit, #/calendar, #/admin/users, #/admin/freezes, #/audit, #/tokens.
 
 export type RouteName =
   | 'board'
@@ -11,6 +11,7 @@ export type RouteName =
   | 'admin-users'
   | 'admin-freezes'
   | 'audit'
+  | 'tokens'
   | 'not-found';
 
 export interface Route {
@@ -32,6 +33,7 @@ const patterns: [RegExp, RouteName][] = [
   [/^\/admin\/users$/, 'admin-users'],
   [/^\/admin\/freezes$/, 'admin-freezes'],
   [/^\/audit$/, 'audit'],
+  [/^\/tokens$/, 'tokens'],
 ];
 
 export function parseHash(hash: string): Route {
