@@ -115,7 +115,7 @@ func (s *Server) bootstrap(ctx context.Context) error {
 			return fmt.Errorf("seed demo data: %w", err)
 		}
 		if seeded {
-			s.cfg.Log.Info("seeded the demo dataset", "users", "tess (tester), mona (manager), adam (admin); same password as admin")
+			s.cfg.Log.Info("seeded the demo dataset", "users", "tess (tester), mona and max (managers), adam (admin); same password as admin")
 		}
 	}
 	return nil
