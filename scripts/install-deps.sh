@@ -28,6 +28,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# libvirt + QEMU for the VM labs (no systemd; see scripts/libvirt.sh).
+scripts/libvirt.sh install
+
 # Go modules.
 go mod download
 

@@ -11,6 +11,13 @@ mkdir -p "$out"
 status=0
 go vet ./... || status=1
 
+# Real parts for the VM tests: libvirtd (stopped again at the end only if
+# this run started it) and the tiny guest image.
+scripts/libvirt.sh start
+trap 'scripts/libvirt.sh stop' EXIT
+scripts/build-guest.sh
+export SHAKEDOWN_VM_TESTS=1
+
 go test -count=1 -json -timeout 20m ./... > "$out/go-test.json"
 go run ./scripts/testsummary < "$out/go-test.json" | tee "$out/go-summary.txt"
 [ "${PIPESTATUS[0]}" = 0 ] || status=1

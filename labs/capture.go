@@ -1,0 +1,208 @@
+package labs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/digitalocean/go-libvirt"
+	"libvirt.org/go/libvirtxml"
+)
+
+// Capture is a point-in-time image of one production disk: the frozen
+// base that lab clones are built on.
+type Capture struct {
+	Domain string `json:"domain"`
+	Disk   string `json:"disk"` // target, e.g. vda
+	// BasePath is the frozen image; BaseFormat its format (qcow2, raw).
+	BasePath   string `json:"base_path"`
+	BaseFormat string `json:"base_format"`
+	Capacity   uint64 `json:"capacity"`
+	// OverlayPath is the new active layer production writes to after a
+	// snapshot; empty when the base is not under a running production VM.
+	OverlayPath string `json:"overlay_path"`
+	Live        bool   `json:"live"`
+	Quiesced    bool   `json:"quiesced"`
+}
+
+// primaryDisk finds the first file-backed disk of a definition.
+func primaryDisk(d *libvirtxml.Domain) (*libvirtxml.DomainDisk, error) {
+	if d.Devices != nil {
+		for i := range d.Devices.Disks {
+			disk := &d.Devices.Disks[i]
+			if disk.Device != "cdrom" && disk.Device != "floppy" && disk.Target != nil &&
+				disk.Source != nil && disk.Source.File != nil && disk.Source.File.File != "" {
+				return disk, nil
+			}
+		}
+	}
+	return nil, fmt.Errorf("%s has no file-backed disk to capture", d.Name)
+}
+
+// CaptureDisk freezes the primary disk of a production domain without
+// stopping it: an external disk-only snapshot (quiesced through the guest
+// agent when it answers) moves production's writes to a new overlay in
+// Shakedown's pool, and the file it wrote before becomes the frozen base.
+// It works on a shut-off domain too (then nothing is live).
+func (h *Host) CaptureDisk(ctx context.Context, domain, captureID string) (Capture, error) {
+	l, dom, err := h.domain(ctx, domain)
+	if err != nil {
+		return Capture{}, err
+	}
+	live, err := l.DomainIsActive(dom)
+	if err != nil {
+		return Capture{}, err
+	}
+	doc, err := l.DomainGetXMLDesc(dom, 0)
+	if err != nil {
+		return Capture{}, err
+	}
+	var x libvirtxml.Domain
+	if err := x.Unmarshal(doc); err != nil {
+		return Capture{}, err
+	}
+	disk, err := primaryDisk(&x)
+	if err != nil {
+		return Capture{}, err
+	}
+	c := Capture{Domain: domain, Disk: disk.Target.Dev, BasePath: disk.Source.File.File, BaseFormat: "raw", Live: live == 1}
+	if disk.Driver != nil && disk.Driver.Type != "" {
+		c.BaseFormat = disk.Driver.Type
+	}
+	if _, capacity, _, err := l.DomainGetBlockInfo(dom, c.Disk, 0); err == nil {
+		c.Capacity = capacity
+	}
+	c.OverlayPath = filepath.Join(h.cfg.PoolDir, fmt.Sprintf("%s.sd-%s.qcow2", domain, captureID))
+
+	snap := &libvirtxml.DomainSnapshot{
+		Name:        "sd-capture-" + captureID,
+		Description: "Shakedown capture for a lab: the disk below this overlay is a frozen base.",
+		Disks:       &libvirtxml.DomainSnapshotDisks{},
+	}
+	for _, d := range x.Devices.Disks {
+		if d.Target == nil || d.Device == "cdrom" || d.Device == "floppy" {
+			continue
+		}
+		sd := libvirtxml.DomainSnapshotDisk{Name: d.Target.Dev, Snapshot: "no"}
+		if d.Target.Dev == c.Disk {
+			sd.Snapshot = "external"
+			sd.Driver = &libvirtxml.DomainDiskDriver{Type: "qcow2"}
+			sd.Source = &libvirtxml.DomainDiskSource{File: &libvirtxml.DomainDiskSourceFile{File: c.OverlayPath}}
+		}
+		snap.Disks.Disks = append(snap.Disks.Disks, sd)
+	}
+	sdoc, err := snap.Marshal()
+	if err != nil {
+		return Capture{}, err
+	}
+	flags := uint32(libvirt.DomainSnapshotCreateDiskOnly | libvirt.DomainSnapshotCreateAtomic | libvirt.DomainSnapshotCreateNoMetadata)
+	if c.Live && agent(l, dom, agentCmd{Execute: "guest-ping"}, nil, 2*time.Second) == nil {
+		// Freeze the guest's filesystems for a consistent image; fall back
+		// to a crash-consistent one if the guest cannot freeze.
+		if _, err := l.DomainSnapshotCreateXML(dom, sdoc, flags|uint32(libvirt.DomainSnapshotCreateQuiesce)); err == nil {
+			c.Quiesced = true
+			return c, nil
+		}
+		os.Remove(c.OverlayPath)
+	}
+	if _, err := l.DomainSnapshotCreateXML(dom, sdoc, flags); err != nil {
+		return Capture{}, fmt.Errorf("snapshot %s: %w", domain, err)
+	}
+	return c, nil
+}
+
+// CommitBack merges production's overlay back into the base once no lab
+// uses that base any more, so production's backing chain does not grow:
+// an active block commit, then a pivot onto the base. It only acts when
+// the overlay is still production's active layer directly over the base.
+// It reports whether it merged.
+func (h *Host) CommitBack(ctx context.Context, c Capture) (bool, error) {
+	if c.OverlayPath == "" {
+		return false, nil
+	}
+	l, dom, err := h.domain(ctx, c.Domain)
+	if err != nil {
+		var nsd *NoSuchDomainError
+		if errors.As(err, &nsd) {
+			return false, nil // production VM gone: nothing to merge into
+		}
+		return false, err
+	}
+	if active, _ := l.DomainIsActive(dom); active != 1 {
+		return false, nil // block commit needs a running domain; the chain stays
+	}
+	doc, err := l.DomainGetXMLDesc(dom, 0)
+	if err != nil {
+		return false, err
+	}
+	var x libvirtxml.Domain
+	if err := x.Unmarshal(doc); err != nil {
+		return false, err
+	}
+	var disk *libvirtxml.DomainDisk
+	for i := range x.Devices.Disks {
+		d := &x.Devices.Disks[i]
+		if d.Target != nil && d.Target.Dev == c.Disk {
+			disk = d
+		}
+	}
+	if disk == nil || disk.Source == nil || disk.Source.File == nil || disk.Source.File.File != c.OverlayPath ||
+		disk.BackingStore == nil || disk.BackingStore.Source == nil || disk.BackingStore.Source.File == nil ||
+		disk.BackingStore.Source.File.File != c.BasePath {
+		return false, nil // someone else changed the chain since; leave it alone
+	}
+	events, stop, err := h.subscribe(ctx, libvirt.DomainEventIDBlockJob2)
+	if err != nil {
+		return false, err
+	}
+	defer stop()
+	if err := l.DomainBlockCommit(dom, c.Disk, libvirt.OptString{c.BasePath}, libvirt.OptString{c.OverlayPath}, 0,
+		libvirt.DomainBlockCommitActive); err != nil {
+		return false, fmt.Errorf("block commit %s of %s: %w", c.Disk, c.Domain, err)
+	}
+	if err := waitBlockJobReady(ctx, l, dom, c.Disk, events); err != nil {
+		l.DomainBlockJobAbort(dom, c.Disk, 0)
+		return false, err
+	}
+	if err := l.DomainBlockJobAbort(dom, c.Disk, libvirt.DomainBlockJobAbortPivot); err != nil {
+		return false, fmt.Errorf("pivot %s of %s onto its base: %w", c.Disk, c.Domain, err)
+	}
+	if err := os.Remove(c.OverlayPath); err != nil && !os.IsNotExist(err) {
+		return true, fmt.Errorf("merged, but the old overlay %s stays: %w", c.OverlayPath, err)
+	}
+	return true, nil
+}
+
+// waitBlockJobReady waits for an active commit to reach its ready phase
+// (every block copied, mirroring writes), from block job events, with a
+// poll of the job's progress as a backstop.
+func waitBlockJobReady(ctx context.Context, l *libvirt.Libvirt, dom libvirt.Domain, disk string, events <-chan any) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
+	defer cancel()
+	tick := time.NewTicker(500 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		found, _, _, cur, end, err := l.DomainGetBlockJobInfo(dom, disk, 0)
+		if err != nil {
+			return err
+		}
+		if found == 0 {
+			return fmt.Errorf("the block commit of %s ended before it was ready", disk)
+		}
+		if end > 0 && cur == end {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("block commit of %s: %w", disk, ctx.Err())
+		case ev := <-events:
+			if m, ok := ev.(*libvirt.DomainEventBlockJob2Msg); ok && m.Dom.Name == dom.Name && m.Status == int32(libvirt.DomainBlockJobFailed) {
+				return fmt.Errorf("the block commit of %s failed", disk)
+			}
+		case <-tick.C:
+		}
+	}
+}
