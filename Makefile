@@ -9,9 +9,11 @@ BIN     := bin/shakedown
 
 .PHONY: run test build deps frontend bench clean
 
-run: build ## build and start Shakedown with the demo dataset
+run: build ## build and start Shakedown with the demo dataset and demo production VMs
+	scripts/libvirt.sh start
+	scripts/build-guest.sh
 	@echo "Shakedown: http://$(ADDR)  (sign in as admin; password in $(DATA)/initial-admin-password unless SHAKEDOWN_ADMIN_PASSWORD is set)"
-	$(BIN) serve --demo --addr $(ADDR) --data $(DATA)
+	$(BIN) serve --demo --addr $(ADDR) --data $(DATA) --guest-dir build/guest
 
 test: build ## run every test and print the summary
 	scripts/test.sh

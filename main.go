@@ -58,7 +58,7 @@ func usage() {
 	fmt.Fprint(os.Stderr, `Shakedown — release management: plan, prove in a VM lab, sign off, roll out.
 
 Usage:
-  shakedown serve [--addr 127.0.0.1:8080] [--data DIR] [--demo]
+  shakedown serve [--addr 127.0.0.1:8080] [--data DIR] [--demo] [--guest-dir DIR] [--pool-dir DIR]
   shakedown seed  --data DIR --releases N      add N releases (load tests)
   shakedown version
 
@@ -66,6 +66,8 @@ Environment:
   SHAKEDOWN_ADMIN_PASSWORD   password of the first admin (else generated into DIR/initial-admin-password)
   SHAKEDOWN_DATA             data directory (default ./data)
   SHAKEDOWN_ADDR             listen address (default 127.0.0.1:8080)
+  SHAKEDOWN_GUEST_DIR        tiny guest image for the demo production VMs
+  SHAKEDOWN_POOL_DIR         libvirt pool directory (default /var/lib/shakedown/pool)
   SHAKEDOWN_LOG_LEVEL        debug, info (default), warn, error
 `)
 }
@@ -91,6 +93,8 @@ func serve(args []string) error {
 	data := fs.String("data", envOr("SHAKEDOWN_DATA", "data"), "data directory (database, packages)")
 	withDemo := fs.Bool("demo", false, "seed a demo dataset into an empty database")
 	secure := fs.Bool("secure-cookies", false, "mark the session cookie Secure (when served over HTTPS)")
+	guestDir := fs.String("guest-dir", envOr("SHAKEDOWN_GUEST_DIR", ""), "tiny guest image (scripts/build-guest.sh); with --demo, demo production VMs are made from it")
+	poolDir := fs.String("pool-dir", envOr("SHAKEDOWN_POOL_DIR", "/var/lib/shakedown/pool"), "where the local libvirt host keeps Shakedown's volumes")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -104,7 +108,8 @@ func serve(args []string) error {
 		return err
 	}
 	srv, err := server.New(ctx, server.Config{DataDir: dir, AdminPassword: os.Getenv("SHAKEDOWN_ADMIN_PASSWORD"),
-		Demo: *withDemo, Version: version, Frontend: frontend.Dist(), SecureCookies: *secure, Log: log})
+		Demo: *withDemo, Version: version, Frontend: frontend.Dist(), SecureCookies: *secure, Log: log,
+		GuestDir: *guestDir, PoolDir: *poolDir})
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,8 @@ import (
 
 	"github.com/digitalocean/go-libvirt"
 	"libvirt.org/go/libvirtxml"
+
+	"github.com/shakedown/shakedown/backend/apperr"
 )
 
 // MetadataNS is the XML namespace of Shakedown's domain metadata.
@@ -60,6 +62,9 @@ type NoSuchDomainError struct{ Host, Domain string }
 func (e *NoSuchDomainError) Error() string {
 	return fmt.Sprintf("there is no VM named %q on libvirt host %s", e.Domain, e.Host)
 }
+
+// Kind makes a missing domain a 404 for API callers.
+func (e *NoSuchDomainError) Kind() apperr.Kind { return apperr.KindNotFound }
 
 func (h *Host) domain(ctx context.Context, name string) (*libvirt.Libvirt, libvirt.Domain, error) {
 	l, err := h.Conn(ctx)
@@ -206,8 +211,8 @@ func CloneDefinition(prod *libvirtxml.Domain, spec CloneSpec) (*libvirtxml.Domai
 	return &d, nil
 }
 
-// DefineAndStart defines a persistent domain and boots it.
-func (h *Host) DefineAndStart(ctx context.Context, d *libvirtxml.Domain) error {
+// Define makes a domain persistent without starting it.
+func (h *Host) Define(ctx context.Context, d *libvirtxml.Domain) error {
 	l, err := h.Conn(ctx)
 	if err != nil {
 		return err
@@ -216,14 +221,30 @@ func (h *Host) DefineAndStart(ctx context.Context, d *libvirtxml.Domain) error {
 	if err != nil {
 		return err
 	}
-	dom, err := l.DomainDefineXML(doc)
-	if err != nil {
+	if _, err := l.DomainDefineXML(doc); err != nil {
 		return fmt.Errorf("define %s: %w", d.Name, err)
 	}
+	return nil
+}
+
+// Start boots a defined domain.
+func (h *Host) Start(ctx context.Context, name string) error {
+	l, dom, err := h.domain(ctx, name)
+	if err != nil {
+		return err
+	}
 	if err := l.DomainCreate(dom); err != nil {
-		return fmt.Errorf("start %s: %w", d.Name, err)
+		return fmt.Errorf("start %s: %w", name, err)
 	}
 	return nil
+}
+
+// DefineAndStart defines a persistent domain and boots it.
+func (h *Host) DefineAndStart(ctx context.Context, d *libvirtxml.Domain) error {
+	if err := h.Define(ctx, d); err != nil {
+		return err
+	}
+	return h.Start(ctx, d.Name)
 }
 
 // RemoveDomain stops (hard) and undefines a domain with its snapshot

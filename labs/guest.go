@@ -131,13 +131,13 @@ func (h *Host) Exec(ctx context.Context, domain string, argv []string, stdin []b
 	delay := 20 * time.Millisecond
 	for {
 		var st struct {
-			Exited    bool   `json:"exited"`
-			ExitCode  int    `json:"exitcode"`
-			Signal    int    `json:"signal"`
-			OutData   string `json:"out-data"`
-			ErrData   string `json:"err-data"`
-			OutTrunc  bool   `json:"out-truncated"`
-			ErrTrunc  bool   `json:"err-truncated"`
+			Exited   bool   `json:"exited"`
+			ExitCode int    `json:"exitcode"`
+			Signal   int    `json:"signal"`
+			OutData  string `json:"out-data"`
+			ErrData  string `json:"err-data"`
+			OutTrunc bool   `json:"out-truncated"`
+			ErrTrunc bool   `json:"err-truncated"`
 		}
 		if err := agent(l, dom, agentCmd{Execute: "guest-exec-status", Arguments: map[string]int{"pid": started.PID}}, &st, 10*time.Second); err != nil {
 			return ExecResult{}, fmt.Errorf("status of %q in %s: %w", argv[0], domain, err)

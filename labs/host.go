@@ -21,6 +21,8 @@ import (
 	"github.com/digitalocean/go-libvirt"
 	"github.com/digitalocean/go-libvirt/socket/dialers"
 	"libvirt.org/go/libvirtxml"
+
+	"github.com/shakedown/shakedown/backend/apperr"
 )
 
 // LocalSocket is where the local libvirtd listens.
@@ -62,6 +64,9 @@ func (e *HostDownError) Error() string {
 	return fmt.Sprintf("libvirt host %s cannot be reached: %v. Start libvirtd (scripts/libvirt.sh start) or check the host's URI.", e.Host, e.Err)
 }
 func (e *HostDownError) Unwrap() error { return e.Err }
+
+// Kind makes a host that is down a 503 for API callers.
+func (e *HostDownError) Kind() apperr.Kind { return apperr.KindUnavailable }
 
 // NewHost returns an unconnected host; Conn connects on first use and
 // again after libvirtd went away.

@@ -16,7 +16,7 @@ go vet ./... || status=1
 scripts/libvirt.sh start
 trap 'scripts/libvirt.sh stop' EXIT
 scripts/build-guest.sh
-export SHAKEDOWN_VM_TESTS=1
+export SHAKEDOWN_VM_TESTS=1 SHAKEDOWN_BIN="$PWD/bin/shakedown"
 
 go test -count=1 -json -timeout 20m ./... > "$out/go-test.json"
 go run ./scripts/testsummary < "$out/go-test.json" | tee "$out/go-summary.txt"

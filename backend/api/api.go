@@ -22,6 +22,7 @@ import (
 	"github.com/shakedown/shakedown/backend/ops"
 	"github.com/shakedown/shakedown/backend/release"
 	"github.com/shakedown/shakedown/backend/store"
+	"github.com/shakedown/shakedown/labs"
 )
 
 // Prefix is where the API lives.
@@ -41,6 +42,7 @@ type Deps struct {
 	Ops      *ops.Manager
 	Bus      *events.Bus
 	Host     *hostinfo.Sampler
+	Labs     *labs.Service
 	Log      *slog.Logger
 	Version  string
 	// Frontend is the built web UI; nil serves a note instead.
@@ -69,7 +71,7 @@ func (a *API) Patterns() []string {
 // New builds the handler.
 func New(d Deps) *API {
 	a := &API{Deps: d, hub: events.NewHub(d.Bus, d.Log), mux: http.NewServeMux()}
-	a.routes = a.table()
+	a.routes = append(a.table(), a.labRoutes()...)
 	for _, rt := range a.routes {
 		a.mux.Handle(rt.Method+" "+Prefix+rt.Path, a.wrap(rt))
 	}

@@ -41,7 +41,8 @@ type env struct {
 func newEnv(t *testing.T, withDemo bool) *env {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv, err := server.New(context.Background(), server.Config{DataDir: t.TempDir(), AdminPassword: adminPassword, Demo: withDemo, Version: "test", Log: log})
+	srv, err := server.New(context.Background(), server.Config{DataDir: t.TempDir(), AdminPassword: adminPassword, Demo: withDemo, Version: "test", Log: log,
+		LocalURI: "test:///default", PoolDir: "/sdtest-pool"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -32,7 +32,8 @@ func BenchmarkListReleases(b *testing.B) {
 		dir = tmp
 	}
 	ctx := context.Background()
-	srv, err := server.New(ctx, server.Config{DataDir: dir, AdminPassword: adminPassword, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	srv, err := server.New(ctx, server.Config{DataDir: dir, AdminPassword: adminPassword, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		LocalURI: "test:///default", PoolDir: "/sdtest-pool"})
 	if err != nil {
 		b.Fatal(err)
 	}

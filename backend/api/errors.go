@@ -48,6 +48,7 @@ var kindStatus = map[apperr.Kind]struct {
 	apperr.KindUnauthorized: {http.StatusUnauthorized, "unauthorized"},
 	apperr.KindRateLimited:  {http.StatusTooManyRequests, "rate_limited"},
 	apperr.KindTooLarge:     {http.StatusRequestEntityTooLarge, "too_large"},
+	apperr.KindUnavailable:  {http.StatusServiceUnavailable, "unavailable"},
 }
 
 // writeError maps err to a status and a body a user can act on. Errors of

@@ -21,6 +21,8 @@ const (
 	KindUnauthorized
 	KindRateLimited
 	KindTooLarge
+	// KindUnavailable is a dependency that is down (a libvirt host).
+	KindUnavailable
 )
 
 // Kinded is implemented by every typed error in Shakedown.

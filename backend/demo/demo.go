@@ -66,7 +66,13 @@ func Seed(ctx context.Context, as *auth.Service, rs *release.Service, db *store.
 		{"stage-web-1", "vm", "staging", "low", "Staging web node"},
 	} {
 		name, kind, env, crit, desc := c.name, c.kind, c.env, c.crit, c.desc
-		created, err := rs.CreateCI(ctx, tess, release.CIInput{Name: &name, Kind: &kind, Environment: &env, Criticality: &crit, Description: &desc})
+		in := release.CIInput{Name: &name, Kind: &kind, Environment: &env, Criticality: &crit, Description: &desc}
+		if kind == "vm" && env == "production" {
+			// The demo production VMs labs clone (made on libvirt by the server).
+			host := "local"
+			in.LibvirtHost, in.LibvirtDomain = &host, &name
+		}
+		created, err := rs.CreateCI(ctx, tess, in)
 		if err != nil {
 			return false, fmt.Errorf("demo CI %s: %w", name, err)
 		}

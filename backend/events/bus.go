@@ -19,6 +19,7 @@ const (
 	UserChanged      = "user.changed"
 	OperationUpdated = "operation.updated"
 	HostSample       = "host.sample"
+	LabUpdated       = "lab.updated"
 )
 
 // Event is one thing that happened. Data is marshalled once at publish time

@@ -3,6 +3,7 @@ package release
 import (
 	"context"
 	"database/sql"
+	"regexp"
 	"strings"
 	"time"
 
@@ -20,7 +21,12 @@ type CIInput struct {
 	Environment *string `json:"environment"`
 	Criticality *string `json:"criticality"`
 	Description *string `json:"description"`
+	// LibvirtHost and LibvirtDomain name the libvirt domain a vm CI is.
+	LibvirtHost   *string `json:"libvirt_host"`
+	LibvirtDomain *string `json:"libvirt_domain"`
 }
+
+var libvirtNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.+-]{0,99}$`)
 
 func (c *CI) apply(in CIInput, creating bool) error {
 	var err error
@@ -55,6 +61,24 @@ func (c *CI) apply(in CIInput, creating bool) error {
 			return err
 		}
 	}
+	if in.LibvirtHost != nil {
+		c.LibvirtHost = strings.TrimSpace(*in.LibvirtHost)
+		if c.LibvirtHost != "" && !libvirtNameRE.MatchString(c.LibvirtHost) {
+			return apperr.Invalid("libvirt_host", "Libvirt host must be a host name from the Hosts list (letters, digits, . _ + -).")
+		}
+	}
+	if in.LibvirtDomain != nil {
+		c.LibvirtDomain = strings.TrimSpace(*in.LibvirtDomain)
+		if c.LibvirtDomain != "" && !libvirtNameRE.MatchString(c.LibvirtDomain) {
+			return apperr.Invalid("libvirt_domain", "Libvirt domain must be a VM name as libvirt shows it (letters, digits, . _ + -, up to 100).")
+		}
+	}
+	if c.LibvirtDomain != "" && c.Kind != "vm" {
+		return apperr.Invalid("libvirt_domain", "Only a CI of kind vm can be a libvirt domain.")
+	}
+	if c.LibvirtDomain != "" && c.LibvirtHost == "" {
+		c.LibvirtHost = "local"
+	}
 	return nil
 }
 
@@ -67,12 +91,12 @@ type CIFilter struct {
 	Offset      int
 }
 
-const ciColumns = `id, name, kind, environment, criticality, description, created_at, updated_at`
+const ciColumns = `id, name, kind, environment, criticality, description, libvirt_host, libvirt_domain, created_at, updated_at`
 
 func scanCI(sc interface{ Scan(...any) error }) (CI, error) {
 	var c CI
 	var ca, ua string
-	if err := sc.Scan(&c.ID, &c.Name, &c.Kind, &c.Environment, &c.Criticality, &c.Description, &ca, &ua); err != nil {
+	if err := sc.Scan(&c.ID, &c.Name, &c.Kind, &c.Environment, &c.Criticality, &c.Description, &c.LibvirtHost, &c.LibvirtDomain, &ca, &ua); err != nil {
 		return c, err
 	}
 	c.CreatedAt, _ = store.ParseTime(ca)
@@ -129,8 +153,9 @@ func (s *Service) CreateCI(ctx context.Context, by auth.Actor, in CIInput) (CI, 
 	now := s.now().UTC().Truncate(time.Millisecond)
 	c.CreatedAt, c.UpdatedAt = now, now
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO cis (name, kind, environment, criticality, description, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, c.Name, c.Kind, c.Environment, c.Criticality, c.Description, store.FormatTime(now), store.FormatTime(now))
+		res, err := tx.ExecContext(ctx, `INSERT INTO cis (name, kind, environment, criticality, description, libvirt_host, libvirt_domain, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, c.Name, c.Kind, c.Environment, c.Criticality, c.Description, c.LibvirtHost, c.LibvirtDomain,
+			store.FormatTime(now), store.FormatTime(now))
 		if store.IsUniqueViolation(err) {
 			return apperr.Conflict("name", "A configuration item named %q already exists.", c.Name)
 		}
@@ -163,8 +188,9 @@ func (s *Service) UpdateCI(ctx context.Context, by auth.Actor, id int64, in CIIn
 	c.UpdatedAt = now
 	var touched []int64
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE cis SET name = ?, kind = ?, environment = ?, criticality = ?, description = ?, updated_at = ? WHERE id = ?`,
-			c.Name, c.Kind, c.Environment, c.Criticality, c.Description, store.FormatTime(now), id)
+		_, err := tx.ExecContext(ctx, `UPDATE cis SET name = ?, kind = ?, environment = ?, criticality = ?, description = ?,
+			libvirt_host = ?, libvirt_domain = ?, updated_at = ? WHERE id = ?`,
+			c.Name, c.Kind, c.Environment, c.Criticality, c.Description, c.LibvirtHost, c.LibvirtDomain, store.FormatTime(now), id)
 		if store.IsUniqueViolation(err) {
 			return apperr.Conflict("name", "A configuration item named %q already exists.", c.Name)
 		}

@@ -25,14 +25,17 @@ type Change struct {
 
 // CI is a configuration item from the catalog.
 type CI struct {
-	ID          int64     `json:"id"`
-	Name        string    `json:"name"`
-	Kind        string    `json:"kind"`
-	Environment string    `json:"environment"`
-	Criticality string    `json:"criticality"`
-	Description string    `json:"description"`
-	CreatedAt   time.Time `json:"created_at"`
-	UpdatedAt   time.Time `json:"updated_at"`
+	ID          int64  `json:"id"`
+	Name        string `json:"name"`
+	Kind        string `json:"kind"`
+	Environment string `json:"environment"`
+	Criticality string `json:"criticality"`
+	Description string `json:"description"`
+	// LibvirtHost and LibvirtDomain link a vm CI to the domain labs clone.
+	LibvirtHost   string    `json:"libvirt_host"`
+	LibvirtDomain string    `json:"libvirt_domain"`
+	CreatedAt     time.Time `json:"created_at"`
+	UpdatedAt     time.Time `json:"updated_at"`
 }
 
 // Ref is a short reference to another release.

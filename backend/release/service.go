@@ -423,7 +423,7 @@ func (s *Service) load(ctx context.Context, q store.Querier, id int64) (*Release
 	rows.Close()
 
 	r.CIs = []CI{}
-	rows, err = q.QueryContext(ctx, `SELECT c.id, c.name, c.kind, c.environment, c.criticality, c.description, c.created_at, c.updated_at
+	rows, err = q.QueryContext(ctx, `SELECT c.id, c.name, c.kind, c.environment, c.criticality, c.description, c.libvirt_host, c.libvirt_domain, c.created_at, c.updated_at
 		FROM release_cis rc JOIN cis c ON c.id = rc.ci_id WHERE rc.release_id = ? ORDER BY c.name`, id)
 	if err != nil {
 		return nil, err

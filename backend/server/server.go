@@ -24,6 +24,7 @@ import (
 	"github.com/shakedown/shakedown/backend/ops"
 	"github.com/shakedown/shakedown/backend/release"
 	"github.com/shakedown/shakedown/backend/store"
+	"github.com/shakedown/shakedown/labs"
 )
 
 // Config is how Shakedown is started.
@@ -38,6 +39,14 @@ type Config struct {
 	Frontend      fs.FS
 	SecureCookies bool
 	Log           *slog.Logger
+	// PoolDir is where the local libvirt host keeps Shakedown's volumes.
+	PoolDir string
+	// LocalURI is the local libvirt host's URI (default qemu:///system;
+	// tests use libvirt's test:///default driver).
+	LocalURI string
+	// GuestDir holds the tiny guest image (scripts/build-guest.sh); with
+	// Demo, the demo production VMs are made from it.
+	GuestDir string
 }
 
 // Server is a running Shakedown backend.
@@ -49,6 +58,7 @@ type Server struct {
 	Releases *release.Service
 	Ops      *ops.Manager
 	Host     *hostinfo.Sampler
+	Labs     *labs.Service
 	API      *api.API
 
 	tasks  sync.WaitGroup
@@ -75,11 +85,23 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.Releases = release.NewService(db, s.Bus)
 	s.Ops = ops.NewManager(db, s.Bus, cfg.Log)
 	s.Host = hostinfo.NewSampler(cfg.DataDir, s.Bus, cfg.Log)
+	if cfg.PoolDir == "" {
+		cfg.PoolDir = "/var/lib/shakedown/pool"
+	}
+	reg, err := labs.NewRegistry(ctx, db, cfg.LocalURI, cfg.PoolDir)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	if s.Labs, err = labs.NewService(ctx, db, s.Ops, s.Bus, cfg.Log, reg, catalog{s.Releases}); err != nil {
+		db.Close()
+		return nil, err
+	}
 	if err := s.bootstrap(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}
-	s.API = api.New(api.Deps{DB: db, Auth: s.Auth, Releases: s.Releases, Ops: s.Ops, Bus: s.Bus, Host: s.Host,
+	s.API = api.New(api.Deps{DB: db, Auth: s.Auth, Releases: s.Releases, Ops: s.Ops, Bus: s.Bus, Host: s.Host, Labs: s.Labs,
 		Log: cfg.Log, Version: cfg.Version, Frontend: cfg.Frontend, SecureCookies: cfg.SecureCookies})
 	return s, nil
 }
@@ -109,6 +131,11 @@ func (s *Server) bootstrap(ctx context.Context) error {
 	if resumed+failed > 0 {
 		s.cfg.Log.Warn("operations interrupted by the last stop", "resumed", resumed, "marked_failed", failed)
 	}
+	// Labs left half-built or half-removed by the last stop are cleaned up;
+	// live ones are adopted; orphans on the hosts are removed.
+	rctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	s.Labs.Reconcile(rctx)
+	cancel()
 	if s.cfg.Demo {
 		seeded, err := demo.Seed(ctx, s.Auth, s.Releases, s.DB, password, time.Now())
 		if err != nil {
@@ -130,6 +157,42 @@ func (s *Server) Start() {
 		defer s.tasks.Done()
 		s.Host.Run(ctx, 5*time.Second)
 	}()
+	s.tasks.Add(1)
+	go func() {
+		defer s.tasks.Done()
+		s.Labs.RunExpiry(ctx, 30*time.Second)
+	}()
+	if s.cfg.Demo && s.cfg.GuestDir != "" {
+		s.startDemoProduction()
+	}
+}
+
+// startDemoProduction makes the demo production VMs on the local libvirtd
+// (if they are missing) as an operation, so that the UI shows its progress.
+func (s *Server) startDemoProduction() {
+	g, err := labs.LoadGuestImage(s.cfg.GuestDir)
+	if err != nil {
+		s.cfg.Log.Warn("no demo production VMs", "reason", err)
+		return
+	}
+	host, err := s.Labs.Hosts().Get(labs.LocalHost)
+	if err != nil {
+		return
+	}
+	_, err = s.Ops.Start(context.Background(), auth.System, ops.Spec{Kind: "demo.production", Entity: "host", EntityID: labs.LocalHost,
+		Run: func(ctx context.Context, p *ops.Progress) error {
+			p.Update("boot", 10, "Starting the demo production VMs prod-web-1, prod-web-2, prod-db-1")
+			created, err := host.EnsureProduction(ctx, g, labs.DemoProduction, labs.ProductionNetwork)
+			if err != nil {
+				s.cfg.Log.Warn("demo production", "err", err)
+				return err
+			}
+			p.Update("done", 100, fmt.Sprintf("Demo production ready (%d VM(s) created)", len(created)))
+			return nil
+		}})
+	if err != nil {
+		s.cfg.Log.Warn("demo production", "err", err)
+	}
 }
 
 // Handler is the API and web UI.
@@ -162,6 +225,7 @@ func (s *Server) Close() error {
 		s.cancel()
 	}
 	s.tasks.Wait()
+	defer s.Labs.Hosts().Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	s.Ops.Shutdown(ctx)

@@ -233,4 +233,80 @@ var Migrations = []Migration{
 			  AND r2.state NOT IN ('cancelled','closed','reviewed','failed','rolled-back')
 			  AND r2.planned_start < r1.planned_end AND r2.planned_end > r1.planned_start`,
 	)},
+	{Version: 3, Name: "VM labs: hosts, CIs in libvirt, bases, labs, lab VMs, evidence", Up: execAll(
+		`CREATE TABLE settings (
+			key   TEXT PRIMARY KEY,
+			value TEXT NOT NULL
+		)`,
+		`CREATE TABLE lab_hosts (
+			name       TEXT PRIMARY KEY,
+			uri        TEXT NOT NULL,
+			pool_dir   TEXT NOT NULL DEFAULT '',
+			created_at TEXT NOT NULL
+		)`,
+		`ALTER TABLE cis ADD COLUMN libvirt_host TEXT NOT NULL DEFAULT ''`,
+		`ALTER TABLE cis ADD COLUMN libvirt_domain TEXT NOT NULL DEFAULT ''`,
+		`CREATE TABLE labs (
+			id           TEXT PRIMARY KEY,
+			release_id   INTEGER NOT NULL REFERENCES releases(id),
+			host         TEXT NOT NULL,
+			network      TEXT NOT NULL DEFAULT '',
+			status       TEXT NOT NULL,
+			spec         TEXT NOT NULL DEFAULT '{}',
+			summary      TEXT NOT NULL DEFAULT '{}',
+			expires_at   TEXT NOT NULL,
+			operation_id TEXT NOT NULL DEFAULT '',
+			error        TEXT NOT NULL DEFAULT '',
+			created_by   TEXT NOT NULL,
+			created_at   TEXT NOT NULL,
+			updated_at   TEXT NOT NULL
+		)`,
+		`CREATE INDEX labs_release ON labs(release_id, created_at)`,
+		`CREATE INDEX labs_status ON labs(status, expires_at)`,
+		`CREATE TABLE lab_bases (
+			id           INTEGER PRIMARY KEY,
+			lab_id       TEXT NOT NULL REFERENCES labs(id),
+			host         TEXT NOT NULL,
+			domain       TEXT NOT NULL,
+			disk         TEXT NOT NULL,
+			kind         TEXT NOT NULL CHECK (kind IN ('snapshot','import')),
+			base_path    TEXT NOT NULL,
+			base_format  TEXT NOT NULL,
+			capacity     INTEGER NOT NULL,
+			overlay_path TEXT NOT NULL DEFAULT '',
+			live         INTEGER NOT NULL DEFAULT 0,
+			quiesced     INTEGER NOT NULL DEFAULT 0,
+			origin       TEXT NOT NULL DEFAULT '',
+			state        TEXT NOT NULL CHECK (state IN ('in-use','released','merged')),
+			created_at   TEXT NOT NULL,
+			released_at  TEXT
+		)`,
+		`CREATE TABLE lab_vms (
+			lab_id  TEXT NOT NULL REFERENCES labs(id) ON DELETE CASCADE,
+			ci_id   INTEGER NOT NULL,
+			ci_name TEXT NOT NULL,
+			domain  TEXT NOT NULL,
+			volume  TEXT NOT NULL DEFAULT '',
+			base_id INTEGER REFERENCES lab_bases(id),
+			state   TEXT NOT NULL,
+			PRIMARY KEY (lab_id, ci_id)
+		)`,
+		`CREATE TABLE evidence (
+			id         INTEGER PRIMARY KEY,
+			release_id INTEGER NOT NULL REFERENCES releases(id),
+			lab_id     TEXT NOT NULL DEFAULT '',
+			at         TEXT NOT NULL,
+			vm         TEXT NOT NULL,
+			kind       TEXT NOT NULL CHECK (kind IN ('install','check')),
+			name       TEXT NOT NULL,
+			round      INTEGER NOT NULL DEFAULT 0,
+			passed     INTEGER NOT NULL,
+			exit_code  INTEGER NOT NULL,
+			stdout     TEXT NOT NULL DEFAULT '',
+			stderr     TEXT NOT NULL DEFAULT '',
+			took_ms    INTEGER NOT NULL DEFAULT 0
+		)`,
+		`CREATE INDEX evidence_release ON evidence(release_id, id)`,
+		`CREATE INDEX evidence_lab ON evidence(lab_id, id)`,
+	)},
 }

@@ -1,0 +1,134 @@
+package api
+
+import (
+	"context"
+	"strconv"
+
+	"github.com/shakedown/shakedown/backend/apperr"
+	"github.com/shakedown/shakedown/labs"
+)
+
+func (a *API) labRoutes() []route {
+	return []route{
+		{Method: "GET", Path: "/hosts", Tag: "labs", Summary: "Libvirt hosts labs are placed on, with connection status and capacity", Access: signedIn, Out: labs.HostStatus{}, List: true, Status: 200, Handle: a.listHosts},
+		{Method: "POST", Path: "/hosts", Tag: "labs", Summary: "Register a libvirt host (local, qemu+tcp, qemu+tls or qemu+ssh URI); it is connected to at once", Access: signedIn, Roles: admins, Body: labs.HostConfig{}, Out: labs.HostStatus{}, Status: 201, Handle: a.addHost},
+		{Method: "DELETE", Path: "/hosts/{name}", Tag: "labs", Summary: "Unregister a host with no live lab", Access: signedIn, Roles: admins, Status: 204, Handle: a.removeHost},
+		{Method: "GET", Path: "/hosts/{name}/domains", Tag: "labs", Summary: "The libvirt VMs on a host (to link a CI to one)", Access: signedIn, Out: labs.DomainInfo{}, List: true, Status: 200, Handle: a.hostDomains},
+		{Method: "GET", Path: "/labs", Tag: "labs", Summary: "List labs, newest first", Access: signedIn, Out: labs.Lab{}, List: true, Status: 200, Handle: a.listLabs,
+			Query: append([]param{{Name: "release_id", Type: "integer"}, {Name: "status", Type: "string"}}, pageArgs...)},
+		{Method: "GET", Path: "/labs/reconcile", Tag: "labs", Summary: "What the last reconciliation of the database with the hosts adopted and removed", Access: signedIn, Out: labs.ReconcileReport{}, Status: 200, Handle: a.reconcileReport},
+		{Method: "GET", Path: "/labs/{id}", Tag: "labs", Summary: "One lab with its VMs and evidence summary", Access: signedIn, Out: labs.Lab{}, Status: 200, Handle: a.getLab},
+		{Method: "POST", Path: "/releases/{id}/labs", Tag: "labs", Summary: "Build a lab for a release: capture, clone, isolate, boot, apply the package, run the test period (an operation)", Access: signedIn, Roles: testers, Body: labs.LabInput{}, Out: labs.Started{}, Status: 202, Handle: a.createLab},
+		{Method: "POST", Path: "/labs/{id}/test-periods", Tag: "labs", Summary: "Run another test period on a ready lab (an operation)", Access: signedIn, Roles: testers, Body: labs.PeriodInput{}, Out: labs.Started{}, Status: 202, Handle: a.labPeriod},
+		{Method: "POST", Path: "/labs/{id}/teardown", Tag: "labs", Summary: "Tear a lab down: VMs, clones, network; production overlays are merged back (an operation)", Access: signedIn, Roles: testers, Out: labs.Started{}, Status: 202, Handle: a.teardownLab},
+		{Method: "GET", Path: "/releases/{id}/evidence", Tag: "labs", Summary: "Test evidence of a release, newest first", Access: signedIn, Out: labs.Evidence{}, List: true, Status: 200, Handle: a.listEvidence,
+			Query: append([]param{{Name: "lab_id", Type: "string"}, {Name: "passed", Type: "boolean"}}, pageArgs...)},
+	}
+}
+
+func (a *API) listHosts(c *call) (any, error) {
+	hosts := a.Labs.Hosts().List()
+	out := make([]labs.HostStatus, len(hosts))
+	for i, h := range hosts {
+		ctx, cancel := context.WithTimeout(c.ctx(), 10e9)
+		out[i] = h.Status(ctx)
+		cancel()
+	}
+	return List[labs.HostStatus]{Items: out, Total: len(out), Limit: len(out)}, nil
+}
+
+func (a *API) addHost(c *call) (any, error) {
+	var in labs.HostConfig
+	if err := decode(c.r, &in); err != nil {
+		return nil, err
+	}
+	h, err := a.Labs.Hosts().Add(c.ctx(), c.actor, in)
+	if err != nil {
+		return nil, err
+	}
+	return h.Status(c.ctx()), nil
+}
+
+func (a *API) removeHost(c *call) (any, error) {
+	return nil, a.Labs.Hosts().Remove(c.ctx(), c.actor, c.r.PathValue("name"))
+}
+
+func (a *API) hostDomains(c *call) (any, error) {
+	h, err := a.Labs.Hosts().Get(c.r.PathValue("name"))
+	if err != nil {
+		return nil, err
+	}
+	doms, err := h.Domains(c.ctx())
+	return List[labs.DomainInfo]{Items: doms, Total: len(doms), Limit: len(doms)}, err
+}
+
+func (a *API) listLabs(c *call) (any, error) {
+	limit, offset, err := page(c)
+	if err != nil {
+		return nil, err
+	}
+	f := labs.Filter{Status: c.r.URL.Query().Get("status"), Limit: limit, Offset: offset}
+	if v := c.r.URL.Query().Get("release_id"); v != "" {
+		if f.ReleaseID, err = strconv.ParseInt(v, 10, 64); err != nil || f.ReleaseID <= 0 {
+			return nil, apperr.Invalid("release_id", "release_id must be a release id.")
+		}
+	}
+	items, total, err := a.Labs.List(c.ctx(), f)
+	return List[labs.Lab]{Items: items, Total: total, Limit: limit, Offset: offset}, err
+}
+
+func (a *API) reconcileReport(c *call) (any, error) { return a.Labs.Report(), nil }
+
+func (a *API) getLab(c *call) (any, error) { return a.Labs.Get(c.ctx(), c.r.PathValue("id")) }
+
+func (a *API) createLab(c *call) (any, error) {
+	id, err := pathID(c, "release")
+	if err != nil {
+		return nil, err
+	}
+	var in labs.LabInput
+	if err := decode(c.r, &in); err != nil {
+		return nil, err
+	}
+	return a.Labs.Create(c.ctx(), c.actor, id, in)
+}
+
+func (a *API) labPeriod(c *call) (any, error) {
+	var in labs.PeriodInput
+	if err := decode(c.r, &in); err != nil {
+		return nil, err
+	}
+	return a.Labs.RunPeriod(c.ctx(), c.actor, c.r.PathValue("id"), in)
+}
+
+func (a *API) teardownLab(c *call) (any, error) {
+	return a.Labs.Teardown(c.ctx(), c.actor, c.r.PathValue("id"))
+}
+
+func (a *API) listEvidence(c *call) (any, error) {
+	id, err := pathID(c, "release")
+	if err != nil {
+		return nil, err
+	}
+	if _, err := a.Releases.Get(c.ctx(), c.actor, id); err != nil {
+		return nil, err
+	}
+	limit, offset, err := page(c)
+	if err != nil {
+		return nil, err
+	}
+	f := labs.EvidenceFilter{ReleaseID: id, LabID: c.r.URL.Query().Get("lab_id"), Limit: limit, Offset: offset}
+	switch c.r.URL.Query().Get("passed") {
+	case "":
+	case "true":
+		t := true
+		f.Passed = &t
+	case "false":
+		f2 := false
+		f.Passed = &f2
+	default:
+		return nil, apperr.Invalid("passed", "passed must be true or false.")
+	}
+	items, total, err := a.Labs.ListEvidence(c.ctx(), f)
+	return List[labs.Evidence]{Items: items, Total: total, Limit: limit, Offset: offset}, err
+}

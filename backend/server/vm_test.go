@@ -1,0 +1,330 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/shakedown/shakedown/labs"
+	"github.com/shakedown/shakedown/labs/labtest"
+)
+
+// shakedown is a `shakedown serve` process started by the test.
+type shakedown struct {
+	t     *testing.T
+	cmd   *exec.Cmd
+	base  string
+	token string
+	log   *bytes.Buffer
+}
+
+func startShakedown(t *testing.T, data string) *shakedown {
+	t.Helper()
+	bin := os.Getenv("SHAKEDOWN_BIN")
+	if bin == "" {
+		bin = filepath.Join(labtest.RepoRoot(t), "bin", "shakedown")
+	}
+	if _, err := os.Stat(bin); err != nil {
+		t.Skipf("no shakedown binary at %s: run make build", bin)
+	}
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	addr := ln.Addr().String()
+	ln.Close()
+	s := &shakedown{t: t, base: "http://" + addr, log: &bytes.Buffer{}}
+	s.cmd = exec.Command(bin, "serve", "--data", data, "--addr", addr)
+	s.cmd.Env = append(os.Environ(), "SHAKEDOWN_ADMIN_PASSWORD=vm-test-password")
+	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.stop(syscall.SIGTERM) })
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		if resp, err := http.Get(s.base + "/api/v1/health"); err == nil {
+			resp.Body.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("shakedown did not start:\n%s", s.log)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	// A session to create an API token, then the token for everything else.
+	var me struct{ CSRFToken string `json:"csrf_token"` }
+	resp := s.raw("POST", "/api/v1/auth/login", map[string]string{"username": "admin", "password": "vm-test-password"}, nil)
+	json.NewDecoder(resp.Body).Decode(&me)
+	resp.Body.Close()
+	var tok struct{ Secret string }
+	r2 := s.raw("POST", "/api/v1/auth/tokens", map[string]string{"name": "vm test"}, map[string]string{
+		"Cookie": resp.Header.Get("Set-Cookie"), "X-CSRF-Token": me.CSRFToken})
+	json.NewDecoder(r2.Body).Decode(&tok)
+	r2.Body.Close()
+	s.token = tok.Secret
+	return s
+}
+
+func (s *shakedown) stop(sig syscall.Signal) {
+	if s.cmd.ProcessState != nil {
+		return
+	}
+	s.cmd.Process.Signal(sig)
+	s.cmd.Wait()
+}
+
+func (s *shakedown) raw(method, path string, body any, hdr map[string]string) *http.Response {
+	var r io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		r = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, s.base+path, r)
+	req.Header.Set("Content-Type", "application/json")
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	if s.token != "" {
+		req.Header.Set("Authorization", "Bearer "+s.token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	return resp
+}
+
+func (s *shakedown) do(method, path string, body any, out any) int {
+	s.t.Helper()
+	resp := s.raw(method, path, body, nil)
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if out != nil && len(raw) > 0 {
+		if err := json.Unmarshal(raw, out); err != nil {
+			s.t.Fatalf("%s %s: %v: %s", method, path, err, raw)
+		}
+	}
+	if resp.StatusCode >= 400 {
+		s.t.Logf("%s %s → %d %s", method, path, resp.StatusCode, raw)
+	}
+	return resp.StatusCode
+}
+
+type op struct {
+	ID, Status, Stage, Error string
+	Percent                  float64
+}
+
+func (s *shakedown) waitOp(id string, until func(op) bool, timeout time.Duration) op {
+	s.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		var o op
+		s.do("GET", "/api/v1/operations/"+id, nil, &o)
+		if until(o) {
+			return o
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("operation %s stuck at %+v\n%s", id, o, s.log)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// objects lists what libvirt has of a lab: domains, volumes, networks.
+func objects(t *testing.T, h *labs.Host, labID string) []string {
+	ctx := context.Background()
+	var out []string
+	doms, _ := h.Domains(ctx)
+	for _, d := range doms {
+		if strings.Contains(d.Name, labID) {
+			out = append(out, "domain "+d.Name)
+		}
+	}
+	vols, _ := h.Volumes(ctx)
+	for _, v := range vols {
+		if strings.Contains(v.Name, labID) {
+			out = append(out, "volume "+v.Name)
+		}
+	}
+	if l, err := h.Conn(ctx); err == nil {
+		nets, _, _ := l.ConnectListAllNetworks(1, 0)
+		for _, n := range nets {
+			if strings.Contains(n.Name, labID) {
+				out = append(out, "network "+n.Name)
+			}
+		}
+	}
+	return out
+}
+
+// TestLabSurvivesAKilledServer builds labs through a real shakedown serve:
+// the first is interrupted by kill -9 while it boots, and the restarted
+// server must remove everything it had made; the second runs to the end
+// with a package and a test period, and its teardown leaves nothing.
+func TestLabSurvivesAKilledServer(t *testing.T) {
+	h, g := labtest.Host(t)
+	ctx := context.Background()
+	labtest.Sweep(t, h, nil)
+	prod := []labs.ProductionVM{
+		{Name: labtest.Prefix + "srv-web-1", IP: "10.77.0.11/24", MAC: "52:54:00:5d:02:11", Version: "1.0.0"},
+		{Name: labtest.Prefix + "srv-web-2", IP: "10.77.0.12/24", MAC: "52:54:00:5d:02:12", Version: "1.0.0"},
+	}
+	if _, err := h.EnsureProduction(ctx, g, prod, labtest.Prefix+"srvprod"); err != nil {
+		t.Fatal(err)
+	}
+	data := t.TempDir()
+	sd := startShakedown(t, data)
+	var instance string
+	t.Cleanup(func() {
+		labtest.Sweep(t, h, func(name string) bool { return instance != "" && strings.Contains(name, "sd-lab-"+instance) })
+	})
+
+	var ciIDs []int64
+	for _, vm := range prod {
+		var ci struct{ ID int64 }
+		if st := sd.do("POST", "/api/v1/cis", map[string]string{"name": vm.Name, "kind": "vm", "environment": "production",
+			"criticality": "high", "libvirt_host": "local", "libvirt_domain": vm.Name}, &ci); st != 201 {
+			t.Fatal(st)
+		}
+		ciIDs = append(ciIDs, ci.ID)
+	}
+	var rel struct{ ID int64 }
+	if st := sd.do("POST", "/api/v1/releases", map[string]any{"name": "Web tier", "version": "2.0.0", "type": "minor", "environment": "production",
+		"planned_start": "2031-01-01T08:00:00Z", "planned_end": "2031-01-01T10:00:00Z", "ci_ids": ciIDs}, &rel); st != 201 {
+		t.Fatal(st)
+	}
+	input := map[string]any{
+		"ttl_minutes": 30,
+		"package": map[string]any{"name": "web-2.0.0", "install": "sh install.sh", "verify": "test \"$(wget -q -O - http://127.0.0.1/version)\" = 2.0.0",
+			"files": []map[string]string{{"path": "install.sh", "content": "set -e\necho 2.0.0 > /srv/www/version\n"}}},
+		"test_period": map[string]any{"interval_seconds": 1, "duration_seconds": 2, "continue_on_failure": true,
+			"checks": []map[string]string{{"name": "peer answers", "command": "ping -c 1 -W 2 10.77.0.12"}, {"name": "db reachable", "command": "ping -c 1 -W 1 10.77.0.13"}}},
+	}
+
+	// Bad input is refused with the field named, and nothing is made.
+	var er struct{ Error struct{ Field string } }
+	if st := sd.do("POST", fmt.Sprintf("/api/v1/releases/%d/labs", rel.ID), map[string]any{"ttl_minutes": 1}, &er); st != 422 || er.Error.Field != "ttl_minutes" {
+		t.Fatalf("bad ttl: %d %+v", st, er)
+	}
+	bad := map[string]any{"package": map[string]any{"name": "x", "install": "true", "files": []map[string]string{{"path": "../etc/passwd", "content": "x"}}}}
+	if st := sd.do("POST", fmt.Sprintf("/api/v1/releases/%d/labs", rel.ID), bad, &er); st != 422 || er.Error.Field != "package.files[0].path" {
+		t.Fatalf("path escape: %d %+v", st, er)
+	}
+
+	// 1. Kill the server while the lab boots.
+	var started struct {
+		Lab       struct{ ID string }
+		Operation op
+	}
+	if st := sd.do("POST", fmt.Sprintf("/api/v1/releases/%d/labs", rel.ID), input, &started); st != 202 {
+		t.Fatal(st)
+	}
+	labID := started.Lab.ID
+	instance = labID[:4]
+	if o := sd.waitOp(started.Operation.ID, func(o op) bool { return o.Stage == "boot" || o.Status == "failure" }, 3*time.Minute); o.Status == "failure" {
+		t.Fatalf("lab build failed before boot: %+v\n%s", o, sd.log)
+	}
+	before := objects(t, h, labID)
+	sd.stop(syscall.SIGKILL)
+	if len(before) < 4 {
+		t.Fatalf("expected the half-built lab to have objects when killed, found %v", before)
+	}
+	t.Logf("killed mid-build with %d lab objects on the host: %v", len(before), before)
+
+	sd = startShakedown(t, data)
+	if left := objects(t, h, labID); len(left) != 0 {
+		t.Fatalf("after restart the interrupted lab left %v\n%s", left, sd.log)
+	}
+	var lab struct {
+		Status, Error string
+	}
+	sd.do("GET", "/api/v1/labs/"+labID, nil, &lab)
+	if lab.Status != "error" || !strings.Contains(lab.Error, "stopped") {
+		t.Fatalf("interrupted lab = %+v", lab)
+	}
+	var rep struct {
+		Hosts []struct{ Removed []string }
+	}
+	sd.do("GET", "/api/v1/labs/reconcile", nil, &rep)
+	for _, vm := range prod {
+		x, err := h.DomainXML(ctx, vm.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(fmt.Sprint(x.Devices.Disks[0].Source.File.File), ".sd-") {
+			t.Fatalf("%s still writes to a capture overlay: %s", vm.Name, x.Devices.Disks[0].Source.File.File)
+		}
+	}
+
+	// 2. A whole lab: package, test period with one failing check, evidence, teardown.
+	if st := sd.do("POST", fmt.Sprintf("/api/v1/releases/%d/labs", rel.ID), input, &started); st != 202 {
+		t.Fatal(st)
+	}
+	labID = started.Lab.ID
+	o := sd.waitOp(started.Operation.ID, func(o op) bool { return o.Status == "success" || o.Status == "failure" }, 5*time.Minute)
+	if o.Status != "success" {
+		t.Fatalf("lab build: %+v\n%s", o, sd.log)
+	}
+	var full struct {
+		Status  string
+		Summary struct {
+			InstallsPassed int `json:"installs_passed"`
+			ChecksPassed   int `json:"checks_passed"`
+			ChecksFailed   int `json:"checks_failed"`
+			Rounds         int `json:"rounds"`
+		}
+		VMs []struct{ Domain, State string }
+	}
+	sd.do("GET", "/api/v1/labs/"+labID, nil, &full)
+	if full.Status != "failed" || full.Summary.InstallsPassed != 2 || full.Summary.ChecksPassed == 0 || full.Summary.ChecksFailed == 0 {
+		t.Fatalf("lab after its test period: %+v", full)
+	}
+	for _, vm := range full.VMs {
+		if active, err := h.IsActive(ctx, vm.Domain); err != nil || !active {
+			t.Fatalf("lab VM %s is not running in libvirt: %v", vm.Domain, err)
+		}
+	}
+	var ev struct {
+		Items []struct {
+			VM, Kind, Name string
+			Passed         bool
+		}
+		Total int
+	}
+	sd.do("GET", fmt.Sprintf("/api/v1/releases/%d/evidence?lab_id=%s&limit=200", rel.ID, labID), nil, &ev)
+	kinds := map[string]int{}
+	for _, e := range ev.Items {
+		kinds[fmt.Sprintf("%s/%s/%v", e.Kind, e.Name, e.Passed)]++
+	}
+	if kinds["install/install web-2.0.0/true"] != 2 || kinds["check/verify (web-2.0.0)/true"] == 0 || kinds["check/db reachable/false"] == 0 || kinds["check/peer answers/true"] == 0 {
+		t.Fatalf("evidence = %v", kinds)
+	}
+	// Production was not touched by the package.
+	res, err := h.Exec(ctx, prod[0].Name, []string{"cat", "/srv/www/version"}, nil)
+	if err != nil || res.Stdout != "1.0.0\n" {
+		t.Fatalf("production version after the lab: %+v %v", res, err)
+	}
+	if st := sd.do("POST", "/api/v1/labs/"+labID+"/teardown", nil, &started); st != 202 {
+		t.Fatal(st)
+	}
+	if o := sd.waitOp(started.Operation.ID, func(o op) bool { return o.Status == "success" || o.Status == "failure" }, 3*time.Minute); o.Status != "success" {
+		t.Fatalf("teardown: %+v", o)
+	}
+	if left := objects(t, h, labID); len(left) != 0 {
+		t.Fatalf("teardown left %v", left)
+	}
+	sd.do("GET", "/api/v1/labs/"+labID, nil, &lab)
+	if lab.Status != "torn-down" {
+		t.Fatalf("lab after teardown: %+v", lab)
+	}
+}
