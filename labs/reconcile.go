@@ -72,7 +72,7 @@ func (s *Service) Reconcile(ctx context.Context) ReconcileReport {
 	}
 	live := func(id string) bool {
 		st, ok := labs[id]
-			return ok && st != StatusTornDown && st != StatusError
+		return ok && st != StatusTornDown && st != StatusError
 	}
 	for _, host := range s.hosts.List() {
 		hr := HostReport{Host: host.Name(), Adopted: []string{}, Removed: []string{}, Errors: []string{}}

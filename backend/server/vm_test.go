@@ -61,7 +61,9 @@ func startShakedown(t *testing.T, data string) *shakedown {
 		time.Sleep(100 * time.Millisecond)
 	}
 	// A session to create an API token, then the token for everything else.
-	var me struct{ CSRFToken string `json:"csrf_token"` }
+	var me struct {
+		CSRFToken string `json:"csrf_token"`
+	}
 	resp := s.raw("POST", "/api/v1/auth/login", map[string]string{"username": "admin", "password": "vm-test-password"}, nil)
 	json.NewDecoder(resp.Body).Decode(&me)
 	resp.Body.Close()
