@@ -94,6 +94,7 @@ func serve(args []string) error {
 	withDemo := fs.Bool("demo", false, "seed a demo dataset into an empty database")
 	secure := fs.Bool("secure-cookies", false, "mark the session cookie Secure (when served over HTTPS)")
 	guestDir := fs.String("guest-dir", envOr("SHAKEDOWN_GUEST_DIR", ""), "tiny guest image (scripts/build-guest.sh); with --demo, demo production VMs are made from it")
+	demoPrefix := fs.String("demo-vm-prefix", "", "prefix of the demo production VM names (tests use sdtest-)")
 	poolDir := fs.String("pool-dir", envOr("SHAKEDOWN_POOL_DIR", "/var/lib/shakedown/pool"), "where the local libvirt host keeps Shakedown's volumes")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -109,7 +110,7 @@ func serve(args []string) error {
 	}
 	srv, err := server.New(ctx, server.Config{DataDir: dir, AdminPassword: os.Getenv("SHAKEDOWN_ADMIN_PASSWORD"),
 		Demo: *withDemo, Version: version, Frontend: frontend.Dist(), SecureCookies: *secure, Log: log,
-		GuestDir: *guestDir, PoolDir: *poolDir})
+		GuestDir: *guestDir, PoolDir: *poolDir, DemoVMPrefix: *demoPrefix})
 	if err != nil {
 		return err
 	}

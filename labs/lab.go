@@ -69,6 +69,8 @@ type Service struct {
 	// that reconciliation never touches another instance's labs on a
 	// shared libvirtd.
 	instance string
+	// guest boots labs of imported (P2V) disk images; nil: none can be made.
+	guest *GuestImage
 
 	reportMu sync.RWMutex
 	report   ReconcileReport
@@ -179,6 +181,9 @@ func (s *Service) Create(ctx context.Context, by auth.Actor, releaseID int64, in
 		for _, c := range cis {
 			if c.Kind == "vm" && c.LibvirtDomain != "" {
 				chosen = append(chosen, c)
+			} else if img, err := s.latestImage(ctx, c.ID); err == nil && c.Kind == "host" {
+				c.LibvirtHost = img.Host
+				chosen = append(chosen, c)
 			}
 		}
 		if len(chosen) == 0 {
@@ -195,8 +200,14 @@ func (s *Service) Create(ctx context.Context, by auth.Actor, releaseID int64, in
 			if err != nil {
 				return Started{}, err
 			}
-			if c.Kind != "vm" || c.LibvirtDomain == "" {
-				return Started{}, apperr.Invalid(field, "%s is not linked to a libvirt VM, so a lab cannot clone it (P2V import of hosts comes separately).", c.Name)
+			if c.Kind == "host" {
+				img, err := s.latestImage(ctx, c.ID)
+				if err != nil {
+					return Started{}, apperr.Invalid(field, "%s is a physical host with no imported disk image: import one first (P2V).", c.Name)
+				}
+				c.LibvirtHost = img.Host
+			} else if c.LibvirtDomain == "" {
+				return Started{}, apperr.Invalid(field, "%s is not linked to a libvirt VM, so a lab cannot clone it.", c.Name)
 			}
 			if !seen[id] {
 				seen[id] = true
@@ -220,6 +231,13 @@ func (s *Service) Create(ctx context.Context, by auth.Actor, releaseID int64, in
 	// Every source VM must exist; sum their memory for the capacity check.
 	var needMem uint64
 	for i, c := range chosen {
+		if c.Kind == "host" {
+			if s.guest == nil {
+				return Started{}, apperr.Invalid(fmt.Sprintf("ci_ids[%d]", i), "%s is an imported disk image, and this Shakedown has no boot kernel for those (start it with --guest-dir).", c.Name)
+			}
+			needMem += 256 << 20
+			continue
+		}
 		x, err := host.DomainXML(ctx, c.LibvirtDomain)
 		var nsd *NoSuchDomainError
 		if errors.As(err, &nsd) {
@@ -247,7 +265,11 @@ func (s *Service) Create(ctx context.Context, by auth.Actor, releaseID int64, in
 	lab := Lab{ID: s.newLabID(), ReleaseID: releaseID, Host: hostName, Status: StatusCreating, CreatedBy: by.Username,
 		CreatedAt: now, UpdatedAt: now, ExpiresAt: now.Add(time.Duration(in.TTLMinutes) * time.Minute), Spec: in}
 	for _, c := range chosen {
-		lab.VMs = append(lab.VMs, VM{CIID: c.ID, CIName: c.Name, Domain: "sd-lab-" + lab.ID + "-" + c.LibvirtDomain, State: "pending", source: c.LibvirtDomain})
+		src := c.LibvirtDomain
+		if c.Kind == "host" {
+			src = fmt.Sprintf("image-%d", c.ID) // booted from the CI's imported disk image
+		}
+		lab.VMs = append(lab.VMs, VM{CIID: c.ID, CIName: c.Name, Domain: "sd-lab-" + lab.ID + "-" + src, State: "pending", source: src})
 	}
 	spec, _ := json.Marshal(in)
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
@@ -323,6 +345,22 @@ func (s *Service) build(ctx context.Context, p *ops.Progress, labID string) (err
 
 	for i := range lab.VMs {
 		vm := &lab.VMs[i]
+		if ciID, ok := imageCI(vm.source); ok {
+			img, err := s.latestImage(ctx, ciID)
+			if err != nil {
+				return fmt.Errorf("%s has no imported image any more", vm.CIName)
+			}
+			c := Capture{Domain: vm.source, Disk: "vda", BasePath: img.Path, BaseFormat: img.Format, Capacity: img.Capacity}
+			baseID, err := s.insertBase(ctx, labID, host.Name(), c)
+			if err != nil {
+				return err
+			}
+			s.exec(ctx, `UPDATE lab_bases SET kind = 'import', origin = ? WHERE id = ?`, img.Origin, baseID)
+			r.Add(func(ctx context.Context) { s.releaseBase(ctx, host, baseID, c) })
+			vm.Base = &Base{ID: baseID, Path: c.BasePath, Format: c.BaseFormat}
+			s.setVM(ctx, labID, vm.CIID, "captured", "", baseID)
+			continue
+		}
 		p.Update("capture", 5+20*float64(i)/n, fmt.Sprintf("Capturing %s (live external snapshot)", vm.source))
 		c, err := host.CaptureDisk(ctx, vm.source, labID)
 		if err != nil {
@@ -357,14 +395,21 @@ func (s *Service) build(ctx context.Context, p *ops.Progress, labID string) (err
 		}
 		r.Add(func(ctx context.Context) { host.DeleteVolume(ctx, vol.Name) })
 		vm.Volume = vol.Name
-		x, err := host.DomainXML(ctx, vm.source)
-		if err != nil {
-			return err
-		}
-		d, err := CloneDefinition(x, CloneSpec{Name: vm.Domain, Meta: Meta{LabID: labID, CI: vm.CIName, Role: "clone"}, Network: netName,
-			Disks: map[string]string{firstDiskTarget(x): vol.Path}, ConsoleLog: host.ConsoleLog(vm.Domain)})
-		if err != nil {
-			return err
+		var d *libvirtxml.Domain
+		if _, ok := imageCI(vm.source); ok {
+			// A physical machine has no definition to copy: it boots on the
+			// lab kernel with its imported disk as root.
+			d = GuestDefinition(*s.guest, vm.Domain, vol.Path, netName, "", host.ConsoleLog(vm.Domain), Meta{LabID: labID, CI: vm.CIName, Role: "clone"})
+			d.Devices.Interfaces[0].MAC = nil
+		} else {
+			x, err := host.DomainXML(ctx, vm.source)
+			if err != nil {
+				return err
+			}
+			if d, err = CloneDefinition(x, CloneSpec{Name: vm.Domain, Meta: Meta{LabID: labID, CI: vm.CIName, Role: "clone"}, Network: netName,
+				Disks: map[string]string{firstDiskTarget(x): vol.Path}, ConsoleLog: host.ConsoleLog(vm.Domain)}); err != nil {
+				return err
+			}
 		}
 		if err := host.Define(ctx, d); err != nil {
 			return err
@@ -436,6 +481,16 @@ func (s *Service) build(ctx context.Context, p *ops.Progress, labID string) (err
 	}
 	r.Success()
 	return nil
+}
+
+// imageCI tells a VM built from a CI's imported image by its source name.
+func imageCI(source string) (int64, bool) {
+	rest, ok := strings.CutPrefix(source, "image-")
+	if !ok {
+		return 0, false
+	}
+	id, err := strconv.ParseInt(rest, 10, 64)
+	return id, err == nil
 }
 
 func firstDiskTarget(x *libvirtxml.Domain) string {

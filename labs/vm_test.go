@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -295,4 +296,38 @@ func TestLabLifecycleOnRealVMs(t *testing.T) {
 		t.Fatalf("network %s still exists: %v", net, err)
 	}
 	var _ libvirtxml.Domain
+}
+
+// A guest whose agent never answers ends the wait with an error naming
+// the VM, at the deadline, not a hang.
+func TestAgentTimeoutNamesTheVM(t *testing.T) {
+	h, g := vmHost(t)
+	ctx := context.Background()
+	gold, err := h.golden(ctx, g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vol, err := h.LinkedClone(ctx, testPrefix+"mute.qcow2", gold, "qcow2", 1<<30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	net, err := h.CreateIsolatedNetwork(ctx, testPrefix[:len(testPrefix)-1]+"m")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.DeleteNetwork(ctx, net)
+	d := GuestDefinition(g, testPrefix+"mute", vol.Path, net, "52:54:00:5d:09:01", h.ConsoleLog(testPrefix+"mute"), Meta{Role: "test"})
+	d.Devices.Channels = nil // no agent channel: the agent can never answer
+	if err := h.DefineAndStart(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	err = h.WaitAgent(ctx, d.Name, 6*time.Second)
+	var timeout *AgentTimeoutError
+	if !errors.As(err, &timeout) || !strings.Contains(err.Error(), testPrefix+"mute") {
+		t.Fatalf("WaitAgent = %v, want a timeout naming the VM", err)
+	}
+	if took := time.Since(start); took > 15*time.Second {
+		t.Fatalf("the wait took %s for a 6 s deadline", took)
+	}
 }

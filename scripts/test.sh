@@ -14,7 +14,9 @@ go vet ./... || status=1
 # Real parts for the VM tests: libvirtd (stopped again at the end only if
 # this run started it) and the tiny guest image.
 scripts/libvirt.sh start
-trap 'scripts/libvirt.sh stop' EXIT
+# At the end: remove every test VM, network and volume, then stop libvirtd
+# if this run started it.
+trap 'go run ./scripts/sweep; scripts/libvirt.sh stop' EXIT
 scripts/build-guest.sh
 export SHAKEDOWN_VM_TESTS=1 SHAKEDOWN_BIN="$PWD/bin/shakedown"
 

@@ -131,6 +131,8 @@ type route struct {
 	Roles   []auth.Role // nil: any signed-in user
 	Query   []param
 	Body    any // example value of the request body type, for the document
+	// RawBody names the media type of a streamed, non-JSON body.
+	RawBody string
 	Out     any // example value of the response type; nil means 204
 	List    bool
 	Status  int

@@ -21,6 +21,9 @@ func (a *API) labRoutes() []route {
 		{Method: "POST", Path: "/releases/{id}/labs", Tag: "labs", Summary: "Build a lab for a release: capture, clone, isolate, boot, apply the package, run the test period (an operation)", Access: signedIn, Roles: testers, Body: labs.LabInput{}, Out: labs.Started{}, Status: 202, Handle: a.createLab},
 		{Method: "POST", Path: "/labs/{id}/test-periods", Tag: "labs", Summary: "Run another test period on a ready lab (an operation)", Access: signedIn, Roles: testers, Body: labs.PeriodInput{}, Out: labs.Started{}, Status: 202, Handle: a.labPeriod},
 		{Method: "POST", Path: "/labs/{id}/teardown", Tag: "labs", Summary: "Tear a lab down: VMs, clones, network; production overlays are merged back (an operation)", Access: signedIn, Roles: testers, Out: labs.Started{}, Status: 202, Handle: a.teardownLab},
+		{Method: "POST", Path: "/cis/{id}/images", Tag: "labs", Summary: "P2V: stream a physical machine's disk image (raw, qcow2 or vmdk; Content-Length required) into a libvirt volume; vmdk and qcow2 are converted to a standalone qcow2", Access: signedIn, Roles: testers, RawBody: "application/octet-stream", Out: labs.Image{}, Status: 201, Handle: a.importImage,
+			Query: []param{{Name: "host", Type: "string", Doc: "libvirt host to import into (default local)"}, {Name: "origin", Type: "string", Doc: "where the image comes from, e.g. the machine and device"}}},
+		{Method: "GET", Path: "/cis/{id}/images", Tag: "labs", Summary: "A CI's imported disk images, newest first", Access: signedIn, Out: labs.Image{}, List: true, Status: 200, Handle: a.listImages},
 		{Method: "GET", Path: "/releases/{id}/evidence", Tag: "labs", Summary: "Test evidence of a release, newest first", Access: signedIn, Out: labs.Evidence{}, List: true, Status: 200, Handle: a.listEvidence,
 			Query: append([]param{{Name: "lab_id", Type: "string"}, {Name: "passed", Type: "boolean"}}, pageArgs...)},
 	}
@@ -103,6 +106,39 @@ func (a *API) labPeriod(c *call) (any, error) {
 
 func (a *API) teardownLab(c *call) (any, error) {
 	return a.Labs.Teardown(c.ctx(), c.actor, c.r.PathValue("id"))
+}
+
+func (a *API) importImage(c *call) (any, error) {
+	id, err := pathID(c, "configuration item")
+	if err != nil {
+		return nil, err
+	}
+	if ct := c.r.Header.Get("Content-Type"); ct != "" && ct != "application/octet-stream" {
+		return nil, &badRequest{status: 415, msg: "Send the image as the raw request body (Content-Type: application/octet-stream)."}
+	}
+	if c.r.ContentLength <= 0 {
+		return nil, &badRequest{status: 411, msg: "Send a Content-Length: Shakedown must know the image's size before it streams it."}
+	}
+	origin := c.r.URL.Query().Get("origin")
+	if origin == "" {
+		origin = "upload by " + c.actor.Username
+	}
+	if len(origin) > 300 {
+		return nil, apperr.Invalid("origin", "origin must be at most 300 characters.")
+	}
+	return a.Labs.ImportCIImage(c.ctx(), c.actor, id, c.r.URL.Query().Get("host"), c.r.Body, c.r.ContentLength, origin)
+}
+
+func (a *API) listImages(c *call) (any, error) {
+	id, err := pathID(c, "configuration item")
+	if err != nil {
+		return nil, err
+	}
+	if _, err := a.Releases.GetCI(c.ctx(), id); err != nil {
+		return nil, err
+	}
+	imgs, err := a.Labs.Images(c.ctx(), id)
+	return List[labs.Image]{Items: imgs, Total: len(imgs), Limit: len(imgs)}, err
 }
 
 func (a *API) listEvidence(c *call) (any, error) {

@@ -172,6 +172,10 @@ func (a *API) document() map[string]any {
 		if params != nil {
 			op["parameters"] = params
 		}
+		if rt.RawBody != "" {
+			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{
+				rt.RawBody: map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}}}}
+		}
 		if rt.Body != nil {
 			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{
 				"application/json": map[string]any{"schema": s.ref(reflect.TypeOf(rt.Body))}}}

@@ -24,7 +24,7 @@ type step struct {
 }
 
 // Seed fills an empty database (no releases yet) and reports whether it did.
-func Seed(ctx context.Context, as *auth.Service, rs *release.Service, db *store.DB, password string, now time.Time) (bool, error) {
+func Seed(ctx context.Context, as *auth.Service, rs *release.Service, db *store.DB, password, vmPrefix string, now time.Time) (bool, error) {
 	var n int
 	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM releases`).Scan(&n); err != nil {
 		return false, err
@@ -69,8 +69,8 @@ func Seed(ctx context.Context, as *auth.Service, rs *release.Service, db *store.
 		in := release.CIInput{Name: &name, Kind: &kind, Environment: &env, Criticality: &crit, Description: &desc}
 		if kind == "vm" && env == "production" {
 			// The demo production VMs labs clone (made on libvirt by the server).
-			host := "local"
-			in.LibvirtHost, in.LibvirtDomain = &host, &name
+			host, domain := "local", vmPrefix+name
+			in.LibvirtHost, in.LibvirtDomain = &host, &domain
 		}
 		created, err := rs.CreateCI(ctx, tess, in)
 		if err != nil {

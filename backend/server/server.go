@@ -44,6 +44,9 @@ type Config struct {
 	// LocalURI is the local libvirt host's URI (default qemu:///system;
 	// tests use libvirt's test:///default driver).
 	LocalURI string
+	// DemoVMPrefix prefixes the names of the demo production VMs and their
+	// CIs' libvirt domains (tests use "sdtest-" so that sweeps find them).
+	DemoVMPrefix string
 	// GuestDir holds the tiny guest image (scripts/build-guest.sh); with
 	// Demo, the demo production VMs are made from it.
 	GuestDir string
@@ -137,7 +140,7 @@ func (s *Server) bootstrap(ctx context.Context) error {
 	s.Labs.Reconcile(rctx)
 	cancel()
 	if s.cfg.Demo {
-		seeded, err := demo.Seed(ctx, s.Auth, s.Releases, s.DB, password, time.Now())
+		seeded, err := demo.Seed(ctx, s.Auth, s.Releases, s.DB, password, s.cfg.DemoVMPrefix, time.Now())
 		if err != nil {
 			return fmt.Errorf("seed demo data: %w", err)
 		}
@@ -162,6 +165,11 @@ func (s *Server) Start() {
 		defer s.tasks.Done()
 		s.Labs.RunExpiry(ctx, 30*time.Second)
 	}()
+	if s.cfg.GuestDir != "" {
+		if g, err := labs.LoadGuestImage(s.cfg.GuestDir); err == nil {
+			s.Labs.SetGuest(&g)
+		}
+	}
 	if s.cfg.Demo && s.cfg.GuestDir != "" {
 		s.startDemoProduction()
 	}
@@ -182,7 +190,12 @@ func (s *Server) startDemoProduction() {
 	_, err = s.Ops.Start(context.Background(), auth.System, ops.Spec{Kind: "demo.production", Entity: "host", EntityID: labs.LocalHost,
 		Run: func(ctx context.Context, p *ops.Progress) error {
 			p.Update("boot", 10, "Starting the demo production VMs prod-web-1, prod-web-2, prod-db-1")
-			created, err := host.EnsureProduction(ctx, g, labs.DemoProduction, labs.ProductionNetwork)
+			vms := make([]labs.ProductionVM, len(labs.DemoProduction))
+			for i, vm := range labs.DemoProduction {
+				vm.Name = s.cfg.DemoVMPrefix + vm.Name
+				vms[i] = vm
+			}
+			created, err := host.EnsureProduction(ctx, g, vms, s.cfg.DemoVMPrefix+labs.ProductionNetwork)
 			if err != nil {
 				s.cfg.Log.Warn("demo production", "err", err)
 				return err

@@ -42,7 +42,11 @@ func startShakedown(t *testing.T, data string) *shakedown {
 	addr := ln.Addr().String()
 	ln.Close()
 	s := &shakedown{t: t, base: "http://" + addr, log: &bytes.Buffer{}}
-	s.cmd = exec.Command(bin, "serve", "--data", data, "--addr", addr)
+	guestDir := os.Getenv("SHAKEDOWN_GUEST_DIR")
+	if guestDir == "" {
+		guestDir = filepath.Join(labtest.RepoRoot(t), "build", "guest")
+	}
+	s.cmd = exec.Command(bin, "serve", "--data", data, "--addr", addr, "--guest-dir", guestDir)
 	s.cmd.Env = append(os.Environ(), "SHAKEDOWN_ADMIN_PASSWORD=vm-test-password")
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
 	if err := s.cmd.Start(); err != nil {
@@ -328,5 +332,57 @@ func TestLabSurvivesAKilledServer(t *testing.T) {
 	sd.do("GET", "/api/v1/labs/"+labID, nil, &lab)
 	if lab.Status != "torn-down" {
 		t.Fatalf("lab after teardown: %+v", lab)
+	}
+
+	// 3. P2V: a physical host's disk image arrives as an HTTP upload and a
+	// lab boots it.
+	var phys struct{ ID int64 }
+	if st := sd.do("POST", "/api/v1/cis", map[string]string{"name": labtest.Prefix + "phys-db-7", "kind": "host", "environment": "production", "criticality": "critical"}, &phys); st != 201 {
+		t.Fatal(st)
+	}
+	img, err := os.Open(g.BaseDisk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, _ := img.Stat()
+	req, _ := http.NewRequest("POST", fmt.Sprintf("%s/api/v1/cis/%d/images?origin=%s", sd.base, phys.ID, "dd+of+phys-db-7:/dev/sda"), img)
+	req.ContentLength = info.Size()
+	req.Header.Set("Content-Type", "application/octet-stream")
+	req.Header.Set("Authorization", "Bearer "+sd.token)
+	resp, err := http.DefaultClient.Do(req)
+	img.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var imported struct {
+		Volume, Format, SourceFormat, SHA256, Origin string
+	}
+	json.NewDecoder(resp.Body).Decode(&imported)
+	resp.Body.Close()
+	if resp.StatusCode != 201 || imported.Format != "qcow2" || imported.Origin != "dd of phys-db-7:/dev/sda" {
+		t.Fatalf("image upload: %d %+v", resp.StatusCode, imported)
+	}
+	t.Cleanup(func() { h.DeleteVolume(context.Background(), imported.Volume) })
+	var hostRel struct{ ID int64 }
+	sd.do("POST", "/api/v1/releases", map[string]any{"name": "DB host patch", "version": "1.0.1", "type": "minor", "environment": "production",
+		"planned_start": "2031-02-01T08:00:00Z", "planned_end": "2031-02-01T10:00:00Z", "ci_ids": []int64{phys.ID}}, &hostRel)
+	pkgOnly := map[string]any{"package": input["package"], "ttl_minutes": 30}
+	if st := sd.do("POST", fmt.Sprintf("/api/v1/releases/%d/labs", hostRel.ID), pkgOnly, &started); st != 202 {
+		t.Fatal(st)
+	}
+	if o := sd.waitOp(started.Operation.ID, func(o op) bool { return o.Status == "success" || o.Status == "failure" }, 5*time.Minute); o.Status != "success" {
+		t.Fatalf("lab of an imported image: %+v\n%s", o, sd.log)
+	}
+	sd.do("GET", "/api/v1/labs/"+started.Lab.ID, nil, &full)
+	if full.Status != "passed" || full.Summary.InstallsPassed != 1 {
+		t.Fatalf("lab of an imported image: %+v", full)
+	}
+	sd.do("POST", "/api/v1/labs/"+started.Lab.ID+"/teardown", nil, &started)
+	sd.waitOp(started.Operation.ID, func(o op) bool { return o.Status == "success" || o.Status == "failure" }, 3*time.Minute)
+	if left := objects(t, h, started.Lab.ID); len(left) != 0 {
+		t.Fatalf("teardown left %v", left)
+	}
+	if vols, _ := h.Volumes(ctx); !strings.Contains(fmt.Sprint(vols), imported.Volume) {
+		t.Fatal("the CI's imported image went with the lab")
 	}
 }

@@ -306,6 +306,22 @@ var Migrations = []Migration{
 			stderr     TEXT NOT NULL DEFAULT '',
 			took_ms    INTEGER NOT NULL DEFAULT 0
 		)`,
+		`CREATE TABLE ci_images (
+			id          INTEGER PRIMARY KEY,
+			ci_id       INTEGER NOT NULL REFERENCES cis(id),
+			host        TEXT NOT NULL,
+			volume      TEXT NOT NULL,
+			path        TEXT NOT NULL,
+			format      TEXT NOT NULL,
+			source_format TEXT NOT NULL,
+			capacity    INTEGER NOT NULL,
+			bytes       INTEGER NOT NULL,
+			sha256      TEXT NOT NULL,
+			origin      TEXT NOT NULL,
+			created_by  TEXT NOT NULL,
+			created_at  TEXT NOT NULL
+		)`,
+		`CREATE INDEX ci_images_ci ON ci_images(ci_id, id)`,
 		`CREATE INDEX evidence_release ON evidence(release_id, id)`,
 		`CREATE INDEX evidence_lab ON evidence(lab_id, id)`,
 	)},

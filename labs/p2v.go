@@ -1,0 +1,115 @@
+package labs
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/shakedown/shakedown/backend/apperr"
+	"github.com/shakedown/shakedown/backend/audit"
+	"github.com/shakedown/shakedown/backend/auth"
+	"github.com/shakedown/shakedown/backend/store"
+)
+
+// Image is a disk image of a configuration item imported into a host's
+// pool (P2V): what labs clone a physical machine from.
+type Image struct {
+	ID           int64     `json:"id"`
+	CIID         int64     `json:"ci_id"`
+	Host         string    `json:"host"`
+	Volume       string    `json:"volume"`
+	Path         string    `json:"path"`
+	Format       string    `json:"format"`
+	SourceFormat string    `json:"source_format"`
+	Capacity     uint64    `json:"capacity"`
+	Bytes        int64     `json:"bytes"`
+	SHA256       string    `json:"sha256"`
+	Origin       string    `json:"origin"`
+	CreatedBy    string    `json:"created_by"`
+	CreatedAt    time.Time `json:"created_at"`
+}
+
+// MaxImageBytes bounds one imported image.
+var MaxImageBytes int64 = 256 << 30
+
+// ImportCIImage streams a disk image into the host's pool and records it
+// as the CI's newest image. origin says where it came from (an upload's
+// file name, "ssh root@db7:/dev/sda").
+func (s *Service) ImportCIImage(ctx context.Context, by auth.Actor, ciID int64, hostName string, r io.Reader, size int64, origin string) (Image, error) {
+	ci, err := s.catalog.CI(ctx, ciID)
+	if err != nil {
+		return Image{}, err
+	}
+	if size > MaxImageBytes {
+		return Image{}, apperr.Invalid("size", "The image is %d GiB; the limit is %d GiB.", size>>30, MaxImageBytes>>30)
+	}
+	if hostName == "" {
+		hostName = LocalHost
+	}
+	host, err := s.hosts.Get(hostName)
+	if err != nil {
+		return Image{}, apperr.Invalid("host", "Host %s is not registered.", hostName)
+	}
+	name := fmt.Sprintf("sd-image-%d-%s.img", ciID, randomHex(4))
+	imp, err := host.ImportImage(ctx, name, r, size, nil)
+	if err != nil {
+		return Image{}, err
+	}
+	img := Image{CIID: ci.ID, Host: hostName, Volume: imp.Volume.Name, Path: imp.Volume.Path, Format: imp.Format, SourceFormat: imp.SourceFormat,
+		Capacity: imp.Volume.Capacity, Bytes: imp.Bytes, SHA256: imp.SHA256, Origin: origin, CreatedBy: by.Username, CreatedAt: s.now().UTC().Truncate(time.Millisecond)}
+	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO ci_images (ci_id, host, volume, path, format, source_format, capacity, bytes, sha256, origin, created_by, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, img.CIID, img.Host, img.Volume, img.Path, img.Format, img.SourceFormat, img.Capacity,
+			img.Bytes, img.SHA256, img.Origin, img.CreatedBy, store.FormatTime(img.CreatedAt))
+		if err != nil {
+			return err
+		}
+		img.ID, _ = res.LastInsertId()
+		return audit.Append(ctx, tx, img.CreatedAt, audit.Record{Actor: by.Username, Action: "ci.image.import", Entity: "ci",
+			EntityID: strconv.FormatInt(ci.ID, 10), After: img})
+	})
+	if err != nil {
+		host.DeleteVolume(context.WithoutCancel(ctx), img.Volume)
+		return Image{}, err
+	}
+	return img, nil
+}
+
+// Images lists a CI's imported images, newest first.
+func (s *Service) Images(ctx context.Context, ciID int64) ([]Image, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, ci_id, host, volume, path, format, source_format, capacity, bytes, sha256, origin, created_by, created_at
+		FROM ci_images WHERE ci_id = ? ORDER BY id DESC`, ciID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Image{}
+	for rows.Next() {
+		var i Image
+		var at string
+		if err := rows.Scan(&i.ID, &i.CIID, &i.Host, &i.Volume, &i.Path, &i.Format, &i.SourceFormat, &i.Capacity, &i.Bytes, &i.SHA256, &i.Origin, &i.CreatedBy, &at); err != nil {
+			return nil, err
+		}
+		i.CreatedAt, _ = store.ParseTime(at)
+		out = append(out, i)
+	}
+	return out, rows.Err()
+}
+
+func (s *Service) latestImage(ctx context.Context, ciID int64) (Image, error) {
+	imgs, err := s.Images(ctx, ciID)
+	if err != nil {
+		return Image{}, err
+	}
+	if len(imgs) == 0 {
+		return Image{}, errors.New("no image")
+	}
+	return imgs[0], nil
+}
+
+// SetGuest gives the service the kernel that boots imported disk images.
+func (s *Service) SetGuest(g *GuestImage) { s.guest = g }
