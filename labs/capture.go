@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/digitalocean/go-libvirt"
@@ -205,4 +206,33 @@ func waitBlockJobReady(ctx context.Context, l *libvirt.Libvirt, dom libvirt.Doma
 		case <-tick.C:
 		}
 	}
+}
+
+// CaptureDisks captures several domains at once (snapshots of different
+// domains do not wait on each other). If any capture fails, the ones that
+// succeeded are merged back and the error is returned.
+func (h *Host) CaptureDisks(ctx context.Context, domains []string, captureID string) ([]Capture, error) {
+	caps := make([]Capture, len(domains))
+	errs := make([]error, len(domains))
+	var wg sync.WaitGroup
+	for i, d := range domains {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			caps[i], errs[i] = h.CaptureDisk(ctx, d, captureID)
+			if errs[i] != nil {
+				errs[i] = fmt.Errorf("capture %s: %w", d, errs[i])
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		for i, c := range caps {
+			if errs[i] == nil {
+				h.CommitBack(context.WithoutCancel(ctx), c)
+			}
+		}
+		return nil, err
+	}
+	return caps, nil
 }

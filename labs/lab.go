@@ -343,37 +343,56 @@ func (s *Service) build(ctx context.Context, p *ops.Progress, labID string) (err
 	}()
 	n := float64(len(lab.VMs))
 
+	// Imported (P2V) images serve as bases as they are; running VMs are
+	// captured, all at once.
+	var live []string
 	for i := range lab.VMs {
 		vm := &lab.VMs[i]
-		if ciID, ok := imageCI(vm.source); ok {
-			img, err := s.latestImage(ctx, ciID)
-			if err != nil {
-				return fmt.Errorf("%s has no imported image any more", vm.CIName)
-			}
-			c := Capture{Domain: vm.source, Disk: "vda", BasePath: img.Path, BaseFormat: img.Format, Capacity: img.Capacity}
-			baseID, err := s.insertBase(ctx, labID, host.Name(), c)
-			if err != nil {
-				return err
-			}
-			s.exec(ctx, `UPDATE lab_bases SET kind = 'import', origin = ? WHERE id = ?`, img.Origin, baseID)
-			r.Add(func(ctx context.Context) { s.releaseBase(ctx, host, baseID, c) })
-			vm.Base = &Base{ID: baseID, Path: c.BasePath, Format: c.BaseFormat}
-			s.setVM(ctx, labID, vm.CIID, "captured", "", baseID)
+		ciID, ok := imageCI(vm.source)
+		if !ok {
+			live = append(live, vm.source)
 			continue
 		}
-		p.Update("capture", 5+20*float64(i)/n, fmt.Sprintf("Capturing %s (live external snapshot)", vm.source))
-		c, err := host.CaptureDisk(ctx, vm.source, labID)
+		img, err := s.latestImage(ctx, ciID)
 		if err != nil {
-			return fmt.Errorf("capture %s: %w", vm.source, err)
+			return fmt.Errorf("%s has no imported image any more", vm.CIName)
 		}
+		c := Capture{Domain: vm.source, Disk: "vda", BasePath: img.Path, BaseFormat: img.Format, Capacity: img.Capacity}
 		baseID, err := s.insertBase(ctx, labID, host.Name(), c)
 		if err != nil {
-			host.CommitBack(context.Background(), c)
 			return err
 		}
+		s.exec(ctx, `UPDATE lab_bases SET kind = 'import', origin = ? WHERE id = ?`, img.Origin, baseID)
 		r.Add(func(ctx context.Context) { s.releaseBase(ctx, host, baseID, c) })
 		vm.Base = &Base{ID: baseID, Path: c.BasePath, Format: c.BaseFormat}
 		s.setVM(ctx, labID, vm.CIID, "captured", "", baseID)
+	}
+	if len(live) > 0 {
+		p.Update("capture", 5, fmt.Sprintf("Capturing %s (live external snapshots)", strings.Join(live, ", ")))
+		caps, err := host.CaptureDisks(ctx, live, labID)
+		if err != nil {
+			return err
+		}
+		byDomain := map[string]Capture{}
+		for _, c := range caps {
+			byDomain[c.Domain] = c
+		}
+		for i := range lab.VMs {
+			vm := &lab.VMs[i]
+			c, ok := byDomain[vm.source]
+			if !ok {
+				continue
+			}
+			baseID, err := s.insertBase(ctx, labID, host.Name(), c)
+			if err != nil {
+				host.CommitBack(context.WithoutCancel(ctx), c)
+				return err
+			}
+			r.Add(func(ctx context.Context) { s.releaseBase(ctx, host, baseID, c) })
+			vm.Base = &Base{ID: baseID, Path: c.BasePath, Format: c.BaseFormat}
+			s.setVM(ctx, labID, vm.CIID, "captured", "", baseID)
+		}
+		p.Update("capture", 25, fmt.Sprintf("Captured %d VM(s)", len(caps)))
 	}
 
 	p.Update("network", 27, "Creating the lab's isolated network")

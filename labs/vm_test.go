@@ -19,7 +19,9 @@ import (
 // isolated networks and Debian's qemu-guest-agent in the guest. make test
 // starts libvirtd, builds the guest and sets SHAKEDOWN_VM_TESTS=1.
 
-const testPrefix = "sdtest-"
+// Every object these tests make starts with testPrefix; other test
+// packages use other sdtest- prefixes, so sweeps do not collide.
+const testPrefix = "sdtest-l-"
 
 func vmHost(t *testing.T) (*Host, GuestImage) {
 	t.Helper()

@@ -20,7 +20,7 @@ trap 'go run ./scripts/sweep; scripts/libvirt.sh stop' EXIT
 scripts/build-guest.sh
 export SHAKEDOWN_VM_TESTS=1 SHAKEDOWN_BIN="$PWD/bin/shakedown"
 
-go test -count=1 -json -timeout 20m ./... > "$out/go-test.json"
+go test -p 1 -count=1 -json -timeout 20m ./... > "$out/go-test.json"
 go run ./scripts/testsummary < "$out/go-test.json" | tee "$out/go-summary.txt"
 [ "${PIPESTATUS[0]}" = 0 ] || status=1
 read -r gp gf < <(sed -n 's/^go: \([0-9]*\) passed, \([0-9]*\) failed.*/\1 \2/p' "$out/go-summary.txt")

@@ -20,6 +20,9 @@ import (
 	"github.com/shakedown/shakedown/labs/labtest"
 )
 
+// srvPrefix starts the names of this package's test VMs.
+const srvPrefix = labtest.Prefix + "srv-"
+
 // shakedown is a `shakedown serve` process started by the test.
 type shakedown struct {
 	t     *testing.T
@@ -180,19 +183,19 @@ func objects(t *testing.T, h *labs.Host, labID string) []string {
 func TestLabSurvivesAKilledServer(t *testing.T) {
 	h, g := labtest.Host(t)
 	ctx := context.Background()
-	labtest.Sweep(t, h, nil)
+	labtest.Sweep(t, h, srvPrefix, nil)
 	prod := []labs.ProductionVM{
-		{Name: labtest.Prefix + "srv-web-1", IP: "10.77.0.11/24", MAC: "52:54:00:5d:02:11", Version: "1.0.0"},
-		{Name: labtest.Prefix + "srv-web-2", IP: "10.77.0.12/24", MAC: "52:54:00:5d:02:12", Version: "1.0.0"},
+		{Name: srvPrefix + "web-1", IP: "10.77.0.11/24", MAC: "52:54:00:5d:02:11", Version: "1.0.0"},
+		{Name: srvPrefix + "web-2", IP: "10.77.0.12/24", MAC: "52:54:00:5d:02:12", Version: "1.0.0"},
 	}
-	if _, err := h.EnsureProduction(ctx, g, prod, labtest.Prefix+"srvprod"); err != nil {
+	if _, err := h.EnsureProduction(ctx, g, prod, srvPrefix+"prod"); err != nil {
 		t.Fatal(err)
 	}
 	data := t.TempDir()
 	sd := startShakedown(t, data)
 	var instance string
 	t.Cleanup(func() {
-		labtest.Sweep(t, h, func(name string) bool { return instance != "" && strings.Contains(name, "sd-lab-"+instance) })
+		labtest.Sweep(t, h, srvPrefix, func(name string) bool { return instance != "" && strings.Contains(name, "sd-lab-"+instance) })
 	})
 
 	var ciIDs []int64
@@ -337,7 +340,7 @@ func TestLabSurvivesAKilledServer(t *testing.T) {
 	// 3. P2V: a physical host's disk image arrives as an HTTP upload and a
 	// lab boots it.
 	var phys struct{ ID int64 }
-	if st := sd.do("POST", "/api/v1/cis", map[string]string{"name": labtest.Prefix + "phys-db-7", "kind": "host", "environment": "production", "criticality": "critical"}, &phys); st != 201 {
+	if st := sd.do("POST", "/api/v1/cis", map[string]string{"name": srvPrefix + "phys-db-7", "kind": "host", "environment": "production", "criticality": "critical"}, &phys); st != 201 {
 		t.Fatal(st)
 	}
 	img, err := os.Open(g.BaseDisk)

@@ -32,8 +32,11 @@ function freePort() {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** Starts `shakedown serve --demo`; resolves when /api/v1/health answers. */
-export async function startServer() {
+/**
+ * Starts `shakedown serve --demo`; resolves when /api/v1/health answers.
+ * opts.args: extra command-line arguments (e.g. ['--guest-dir', dir]).
+ */
+export async function startServer(opts = {}) {
   if (!existsSync(BIN)) {
     throw new Error(`Shakedown binary not found at ${BIN}. Build it (make build) or set SHAKEDOWN_BIN.`);
   }
@@ -42,7 +45,7 @@ export async function startServer() {
   const addr = `127.0.0.1:${port}`;
   const baseURL = `http://${addr}`;
   let log = '';
-  const child = spawn(BIN, ['serve', '--addr', addr, '--data', dataDir, '--demo'], {
+  const child = spawn(BIN, ['serve', '--addr', addr, '--data', dataDir, '--demo', ...(opts.args ?? [])], {
     env: { ...process.env, SHAKEDOWN_ADMIN_PASSWORD: ADMIN_PASSWORD },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -207,15 +210,20 @@ export async function createCI(api, overrides = {}) {
  * Registers before/after hooks that start a server and a browser for one
  * test file, and returns the object they fill in.
  */
-export function useEnv(before, after) {
+export function useEnv(before, after, opts = {}) {
   const env = { server: null, browser: null, baseURL: '', api: null, pages: [] };
   before(async () => {
-    env.server = await startServer();
+    env.server = await startServer(opts);
     env.baseURL = env.server.baseURL;
     env.browser = await launchBrowser();
     env.api = await apiClient(env.baseURL);
   });
   after(async () => {
+    try {
+      if (opts.beforeStop && env.api) await opts.beforeStop(env);
+    } catch (e) {
+      console.error('cleanup before stopping the server failed:', e);
+    }
     try {
       if (env.browser) await env.browser.close();
     } finally {

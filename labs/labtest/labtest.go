@@ -47,11 +47,11 @@ func RepoRoot(t *testing.T) string {
 	return ""
 }
 
-// Sweep removes test domains, networks and volumes: those named with
-// Prefix, and lab objects whose lab id starts with match.
-func Sweep(t *testing.T, h *labs.Host, match func(name string) bool) {
+// Sweep removes test domains, networks and volumes: those whose names
+// start with prefix (a test's own sdtest-… prefix), and those match says.
+func Sweep(t *testing.T, h *labs.Host, prefix string, match func(name string) bool) {
 	ctx := context.Background()
-	ours := func(name string) bool { return strings.HasPrefix(name, Prefix) || (match != nil && match(name)) }
+	ours := func(name string) bool { return strings.HasPrefix(name, prefix) || (match != nil && match(name)) }
 	doms, err := h.Domains(ctx)
 	if err != nil {
 		t.Errorf("sweep: %v", err)

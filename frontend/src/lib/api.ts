@@ -98,6 +98,10 @@ export interface CI {
   environment: string;
   criticality: Criticality;
   description: string;
+  /** libvirt host the VM lives on (kind vm); empty: not in libvirt */
+  libvirt_host?: string;
+  /** libvirt domain name of the VM (kind vm); empty: not in libvirt */
+  libvirt_domain?: string;
 }
 
 export interface CIInput {
@@ -106,6 +110,8 @@ export interface CIInput {
   environment: string;
   criticality: Criticality;
   description?: string;
+  libvirt_host?: string;
+  libvirt_domain?: string;
 }
 
 export interface ReleaseInput {
@@ -248,7 +254,8 @@ export interface CalendarData {
 export type OperationStatus = 'pending' | 'running' | 'success' | 'failure' | 'cancelling' | 'cancelled';
 
 export interface Operation {
-  id: number;
+  /** opaque string id (the server's operation ids are strings) */
+  id: string;
   kind: string;
   status: OperationStatus;
   stage: string;
@@ -307,6 +314,180 @@ export interface AuditQuery {
   offset?: number;
 }
 
+// ---------------------------------------------------------------- VM labs
+
+export interface HostCapacity {
+  mem_total: number;
+  mem_free: number;
+  disk_free: number;
+  cpus: number;
+  running_vms: number;
+}
+
+/** A libvirt host labs can be placed on. */
+export interface Host {
+  name: string;
+  uri: string;
+  pool_dir: string;
+  console_dir?: string;
+  connected: boolean;
+  error: string;
+  capacity: HostCapacity;
+}
+
+export interface HostInput {
+  name: string;
+  uri: string;
+  pool_dir?: string;
+}
+
+/** A libvirt domain on a host (to register one as a CI). */
+export interface HostDomain {
+  name: string;
+  active: boolean;
+  /** true when the domain carries Shakedown metadata (a lab clone, or demo production) */
+  ours: boolean;
+  /** Shakedown metadata; the server sends Go field names (LabID, CI, Role) */
+  meta: { LabID?: string; CI?: string; Role?: string; [k: string]: unknown } | null;
+}
+
+export type LabStatus =
+  | 'creating'
+  | 'ready'
+  | 'testing'
+  | 'passed'
+  | 'failed'
+  | 'tearing-down'
+  | 'torn-down'
+  | 'error';
+export const LAB_STATUSES: LabStatus[] = ['creating', 'ready', 'testing', 'passed', 'failed', 'tearing-down', 'torn-down', 'error'];
+
+/** Stages of a lab.create operation, in order. */
+export const LAB_CREATE_STAGES = ['capacity', 'capture', 'network', 'clone', 'boot', 'apply', 'test-period'] as const;
+
+export interface LabVMBase {
+  id?: number;
+  kind: string;
+  path: string;
+  format?: string;
+  quiesced: boolean;
+  live: boolean;
+  state?: string;
+  origin?: string;
+}
+
+export interface LabVM {
+  ci_id: number;
+  ci_name: string;
+  domain: string;
+  volume?: string;
+  state: string;
+  base: LabVMBase | null;
+}
+
+export interface LabSummary {
+  installs_passed?: number;
+  installs_failed?: number;
+  checks_passed: number;
+  checks_failed: number;
+  rounds: number;
+  cancelled?: boolean;
+}
+
+export interface Lab {
+  /** opaque string id */
+  id: string;
+  release_id: number;
+  host: string;
+  network: string;
+  status: LabStatus;
+  expires_at: string;
+  created_by: string;
+  created_at: string;
+  updated_at: string;
+  /** the lab's current (or last) operation */
+  operation_id: string;
+  error: string;
+  vms: LabVM[] | null;
+  summary: LabSummary | null;
+  /** what the lab was asked for */
+  spec?: LabInput;
+}
+
+export interface PackageFile {
+  path: string;
+  content: string;
+  mode?: string;
+}
+
+export interface PackageInput {
+  name: string;
+  files: PackageFile[];
+  install: string;
+  verify?: string;
+}
+
+export interface PeriodCheck {
+  name: string;
+  command: string;
+}
+
+export interface PeriodInput {
+  interval_seconds: number;
+  duration_seconds: number;
+  checks: PeriodCheck[];
+  continue_on_failure?: boolean;
+}
+
+export interface LabInput {
+  ci_ids?: number[];
+  host?: string;
+  ttl_minutes?: number;
+  package?: PackageInput;
+  test_period?: PeriodInput;
+}
+
+/** Answer of the lab actions that start an operation (202). */
+export interface LabStarted {
+  lab: Lab;
+  operation: Operation;
+}
+
+export interface Evidence {
+  id: number;
+  release_id: number;
+  lab_id: string;
+  at: string;
+  vm: string;
+  kind: 'install' | 'check' | string;
+  name: string;
+  round: number;
+  passed: boolean;
+  exit_code: number;
+  stdout: string;
+  stderr: string;
+  took_ms: number;
+}
+
+export interface EvidenceQuery {
+  lab_id?: string;
+  passed?: boolean;
+  limit?: number;
+  offset?: number;
+}
+
+export interface ReconcileHost {
+  host: string;
+  adopted: (string | Record<string, unknown>)[] | null;
+  removed: (string | Record<string, unknown>)[] | null;
+  errors: (string | Record<string, unknown>)[] | null;
+}
+
+export interface ReconcileReport {
+  at: string;
+  hosts: ReconcileHost[] | null;
+}
+
 // ---------------------------------------------------------------- errors
 
 export type ErrorCode =
@@ -317,6 +498,7 @@ export type ErrorCode =
   | 'unauthorized'
   | 'rate_limited'
   | 'too_large'
+  | 'unavailable'
   | 'internal'
   | 'network';
 
@@ -436,6 +618,8 @@ function codeForStatus(status: number): string {
       return 'too_large';
     case 429:
       return 'rate_limited';
+    case 503:
+      return 'unavailable';
     default:
       return 'internal';
   }
@@ -524,9 +708,28 @@ export const api = {
   // operations
   listOperations: async (q: { status?: string; kind?: string; limit?: number; offset?: number } = {}) =>
     list(await request<List<Operation>>('GET', '/operations', undefined, q)),
-  getOperation: (id: number) => request<Operation>('GET', `/operations/${id}`),
-  cancelOperation: (id: number) => request<Operation>('POST', `/operations/${id}/cancel`),
+  getOperation: (id: string) => request<Operation>('GET', `/operations/${encodeURIComponent(id)}`),
+  cancelOperation: (id: string) => request<Operation>('POST', `/operations/${encodeURIComponent(id)}/cancel`),
 
   // host
   host: () => request<HostStatus>('GET', '/host'),
+
+  // libvirt hosts
+  listHosts: async () => list(await request<List<Host> | Host[]>('GET', '/hosts')).items,
+  createHost: (h: HostInput) => request<Host>('POST', '/hosts', h),
+  deleteHost: (name: string) => request<void>('DELETE', `/hosts/${encodeURIComponent(name)}`),
+  hostDomains: async (name: string) =>
+    list(await request<List<HostDomain> | HostDomain[]>('GET', `/hosts/${encodeURIComponent(name)}/domains`)).items,
+
+  // VM labs
+  listLabs: async (q: { release_id?: number; status?: string; limit?: number; offset?: number } = {}) =>
+    list(await request<List<Lab>>('GET', '/labs', undefined, { limit: 200, ...q })),
+  getLab: (id: string) => request<Lab>('GET', `/labs/${encodeURIComponent(id)}`),
+  createLab: (releaseId: number, input: LabInput) => request<LabStarted>('POST', `/releases/${releaseId}/labs`, input),
+  startTestPeriod: (labId: string, input: PeriodInput) =>
+    request<LabStarted>('POST', `/labs/${encodeURIComponent(labId)}/test-periods`, input),
+  teardownLab: (labId: string) => request<LabStarted>('POST', `/labs/${encodeURIComponent(labId)}/teardown`),
+  evidence: async (releaseId: number, q: EvidenceQuery = {}) =>
+    list(await request<List<Evidence>>('GET', `/releases/${releaseId}/evidence`, undefined, { limit: 200, ...q })),
+  reconcileReport: () => request<ReconcileReport>('GET', '/labs/reconcile'),
 };

@@ -14,6 +14,7 @@ export type EventType =
   | 'ci.changed'
   | 'user.changed'
   | 'operation.updated'
+  | 'lab.updated'
   | 'host.sample';
 
 export interface ServerEvent<T = unknown> {

@@ -140,3 +140,38 @@ export function fmtWindowShort(start: string | null | undefined, end: string | n
   if (sameDay(s, e)) return `${d(s)} ${fmtTime(s)}–${fmtTime(e)}`;
   return `${d(s)} ${fmtTime(s)} → ${d(e)} ${fmtTime(e)}`;
 }
+
+/** "1 h 05 min", "4 min 10 s", "12 s" for a span in milliseconds. */
+export function fmtDuration(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} min ${pad(s % 60)} s`;
+  const h = Math.floor(m / 60);
+  if (h < 48) return `${h} h ${pad(m % 60)} min`;
+  return `${Math.floor(h / 24)} d ${h % 24} h`;
+}
+
+/** "in 1 h 05 min" until an instant, or "expired". */
+export function fmtCountdown(iso: string | null | undefined, now: number): string {
+  const d = parseTime(iso);
+  if (!d) return '—';
+  const left = d.getTime() - now;
+  if (left <= 0) return 'expired';
+  return `in ${fmtDuration(left)}`;
+}
+
+/** Milliseconds as "850 ms" or "1.2 s". */
+export function fmtMillis(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined || !isFinite(ms)) return '—';
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  return `${(ms / 1000).toFixed(ms < 10000 ? 1 : 0)} s`;
+}
+
+/** "14:03:07" local time of an instant (with the date when not today). */
+export function fmtClock(iso: string | null | undefined): string {
+  const d = parseTime(iso);
+  if (!d) return '—';
+  const t = `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+  return sameDay(d, new Date()) ? t : `${fmtDate(iso)} ${t}`;
+}

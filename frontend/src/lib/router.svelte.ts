@@ -1,5 +1,6 @@
 // A small hash router: #/board, #/releases, #/releases/12, #/releases/new,
-// #/releases/12/edit, #/calendar, #/admin/users, #/admin/freezes, #/audit, #/tokens.
+// #/releases/12/edit, #/releases/12/labs/new, #/labs/3, #/operations, #/calendar,
+// #/admin/users, #/admin/freezes, #/admin/hosts, #/audit, #/tokens.
 
 export type RouteName =
   | 'board'
@@ -7,9 +8,13 @@ export type RouteName =
   | 'release-new'
   | 'release-detail'
   | 'release-edit'
+  | 'lab-new'
+  | 'lab-detail'
+  | 'operations'
   | 'calendar'
   | 'admin-users'
   | 'admin-freezes'
+  | 'admin-hosts'
   | 'audit'
   | 'tokens'
   | 'not-found';
@@ -17,7 +22,10 @@ export type RouteName =
 export interface Route {
   name: RouteName;
   path: string;
+  /** the numeric id in the path (0 when none or not a number) */
   id: number;
+  /** the id segment as written (lab ids are strings) */
+  key: string;
   query: URLSearchParams;
 }
 
@@ -28,10 +36,14 @@ const patterns: [RegExp, RouteName][] = [
   [/^\/releases\/new$/, 'release-new'],
   [/^\/releases\/(\d+)$/, 'release-detail'],
   [/^\/releases\/(\d+)\/edit$/, 'release-edit'],
+  [/^\/releases\/(\d+)\/labs\/new$/, 'lab-new'],
+  [/^\/labs\/([A-Za-z0-9._-]+)$/, 'lab-detail'],
+  [/^\/operations$/, 'operations'],
   [/^\/calendar$/, 'calendar'],
   [/^\/admin$/, 'admin-users'],
   [/^\/admin\/users$/, 'admin-users'],
   [/^\/admin\/freezes$/, 'admin-freezes'],
+  [/^\/admin\/hosts$/, 'admin-hosts'],
   [/^\/audit$/, 'audit'],
   [/^\/tokens$/, 'tokens'],
 ];
@@ -43,9 +55,12 @@ export function parseHash(hash: string): Route {
   const query = new URLSearchParams(queryPart);
   for (const [re, name] of patterns) {
     const m = re.exec(path);
-    if (m) return { name, path, id: m[1] ? Number(m[1]) : 0, query };
+    if (m) {
+      const key = m[1] ? decodeURIComponent(m[1]) : '';
+      return { name, path, id: /^\d+$/.test(key) ? Number(key) : 0, key, query };
+    }
   }
-  return { name: 'not-found', path, id: 0, query };
+  return { name: 'not-found', path, id: 0, key: '', query };
 }
 
 export const router = $state<{ route: Route }>({ route: parseHash(location.hash) });
