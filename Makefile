@@ -7,7 +7,7 @@ ADDR    ?= 127.0.0.1:8080
 DATA    ?= data
 BIN     := bin/shakedown
 
-.PHONY: run test build deps frontend bench clean
+.PHONY: run test build deps frontend bench bench-labs clean
 
 run: build ## build and start Shakedown with the demo dataset and demo production VMs
 	scripts/libvirt.sh start
@@ -29,6 +29,11 @@ frontend:
 
 bench: build ## API and WebSocket benchmarks with 10,000 releases
 	scripts/bench.sh
+
+bench-labs: build ## lab provisioning vs full copy, clone size, boot-to-agent (real VMs)
+	scripts/libvirt.sh start
+	scripts/build-guest.sh
+	go run ./scripts/bench/labs
 
 clean:
 	rm -rf bin test-output frontend/dist/app

@@ -343,6 +343,46 @@ func (s *Service) build(ctx context.Context, p *ops.Progress, labID string) (err
 	}()
 	n := float64(len(lab.VMs))
 
+	// The isolated network depends on nothing: it is made while the
+	// captures run.
+	type netResult struct {
+		name string
+		err  error
+	}
+	netc := make(chan netResult, 1)
+	go func() {
+		name, err := host.CreateIsolatedNetwork(ctx, labID)
+		netc <- netResult{name, err}
+	}()
+	netDone := false
+	var netName string
+	waitNet := func() error {
+		if netDone {
+			return nil
+		}
+		res := <-netc
+		netDone = true
+		if res.err != nil {
+			return res.err
+		}
+		netName = res.name
+		r.Add(func(ctx context.Context) { host.DeleteNetwork(ctx, res.name) })
+		s.exec(ctx, `UPDATE labs SET network = ?, updated_at = ? WHERE id = ?`, res.name, store.FormatTime(s.now()), labID)
+		return nil
+	}
+	// Whatever happens below, the network's outcome is collected so that
+	// its undo is registered.
+	defer func() {
+		if !netDone {
+			if werr := waitNet(); werr != nil && err == nil {
+				err = werr
+			}
+			if err != nil {
+				r.Fail()
+			}
+		}
+	}()
+
 	// Imported (P2V) images serve as bases as they are; running VMs are
 	// captured, all at once.
 	var live []string
@@ -396,12 +436,9 @@ func (s *Service) build(ctx context.Context, p *ops.Progress, labID string) (err
 	}
 
 	p.Update("network", 27, "Creating the lab's isolated network")
-	netName, err := host.CreateIsolatedNetwork(ctx, labID)
-	if err != nil {
+	if err := waitNet(); err != nil {
 		return err
 	}
-	r.Add(func(ctx context.Context) { host.DeleteNetwork(ctx, netName) })
-	s.exec(ctx, `UPDATE labs SET network = ?, updated_at = ? WHERE id = ?`, netName, store.FormatTime(s.now()), labID)
 
 	for i := range lab.VMs {
 		vm := &lab.VMs[i]

@@ -38,7 +38,7 @@ func main() {
 	defer cleanup(ctx, h)
 	cleanup(ctx, h)
 
-	fmt.Println("| production disks (virtual / data) | lab provisioning (capture + clones + network) | of which capture / clones / network | full copy of the 3 disks (qemu-img convert) | speed-up | disk per clone before boot |")
+	fmt.Println("| production disks (virtual / data) | lab provisioning (capture + clones + network) | capture / clones / network (the network runs alongside the captures) | full copy of the 3 disks (qemu-img convert) | speed-up | disk per clone before boot |")
 	fmt.Println("|---|---|---|---|---|---|")
 	var lastClones []string
 	var net string
@@ -53,6 +53,17 @@ func main() {
 		for i, p := range prod {
 			names[i] = p.name
 		}
+		// As a lab build does it: the network while the captures run, then
+		// the clones.
+		var tNet time.Duration
+		var netErr error
+		netDone := make(chan struct{})
+		go func() {
+			t := time.Now()
+			net, netErr = h.CreateIsolatedNetwork(ctx, labID)
+			tNet = time.Since(t)
+			close(netDone)
+		}()
 		caps, err := h.CaptureDisks(ctx, names, labID)
 		must(err)
 		tCapture := time.Since(t0)
@@ -64,10 +75,8 @@ func main() {
 			clones = append(clones, v)
 		}
 		tClone := time.Since(t2)
-		t3 := time.Now()
-		net, err = h.CreateIsolatedNetwork(ctx, labID)
-		must(err)
-		tNet := time.Since(t3)
+		<-netDone
+		must(netErr)
 		provision := time.Since(t0)
 
 		t1 := time.Now()
