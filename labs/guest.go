@@ -65,8 +65,7 @@ func (h *Host) Ping(ctx context.Context, domain string) error {
 // libvirt's agent lifecycle events rather than sleeping, and pings once
 // more on each event (and at the start, in case it is up already).
 func (h *Host) WaitAgent(ctx context.Context, domain string, timeout time.Duration) error {
-	l, dom, err := h.domain(ctx, domain)
-	if err != nil {
+	if _, _, err := h.domain(ctx, domain); err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
@@ -75,19 +74,34 @@ func (h *Host) WaitAgent(ctx context.Context, domain string, timeout time.Durati
 	if err != nil {
 		return fmt.Errorf("subscribe to agent events of %s: %w", domain, err)
 	}
-	defer stop()
+	defer func() { stop() }()
+	var lastErr error
 	// The channel can be connected before the agent inside answers, and an
 	// event can be missed between subscribe and first ping, so a slow
 	// backstop ping runs too.
 	backstop := time.NewTicker(2 * time.Second)
 	defer backstop.Stop()
 	for {
-		if agent(l, dom, agentCmd{Execute: "guest-ping"}, nil, 2*time.Second) == nil {
-			return nil
+		// Resolve the connection each time: if libvirtd restarts meanwhile,
+		// the host reconnects and the wait goes on with the new connection.
+		l, dom, err := h.domain(ctx, domain)
+		if err == nil {
+			if err = agent(l, dom, agentCmd{Execute: "guest-ping"}, nil, 2*time.Second); err == nil {
+				return nil
+			}
 		}
+		var nsd *NoSuchDomainError
+		if errors.As(err, &nsd) {
+			return err
+		}
+		lastErr = err
 		select {
 		case <-ctx.Done():
 			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				var down *HostDownError
+				if errors.As(lastErr, &down) {
+					return lastErr
+				}
 				return &AgentTimeoutError{Domain: domain, After: timeout}
 			}
 			return ctx.Err()

@@ -132,6 +132,14 @@ func (h *Host) Pool(ctx context.Context) (*libvirt.Libvirt, libvirt.StoragePool,
 	return l, h.pool, nil
 }
 
+// Lost reports whether the connection the host had has gone away (libvirtd
+// stopped or restarted); the next call reconnects.
+func (h *Host) Lost() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.l != nil && !h.l.IsConnected()
+}
+
 // Close drops the connection.
 func (h *Host) Close() error {
 	h.mu.Lock()

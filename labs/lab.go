@@ -332,6 +332,12 @@ func (s *Service) build(ctx context.Context, p *ops.Progress, labID string) (err
 	}
 	r := &reverter{}
 	defer func() {
+		if err != nil && host.Lost() {
+			var down *HostDownError
+			if !errors.As(err, &down) {
+				err = &HostDownError{Host: host.Name(), Err: fmt.Errorf("the connection dropped while building the lab (%v); what the lab had made is removed as soon as the host answers again", err)}
+			}
+		}
 		if err != nil {
 			r.Fail()
 			msg := err.Error()
@@ -744,10 +750,13 @@ func (s *Service) basesOf(ctx context.Context, labID string) []baseRow {
 }
 
 // releaseBase marks a base unused and merges production's overlay back.
+// When the merge fails (the host is down) the base stays in use, so that
+// reconciliation tries again later.
 func (s *Service) releaseBase(ctx context.Context, host *Host, id int64, c Capture) {
 	state := "released"
 	if merged, err := host.CommitBack(ctx, c); err != nil {
-		s.log.Warn("merge production overlay back", "domain", c.Domain, "err", err)
+		s.log.Warn("merge production overlay back; will retry", "domain", c.Domain, "err", err)
+		return
 	} else if merged {
 		state = "merged"
 	}

@@ -40,16 +40,21 @@ func (s *Service) Report() ReconcileReport {
 func (s *Service) Reconcile(ctx context.Context) ReconcileReport {
 	rep := ReconcileReport{At: s.now().UTC()}
 	labs := map[string]string{} // id → status
-	rows, err := s.db.QueryContext(ctx, `SELECT id, status FROM labs`)
+	busy := map[string]bool{}   // labs whose operation runs in this process
+	rows, err := s.db.QueryContext(ctx, `SELECT id, status, operation_id FROM labs`)
 	if err == nil {
 		for rows.Next() {
-			var id, st string
-			rows.Scan(&id, &st)
+			var id, st, op string
+			rows.Scan(&id, &st, &op)
 			labs[id] = st
+			busy[id] = op != "" && s.ops.Running(op)
 		}
 		rows.Close()
 	}
 	for id, st := range labs {
+		if busy[id] {
+			continue // being built, tested or removed right now: not interrupted
+		}
 		switch st {
 		case StatusCreating, StatusTearingDown:
 			err := s.destroy(ctx, nil, id)
@@ -72,7 +77,7 @@ func (s *Service) Reconcile(ctx context.Context) ReconcileReport {
 	}
 	live := func(id string) bool {
 		st, ok := labs[id]
-		return ok && st != StatusTornDown && st != StatusError
+		return busy[id] || ok && st != StatusTornDown && st != StatusError
 	}
 	for _, host := range s.hosts.List() {
 		hr := HostReport{Host: host.Name(), Adopted: []string{}, Removed: []string{}, Errors: []string{}}
@@ -196,6 +201,21 @@ func (s *Service) ExpireDue(ctx context.Context) int {
 		}
 	}
 	return len(ids)
+}
+
+// RunReconcile reconciles every period until ctx ends, so that what a
+// failed undo left (a host that was down) goes once the host is back.
+func (s *Service) RunReconcile(ctx context.Context, period time.Duration) {
+	t := time.NewTicker(period)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			s.Reconcile(ctx)
+		}
+	}
 }
 
 // RunExpiry checks for expired labs every period until ctx ends.

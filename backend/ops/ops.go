@@ -227,6 +227,14 @@ func (m *Manager) Cancel(ctx context.Context, by auth.Actor, id string) (Operati
 	return op, nil
 }
 
+// Running reports whether the operation runs in this process now.
+func (m *Manager) Running(id string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	_, ok := m.running[id]
+	return ok
+}
+
 // Shutdown cancels every running operation and waits for them (or ctx).
 func (m *Manager) Shutdown(ctx context.Context) {
 	m.stop()

@@ -165,6 +165,11 @@ func (s *Server) Start() {
 		defer s.tasks.Done()
 		s.Labs.RunExpiry(ctx, 30*time.Second)
 	}()
+	s.tasks.Add(1)
+	go func() {
+		defer s.tasks.Done()
+		s.Labs.RunReconcile(ctx, 2*time.Minute)
+	}()
 	if s.cfg.GuestDir != "" {
 		if g, err := labs.LoadGuestImage(s.cfg.GuestDir); err == nil {
 			s.Labs.SetGuest(&g)

@@ -389,3 +389,71 @@ func TestLabSurvivesAKilledServer(t *testing.T) {
 		t.Fatal("the CI's imported image went with the lab")
 	}
 }
+
+// TestLabBuildRidesOutALibvirtdRestart restarts libvirtd while a lab boots:
+// the build reconnects and finishes, or fails with a clear error and leaves
+// nothing once Shakedown reconciles; production keeps running either way.
+func TestLabBuildRidesOutALibvirtdRestart(t *testing.T) {
+	h, g := labtest.Host(t)
+	ctx := context.Background()
+	root := labtest.RepoRoot(t)
+	if out, err := exec.Command(filepath.Join(root, "scripts", "libvirt.sh"), "status").CombinedOutput(); err != nil || !strings.Contains(string(out), "libvirtd: pid") || !strings.Contains(string(out), "started by scripts/libvirt.sh") {
+		t.Skipf("libvirtd was not started by scripts/libvirt.sh here, so this test may not restart it:\n%s", out)
+	}
+	const prefix = labtest.Prefix + "rst-"
+	labtest.Sweep(t, h, prefix, nil)
+	prod := []labs.ProductionVM{{Name: prefix + "web-1", IP: "10.77.0.11/24", MAC: "52:54:00:5d:03:11", Version: "1.0.0"}}
+	if _, err := h.EnsureProduction(ctx, g, prod, prefix+"prod"); err != nil {
+		t.Fatal(err)
+	}
+	data := t.TempDir()
+	sd := startShakedown(t, data)
+	var instance string
+	t.Cleanup(func() {
+		labtest.Sweep(t, h, prefix, func(name string) bool { return instance != "" && strings.Contains(name, "sd-lab-"+instance) })
+	})
+	var ci struct{ ID int64 }
+	sd.do("POST", "/api/v1/cis", map[string]string{"name": prod[0].Name, "kind": "vm", "environment": "production", "criticality": "high",
+		"libvirt_host": "local", "libvirt_domain": prod[0].Name}, &ci)
+	var rel struct{ ID int64 }
+	sd.do("POST", "/api/v1/releases", map[string]any{"name": "Restart", "version": "1", "type": "minor", "environment": "production",
+		"planned_start": "2031-01-01T08:00:00Z", "planned_end": "2031-01-01T10:00:00Z", "ci_ids": []int64{ci.ID}}, &rel)
+	var started struct {
+		Lab       struct{ ID string }
+		Operation op
+	}
+	if st := sd.do("POST", fmt.Sprintf("/api/v1/releases/%d/labs", rel.ID), map[string]any{"test_period": map[string]any{
+		"interval_seconds": 1, "duration_seconds": 1, "checks": []map[string]string{{"name": "alive", "command": "true"}}}}, &started); st != 202 {
+		t.Fatal(st)
+	}
+	labID := started.Lab.ID
+	instance = labID[:4]
+	sd.waitOp(started.Operation.ID, func(o op) bool { return o.Stage == "boot" || o.Status == "failure" }, 3*time.Minute)
+	for _, cmd := range []string{"stop", "start"} {
+		if out, err := exec.Command(filepath.Join(root, "scripts", "libvirt.sh"), cmd).CombinedOutput(); err != nil {
+			t.Fatalf("libvirt.sh %s: %v\n%s", cmd, err, out)
+		}
+	}
+	o := sd.waitOp(started.Operation.ID, func(o op) bool { return o.Status == "success" || o.Status == "failure" }, 5*time.Minute)
+	if active, err := h.IsActive(ctx, prod[0].Name); err != nil || !active {
+		t.Fatalf("production stopped with libvirtd's restart: %v", err)
+	}
+	var lab struct{ Status, Error string }
+	sd.do("GET", "/api/v1/labs/"+labID, nil, &lab)
+	t.Logf("after the restart the build ended %s: lab %s %q", o.Status, lab.Status, o.Error)
+	if o.Status == "success" {
+		if lab.Status != "passed" {
+			t.Fatalf("lab after a successful build: %+v", lab)
+		}
+		return
+	}
+	if !strings.Contains(o.Error, "libvirt") && !strings.Contains(o.Error, "connect") {
+		t.Fatalf("the failure does not say what happened: %q", o.Error)
+	}
+	// A restart reconciles: nothing of the failed lab is left.
+	sd.stop(syscall.SIGTERM)
+	startShakedown(t, data)
+	if left := objects(t, h, labID); len(left) != 0 {
+		t.Fatalf("the failed lab left %v", left)
+	}
+}
