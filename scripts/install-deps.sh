@@ -12,7 +12,7 @@ if ! command -v go >/dev/null; then
 fi
 
 # Debian packages: build (cgo for SQLite), run, and test (Chromium, wrk).
-want=(ca-certificates git make gcc libc6-dev pkg-config sqlite3 chromium wrk procps)
+want=(ca-certificates git make gcc libc6-dev pkg-config sqlite3 chromium wrk procps openssh-server openssh-client e2fsprogs)
 command -v node >/dev/null || want+=(nodejs)
 command -v npm >/dev/null || want+=(npm)
 missing=()

@@ -457,3 +457,49 @@ func TestLabBuildRidesOutALibvirtdRestart(t *testing.T) {
 		t.Fatalf("the failed lab left %v", left)
 	}
 }
+
+// TestP2VOverSSH streams a "physical disk" from a real sshd with dd into a
+// libvirt volume, through the API, and refuses a host key that does not
+// match the pinned one.
+func TestP2VOverSSH(t *testing.T) {
+	h, _ := labtest.Host(t)
+	sshd := labtest.StartSSHD(t)
+	disk := filepath.Join(sshd.Dir, "sda.raw")
+	files := filepath.Join(sshd.Dir, "rootfs", "etc")
+	os.MkdirAll(files, 0o755)
+	os.WriteFile(filepath.Join(files, "hostname"), []byte("bare-metal-db\n"), 0o644)
+	for _, c := range [][]string{{"truncate", "-s", "48M", disk}, {"mkfs.ext4", "-q", "-F", "-d", filepath.Dir(files), disk}} {
+		if out, err := exec.Command(c[0], c[1:]...).CombinedOutput(); err != nil {
+			t.Fatalf("%v: %v %s", c, err, out)
+		}
+	}
+	sd := startShakedown(t, t.TempDir())
+	var ci struct{ ID int64 }
+	sd.do("POST", "/api/v1/cis", map[string]string{"name": labtest.Prefix + "ssh-db", "kind": "host", "environment": "production", "criticality": "high"}, &ci)
+	src := map[string]any{"address": sshd.Addr, "user": "root", "private_key": sshd.PrivateKey, "device": disk, "host_key_fingerprint": "SHA256:AAAAwrongwrongwrong"}
+	var o op
+	if st := sd.do("POST", fmt.Sprintf("/api/v1/cis/%d/images/ssh", ci.ID), src, &o); st != 202 {
+		t.Fatal(st)
+	}
+	if o = sd.waitOp(o.ID, func(o op) bool { return o.Status == "success" || o.Status == "failure" }, time.Minute); o.Status != "failure" || !strings.Contains(o.Error, "host key") {
+		t.Fatalf("a wrong host key was accepted: %+v", o)
+	}
+	src["host_key_fingerprint"] = sshd.Fingerprint
+	if st := sd.do("POST", fmt.Sprintf("/api/v1/cis/%d/images/ssh", ci.ID), src, &o); st != 202 {
+		t.Fatal(st)
+	}
+	if o = sd.waitOp(o.ID, func(o op) bool { return o.Status == "success" || o.Status == "failure" }, 2*time.Minute); o.Status != "success" {
+		t.Fatalf("ssh import: %+v\n%s", o, sd.log)
+	}
+	var imgs struct {
+		Items []struct{ Volume, Path, Format, Origin string }
+	}
+	sd.do("GET", fmt.Sprintf("/api/v1/cis/%d/images", ci.ID), nil, &imgs)
+	if len(imgs.Items) != 1 || imgs.Items[0].Format != "raw" || !strings.Contains(imgs.Items[0].Origin, "dd over ssh from root@") {
+		t.Fatalf("images = %+v", imgs)
+	}
+	t.Cleanup(func() { h.DeleteVolume(context.Background(), imgs.Items[0].Volume) })
+	if out, err := exec.Command("qemu-img", "compare", "-f", "raw", "-F", "raw", disk, imgs.Items[0].Path).CombinedOutput(); err != nil {
+		t.Fatalf("the imported volume differs from the machine's disk: %v %s", err, out)
+	}
+}
