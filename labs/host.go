@@ -112,7 +112,7 @@ func (h *Host) Conn(ctx context.Context) (*libvirt.Libvirt, error) {
 	if err != nil {
 		return nil, &HostDownError{Host: h.cfg.Name, Err: err}
 	}
-	pool, err := ensurePool(l, h.cfg.PoolDir, !strings.HasPrefix(h.cfg.URI, "test:"))
+	pool, err := ensurePool(l, h.cfg.PoolDir, h.IsTest(), strings.HasPrefix(h.cfg.URI, "qemu:///"))
 	if err != nil {
 		l.Disconnect()
 		return nil, fmt.Errorf("host %s: storage pool: %w", h.cfg.Name, err)
@@ -175,13 +175,14 @@ func dial(uri string) (*libvirt.Libvirt, error) {
 }
 
 // ensurePool finds or creates the Shakedown directory pool and starts it.
-func ensurePool(l *libvirt.Libvirt, dir string, makeDir bool) (libvirt.StoragePool, error) {
+// A local pool directory is made here; libvirt builds a remote one.
+func ensurePool(l *libvirt.Libvirt, dir string, test, local bool) (libvirt.StoragePool, error) {
 	pool, err := l.StoragePoolLookupByName(PoolName)
 	if err != nil {
 		if !isNoSuch(err) {
 			return pool, err
 		}
-		if makeDir {
+		if local {
 			if err := os.MkdirAll(dir, 0o711); err != nil && !errors.Is(err, os.ErrPermission) {
 				return pool, err
 			}
@@ -202,7 +203,7 @@ func ensurePool(l *libvirt.Libvirt, dir string, makeDir bool) (libvirt.StoragePo
 	}
 	if active == 0 {
 		flags := libvirt.StoragePoolCreateWithBuild
-		if !makeDir {
+		if test {
 			flags = 0 // the test driver has nothing to build
 		}
 		if err := l.StoragePoolCreate(pool, flags); err != nil {

@@ -102,9 +102,10 @@ func (r *Registry) Add(ctx context.Context, by auth.Actor, c HostConfig) (*Host,
 	c.URI = strings.TrimSpace(c.URI)
 	switch {
 	case strings.HasPrefix(c.URI, "qemu:///"), strings.HasPrefix(c.URI, "qemu+tcp://"), strings.HasPrefix(c.URI, "qemu+tls://"),
-		strings.HasPrefix(c.URI, "qemu+ssh://"), strings.HasPrefix(c.URI, "test:///"):
+		strings.HasPrefix(c.URI, "qemu+ssh://"), strings.HasPrefix(c.URI, "qemu+libssh://"), strings.HasPrefix(c.URI, "qemu+libssh2://"),
+		strings.HasPrefix(c.URI, "test:///"):
 	default:
-		return nil, apperr.Invalid("uri", "URI must be qemu:///system, qemu+tcp://, qemu+tls:// or qemu+ssh://user@host/system.")
+		return nil, apperr.Invalid("uri", "URI must be qemu:///system, qemu+tcp://, qemu+tls://, qemu+ssh://user@host/system or qemu+libssh://user@host/system?keyfile=…&known_hosts=….")
 	}
 	if c.PoolDir == "" {
 		c.PoolDir = r.poolRoot

@@ -503,3 +503,57 @@ func TestP2VOverSSH(t *testing.T) {
 		t.Fatalf("the imported volume differs from the machine's disk: %v %s", err, out)
 	}
 }
+
+// TestRemoteHostOverSSH registers a libvirt host reached through SSH (the
+// local libvirtd behind a real sshd), sees its capacity and VMs, and
+// refuses URIs it cannot use.
+func TestRemoteHostOverSSH(t *testing.T) {
+	labtest.Host(t)
+	sshd := labtest.StartSSHD(t)
+	pub, _ := os.ReadFile(filepath.Join(sshd.Dir, "hostkey.pub"))
+	fields := strings.Fields(string(pub))
+	_, port, _ := net.SplitHostPort(sshd.Addr)
+	known := filepath.Join(sshd.Dir, "known_hosts")
+	os.WriteFile(known, []byte(fmt.Sprintf("[127.0.0.1]:%s %s %s\n", port, fields[0], fields[1])), 0o600)
+	uri := fmt.Sprintf("qemu+libssh://root@127.0.0.1:%s/system?keyfile=%s&known_hosts=%s&sshauth=privkey", port, filepath.Join(sshd.Dir, "client"), known)
+
+	sd := startShakedown(t, t.TempDir())
+	var er struct {
+		Error struct{ Field, Message string }
+	}
+	if st := sd.do("POST", "/api/v1/hosts", map[string]string{"name": "rack-2", "uri": "http://rack-2/"}, &er); st != 422 || er.Error.Field != "uri" {
+		t.Fatalf("bad scheme: %d %+v", st, er)
+	}
+	if st := sd.do("POST", "/api/v1/hosts", map[string]string{"name": "rack-2", "uri": "qemu+tcp://127.0.0.1:1/system"}, &er); st != 422 || !strings.Contains(er.Error.Message, "cannot reach") {
+		t.Fatalf("unreachable host: %d %+v", st, er)
+	}
+	var host struct {
+		Name      string
+		Connected bool
+		Error     string
+		Capacity  struct {
+			CPUs     int    `json:"cpus"`
+			MemTotal uint64 `json:"mem_total"`
+		}
+	}
+	if st := sd.do("POST", "/api/v1/hosts", map[string]string{"name": "rack-2", "uri": uri, "pool_dir": "/var/lib/shakedown/pool"}, &host); st != 201 || !host.Connected || host.Capacity.CPUs < 1 || host.Capacity.MemTotal == 0 {
+		t.Fatalf("remote host over ssh: %d %+v", st, host)
+	}
+	var doms struct{ Total int }
+	if st := sd.do("GET", "/api/v1/hosts/rack-2/domains", nil, &doms); st != 200 {
+		t.Fatalf("domains of the remote host: %d", st)
+	}
+	var hosts struct {
+		Items []struct {
+			Name      string
+			Connected bool
+		}
+	}
+	sd.do("GET", "/api/v1/hosts", nil, &hosts)
+	if len(hosts.Items) != 2 || !hosts.Items[1].Connected {
+		t.Fatalf("hosts = %+v", hosts)
+	}
+	if st := sd.do("DELETE", "/api/v1/hosts/rack-2", nil, nil); st != 204 {
+		t.Fatalf("remove host: %d", st)
+	}
+}
