@@ -557,3 +557,36 @@ func TestRemoteHostOverSSH(t *testing.T) {
 		t.Fatalf("remove host: %d", st)
 	}
 }
+
+// TestLabThatWouldNotFitIsRefused asks for a lab of a VM with more memory
+// than the host has free (read with gopsutil): it is refused with a
+// sentence naming the figures, and nothing is made.
+func TestLabThatWouldNotFitIsRefused(t *testing.T) {
+	h, g := labtest.Host(t)
+	ctx := context.Background()
+	const prefix = labtest.Prefix + "big-"
+	labtest.Sweep(t, h, prefix, nil)
+	t.Cleanup(func() { labtest.Sweep(t, h, prefix, nil) })
+	d := labs.GuestDefinition(g, prefix+"db", "/nonexistent/disk.qcow2", "default", "52:54:00:5d:04:01", h.ConsoleLog(prefix+"db"), labs.Meta{Role: "test"})
+	d.Memory.Value, d.Memory.Unit = 512, "GiB" // defined, never started
+	if err := h.Define(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	sd := startShakedown(t, t.TempDir())
+	var ci struct{ ID int64 }
+	sd.do("POST", "/api/v1/cis", map[string]string{"name": prefix + "db", "kind": "vm", "environment": "production", "criticality": "high",
+		"libvirt_host": "local", "libvirt_domain": prefix + "db"}, &ci)
+	var rel struct{ ID int64 }
+	sd.do("POST", "/api/v1/releases", map[string]any{"name": "Big", "version": "1", "type": "minor", "environment": "production",
+		"planned_start": "2031-01-01T08:00:00Z", "planned_end": "2031-01-01T10:00:00Z", "ci_ids": []int64{ci.ID}}, &rel)
+	var er struct{ Error struct{ Code, Message string } }
+	if st := sd.do("POST", fmt.Sprintf("/api/v1/releases/%d/labs", rel.ID), map[string]any{}, &er); st != 409 ||
+		!strings.Contains(er.Error.Message, "free") || !strings.Contains(er.Error.Message, "563.2 GiB") {
+		t.Fatalf("a lab that cannot fit: %d %+v", st, er)
+	}
+	var list struct{ Total int }
+	sd.do("GET", fmt.Sprintf("/api/v1/labs?release_id=%d", rel.ID), nil, &list)
+	if list.Total != 0 {
+		t.Fatal("a refused lab left a record")
+	}
+}
