@@ -42,6 +42,8 @@ type HostConfig struct {
 	PoolDir string `json:"pool_dir"`
 	// ConsoleDir receives the serial consoles of the VMs Shakedown makes.
 	ConsoleDir string `json:"console_dir"`
+	// Pool names the storage pool (default "shakedown").
+	Pool string `json:"pool,omitempty"`
 }
 
 // Host is a connection to one libvirtd.
@@ -76,6 +78,9 @@ func NewHost(cfg HostConfig) *Host {
 	}
 	if cfg.PoolDir == "" {
 		cfg.PoolDir = "/var/lib/shakedown/pool"
+	}
+	if cfg.Pool == "" {
+		cfg.Pool = PoolName
 	}
 	if cfg.ConsoleDir == "" {
 		cfg.ConsoleDir = filepath.Join(filepath.Dir(cfg.PoolDir), "console")
@@ -112,7 +117,7 @@ func (h *Host) Conn(ctx context.Context) (*libvirt.Libvirt, error) {
 	if err != nil {
 		return nil, &HostDownError{Host: h.cfg.Name, Err: err}
 	}
-	pool, err := ensurePool(l, h.cfg.PoolDir, h.IsTest(), strings.HasPrefix(h.cfg.URI, "qemu:///"))
+	pool, err := ensurePool(l, h.cfg.Pool, h.cfg.PoolDir, h.IsTest(), strings.HasPrefix(h.cfg.URI, "qemu:///"))
 	if err != nil {
 		l.Disconnect()
 		return nil, fmt.Errorf("host %s: storage pool: %w", h.cfg.Name, err)
@@ -176,8 +181,8 @@ func dial(uri string) (*libvirt.Libvirt, error) {
 
 // ensurePool finds or creates the Shakedown directory pool and starts it.
 // A local pool directory is made here; libvirt builds a remote one.
-func ensurePool(l *libvirt.Libvirt, dir string, test, local bool) (libvirt.StoragePool, error) {
-	pool, err := l.StoragePoolLookupByName(PoolName)
+func ensurePool(l *libvirt.Libvirt, name, dir string, test, local bool) (libvirt.StoragePool, error) {
+	pool, err := l.StoragePoolLookupByName(name)
 	if err != nil {
 		if !isNoSuch(err) {
 			return pool, err
@@ -187,7 +192,7 @@ func ensurePool(l *libvirt.Libvirt, dir string, test, local bool) (libvirt.Stora
 				return pool, err
 			}
 		}
-		x := &libvirtxml.StoragePool{Type: "dir", Name: PoolName, Target: &libvirtxml.StoragePoolTarget{Path: filepath.Clean(dir)}}
+		x := &libvirtxml.StoragePool{Type: "dir", Name: name, Target: &libvirtxml.StoragePoolTarget{Path: filepath.Clean(dir)}}
 		doc, err := x.Marshal()
 		if err != nil {
 			return pool, err

@@ -116,3 +116,42 @@ func hasVolume(vols []Volume, part string) bool {
 	}
 	return false
 }
+
+// A pool on a small filesystem: an image that cannot fit is refused before
+// a byte is written, with the figures, and nothing is left.
+func TestImportIntoAFullPoolIsRefused(t *testing.T) {
+	vmHost(t)
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "small")
+	os.MkdirAll(dir, 0o755)
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", dir).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount a small tmpfs here: %v %s", err, out)
+	}
+	defer exec.Command("umount", dir).Run()
+	small := NewHost(HostConfig{Name: "small", URI: "qemu:///system", PoolDir: dir, Pool: testPrefix + "small"})
+	defer func() {
+		l, pool, err := small.Pool(ctx)
+		if err == nil {
+			l.StoragePoolDestroy(pool)
+			l.StoragePoolUndefine(pool)
+		}
+		small.Close()
+	}()
+	raw := filepath.Join(t.TempDir(), "disk.raw")
+	for _, c := range [][]string{{"truncate", "-s", "64M", raw}, {"mkfs.ext4", "-q", "-F", raw}} {
+		if out, err := exec.Command(c[0], c[1:]...).CombinedOutput(); err != nil {
+			t.Fatalf("%v: %v %s", c, err, out)
+		}
+	}
+	f, _ := os.Open(raw)
+	defer f.Close()
+	_, err := small.ImportImage(ctx, testPrefix+"too-big.raw", f, 64<<20, nil)
+	var full *CapacityError
+	if !errors.As(err, &full) || !strings.Contains(err.Error(), "the image needs 64 MiB") {
+		t.Fatalf("import into a full pool: %v", err)
+	}
+	vols, _ := small.Volumes(ctx)
+	if len(vols) != 0 {
+		t.Fatalf("the refused import left %v", vols)
+	}
+}

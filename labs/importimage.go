@@ -89,6 +89,12 @@ func (h *Host) ImportImage(ctx context.Context, name string, r io.Reader, size i
 	if err != nil {
 		return Imported{}, err
 	}
+	// Refuse at once what cannot fit, rather than fill the disk half-way.
+	if err := l.StoragePoolRefresh(pool, 0); err == nil {
+		if _, _, _, avail, err := l.StoragePoolGetInfo(pool); err == nil && uint64(size) > avail {
+			return Imported{}, &CapacityError{Host: h.cfg.Name, Need: uint64(size), Free: avail, Resource: "disk", What: "the image"}
+		}
+	}
 	staging := name + ".upload"
 	x := &libvirtxml.StorageVolume{Name: staging,
 		Capacity: &libvirtxml.StorageVolumeSize{Unit: "bytes", Value: uint64(size)},

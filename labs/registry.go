@@ -238,15 +238,25 @@ type CapacityError struct {
 	Host       string
 	Need, Free uint64
 	Resource   string
+	What       string // "the lab" unless set
 }
 
 func (e *CapacityError) Error() string {
-	return fmt.Sprintf("Lab host %s has %s of %s free; the lab needs %s: tear down a lab or add a host.",
-		e.Host, gib(e.Free), e.Resource, gib(e.Need))
+	what := "the lab"
+	if e.What != "" {
+		what = e.What
+	}
+	return fmt.Sprintf("Lab host %s has %s of %s free; %s needs %s: tear down a lab, free some space or add a host.",
+		e.Host, gib(e.Free), e.Resource, what, gib(e.Need))
 }
 func (e *CapacityError) Kind() apperr.Kind { return apperr.KindConflict }
 
-func gib(b uint64) string { return fmt.Sprintf("%.1f GiB", float64(b)/(1<<30)) }
+func gib(b uint64) string {
+	if b < 1<<30 {
+		return fmt.Sprintf("%d MiB", b>>20)
+	}
+	return fmt.Sprintf("%.1f GiB", float64(b)/(1<<30))
+}
 
 func libvirtName(s string) bool {
 	if s == "" || len(s) > 100 {
