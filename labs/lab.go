@@ -290,15 +290,11 @@ func (s *Service) Create(ctx context.Context, by auth.Actor, releaseID int64, in
 	if err != nil {
 		return Started{}, err
 	}
-	op, err := s.ops.Start(ctx, by, ops.Spec{Kind: "lab.create", Entity: "lab", EntityID: lab.ID,
-		Run: func(ctx context.Context, p *ops.Progress) error { return s.build(ctx, p, lab.ID) }})
-	if err != nil {
+	started, err := s.startOp(ctx, by, lab.ID, "lab.create", func(ctx context.Context, p *ops.Progress) error { return s.build(ctx, p, lab.ID) })
+	if err != nil && started.Operation.ID == "" {
 		s.setStatus(context.Background(), lab.ID, StatusError, err.Error())
-		return Started{}, err
 	}
-	s.setOperation(ctx, lab.ID, op.ID)
-	got, err := s.Get(ctx, lab.ID)
-	return Started{Lab: got, Operation: op}, err
+	return started, err
 }
 
 func memoryBytes(x *libvirtxml.Domain) uint64 {
@@ -648,14 +644,18 @@ func (s *Service) RunPeriod(ctx context.Context, by auth.Actor, labID string, in
 	if err != nil {
 		return Started{}, err
 	}
-	op, err := s.ops.Start(ctx, by, ops.Spec{Kind: "lab.test-period", Entity: "lab", EntityID: labID,
-		Run: func(ctx context.Context, p *ops.Progress) error {
-			err := s.period(ctx, p, host, lab, in, 0)
-			if errors.Is(err, context.Canceled) {
-				s.finishStatus(context.Background(), labID)
-			}
-			return err
-		}})
+	return s.startOp(ctx, by, labID, "lab.test-period", func(ctx context.Context, p *ops.Progress) error {
+		err := s.period(ctx, p, host, lab, in, 0)
+		if errors.Is(err, context.Canceled) {
+			s.finishStatus(context.Background(), labID)
+		}
+		return err
+	})
+}
+
+// startOp runs fn as an operation of the lab and answers with both.
+func (s *Service) startOp(ctx context.Context, by auth.Actor, labID, kind string, fn ops.Func) (Started, error) {
+	op, err := s.ops.Start(ctx, by, ops.Spec{Kind: kind, Entity: "lab", EntityID: labID, Run: fn})
 	if err != nil {
 		return Started{}, err
 	}
@@ -678,22 +678,15 @@ func (s *Service) Teardown(ctx context.Context, by auth.Actor, labID string) (St
 		return Started{}, apperr.Conflict("", "Lab %s is %s: cancel its operation %s instead (that undoes it).", labID, lab.Status, lab.OperationID)
 	}
 	s.setStatus(ctx, labID, StatusTearingDown, "")
-	op, err := s.ops.Start(ctx, by, ops.Spec{Kind: "lab.teardown", Entity: "lab", EntityID: labID,
-		Run: func(ctx context.Context, p *ops.Progress) error {
-			// Teardown runs to the end even when cancelled: half a lab is worse.
-			if err := s.destroy(context.WithoutCancel(ctx), p, labID); err != nil {
-				s.setStatus(context.Background(), labID, StatusError, err.Error())
-				return err
-			}
-			s.setStatus(context.Background(), labID, StatusTornDown, "")
-			return nil
-		}})
-	if err != nil {
-		return Started{}, err
-	}
-	s.setOperation(ctx, labID, op.ID)
-	got, err := s.Get(ctx, labID)
-	return Started{Lab: got, Operation: op}, err
+	return s.startOp(ctx, by, labID, "lab.teardown", func(ctx context.Context, p *ops.Progress) error {
+		// Teardown runs to the end even when cancelled: half a lab is worse.
+		if err := s.destroy(context.WithoutCancel(ctx), p, labID); err != nil {
+			s.setStatus(context.Background(), labID, StatusError, err.Error())
+			return err
+		}
+		s.setStatus(context.Background(), labID, StatusTornDown, "")
+		return nil
+	})
 }
 
 // destroy removes every object of a lab from its host.
@@ -831,6 +824,23 @@ func (s *Service) publish(ctx context.Context, labID string) {
 	}
 }
 
+// queryStrings returns the first column of a query's rows.
+func (s *Service) queryStrings(ctx context.Context, q string, args ...any) []string {
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var v string
+		if rows.Scan(&v) == nil {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
 func mustJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
@@ -915,17 +925,7 @@ func (s *Service) List(ctx context.Context, f Filter) ([]Lab, int, error) {
 	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM labs`+w.SQL(), w.Args()...).Scan(&total); err != nil {
 		return nil, 0, err
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT id FROM labs`+w.SQL()+` ORDER BY created_at DESC, id LIMIT ? OFFSET ?`, append(w.Args(), f.Limit, f.Offset)...)
-	if err != nil {
-		return nil, 0, err
-	}
-	var ids []string
-	for rows.Next() {
-		var id string
-		rows.Scan(&id)
-		ids = append(ids, id)
-	}
-	rows.Close()
+	ids := s.queryStrings(ctx, `SELECT id FROM labs`+w.SQL()+` ORDER BY created_at DESC, id LIMIT ? OFFSET ?`, append(w.Args(), f.Limit, f.Offset)...)
 	out := []Lab{}
 	for _, id := range ids {
 		l, err := s.Get(ctx, id)

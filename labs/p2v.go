@@ -113,3 +113,43 @@ func (s *Service) latestImage(ctx context.Context, ciID int64) (Image, error) {
 
 // SetGuest gives the service the kernel that boots imported disk images.
 func (s *Service) SetGuest(g *GuestImage) { s.guest = g }
+
+// DeleteImage removes an imported image of a CI, unless a live lab is
+// built on it.
+func (s *Service) DeleteImage(ctx context.Context, by auth.Actor, ciID, imageID int64) error {
+	imgs, err := s.Images(ctx, ciID)
+	if err != nil {
+		return err
+	}
+	var img *Image
+	for i := range imgs {
+		if imgs[i].ID == imageID {
+			img = &imgs[i]
+		}
+	}
+	if img == nil {
+		return apperr.NotFound("disk image", imageID)
+	}
+	var inUse int
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM lab_bases b JOIN labs l ON l.id = b.lab_id
+		WHERE b.base_path = ? AND b.state = 'in-use' AND l.status NOT IN ('torn-down','error')`, img.Path).Scan(&inUse); err != nil {
+		return err
+	}
+	if inUse > 0 {
+		return apperr.Conflict("", "Disk image %d is the base of %d live lab(s); tear them down first.", imageID, inUse)
+	}
+	host, err := s.hosts.Get(img.Host)
+	if err != nil {
+		return err
+	}
+	if err := host.DeleteVolume(ctx, img.Volume); err != nil {
+		return err
+	}
+	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM ci_images WHERE id = ?`, imageID); err != nil {
+			return err
+		}
+		return audit.Append(ctx, tx, s.now(), audit.Record{Actor: by.Username, Action: "ci.image.delete", Entity: "ci",
+			EntityID: strconv.FormatInt(ciID, 10), Before: img})
+	})
+}

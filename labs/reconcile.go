@@ -140,16 +140,8 @@ func (s *Service) Reconcile(ctx context.Context) ReconcileReport {
 		rep.Hosts = append(rep.Hosts, hr)
 	}
 	// Bases still marked in use by a lab that is gone are merged back.
-	rows, err = s.db.QueryContext(ctx, `SELECT DISTINCT lab_id FROM lab_bases WHERE state = 'in-use'`)
-	if err == nil {
-		var ids []string
-		for rows.Next() {
-			var id string
-			rows.Scan(&id)
-			ids = append(ids, id)
-		}
-		rows.Close()
-		for _, id := range ids {
+	{
+		for _, id := range s.queryStrings(ctx, `SELECT DISTINCT lab_id FROM lab_bases WHERE state = 'in-use'`) {
 			if live(id) {
 				continue
 			}
@@ -181,18 +173,8 @@ func (s *Service) hostOf(ctx context.Context, labID string) (*Host, error) {
 
 // ExpireDue tears down every live lab whose time is up.
 func (s *Service) ExpireDue(ctx context.Context) int {
-	rows, err := s.db.QueryContext(ctx, `SELECT id FROM labs WHERE status IN (?, ?, ?) AND expires_at <= ?`,
+	ids := s.queryStrings(ctx, `SELECT id FROM labs WHERE status IN (?, ?, ?) AND expires_at <= ?`,
 		StatusReady, StatusPassed, StatusFailed, store.FormatTime(s.now()))
-	if err != nil {
-		return 0
-	}
-	var ids []string
-	for rows.Next() {
-		var id string
-		rows.Scan(&id)
-		ids = append(ids, id)
-	}
-	rows.Close()
 	for _, id := range ids {
 		if _, err := s.Teardown(ctx, auth.System, id); err != nil {
 			s.log.Warn("expire lab", "lab", id, "err", err)
@@ -206,20 +188,16 @@ func (s *Service) ExpireDue(ctx context.Context) int {
 // RunReconcile reconciles every period until ctx ends, so that what a
 // failed undo left (a host that was down) goes once the host is back.
 func (s *Service) RunReconcile(ctx context.Context, period time.Duration) {
-	t := time.NewTicker(period)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			s.Reconcile(ctx)
-		}
-	}
+	every(ctx, period, func() { s.Reconcile(ctx) })
 }
 
 // RunExpiry checks for expired labs every period until ctx ends.
 func (s *Service) RunExpiry(ctx context.Context, period time.Duration) {
+	every(ctx, period, func() { s.ExpireDue(ctx) })
+}
+
+// every runs fn at each period until ctx ends.
+func every(ctx context.Context, period time.Duration, fn func()) {
 	t := time.NewTicker(period)
 	defer t.Stop()
 	for {
@@ -227,7 +205,7 @@ func (s *Service) RunExpiry(ctx context.Context, period time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			s.ExpireDue(ctx)
+			fn()
 		}
 	}
 }

@@ -232,6 +232,17 @@ func pathID(c *call, entity string) (int64, error) {
 	return id, nil
 }
 
+// idAndBody reads the numeric path id and the JSON body of a write.
+func idAndBody[T any](c *call, entity string) (int64, T, error) {
+	var in T
+	id, err := pathID(c, entity)
+	if err != nil {
+		return 0, in, err
+	}
+	err = decode(c.r, &in)
+	return id, in, err
+}
+
 // page reads limit and offset.
 func page(c *call) (limit, offset int, err error) {
 	q := c.r.URL.Query()

@@ -25,6 +25,7 @@ func (a *API) labRoutes() []route {
 		{Method: "POST", Path: "/cis/{id}/images", Tag: "labs", Summary: "P2V: stream a physical machine's disk image (raw, qcow2 or vmdk; Content-Length required) into a libvirt volume; vmdk and qcow2 are converted to a standalone qcow2", Access: signedIn, Roles: testers, RawBody: "application/octet-stream", Out: labs.Image{}, Status: 201, Handle: a.importImage,
 			Query: []param{{Name: "host", Type: "string", Doc: "libvirt host to import into (default local)"}, {Name: "origin", Type: "string", Doc: "where the image comes from, e.g. the machine and device"}}},
 		{Method: "POST", Path: "/cis/{id}/images/ssh", Tag: "labs", Summary: "P2V over SSH: stream a physical machine's disk device with dd into a libvirt volume (an operation)", Access: signedIn, Roles: testers, Body: labs.SSHSource{}, Out: ops.Operation{}, Status: 202, Handle: a.importImageSSH},
+		{Method: "DELETE", Path: "/cis/{id}/images/{image}", Tag: "labs", Summary: "Delete an imported disk image (refused while a live lab is built on it)", Access: signedIn, Roles: testers, Status: 204, Handle: a.deleteImage},
 		{Method: "GET", Path: "/cis/{id}/images", Tag: "labs", Summary: "A CI's imported disk images, newest first", Access: signedIn, Out: labs.Image{}, List: true, Status: 200, Handle: a.listImages},
 		{Method: "GET", Path: "/releases/{id}/evidence", Tag: "labs", Summary: "Test evidence of a release, newest first", Access: signedIn, Out: labs.Evidence{}, List: true, Status: 200, Handle: a.listEvidence,
 			Query: append([]param{{Name: "lab_id", Type: "string"}, {Name: "passed", Type: "boolean"}}, pageArgs...)},
@@ -87,12 +88,8 @@ func (a *API) reconcileReport(c *call) (any, error) { return a.Labs.Report(), ni
 func (a *API) getLab(c *call) (any, error) { return a.Labs.Get(c.ctx(), c.r.PathValue("id")) }
 
 func (a *API) createLab(c *call) (any, error) {
-	id, err := pathID(c, "release")
+	id, in, err := idAndBody[labs.LabInput](c, "release")
 	if err != nil {
-		return nil, err
-	}
-	var in labs.LabInput
-	if err := decode(c.r, &in); err != nil {
 		return nil, err
 	}
 	return a.Labs.Create(c.ctx(), c.actor, id, in)
@@ -132,15 +129,23 @@ func (a *API) importImage(c *call) (any, error) {
 }
 
 func (a *API) importImageSSH(c *call) (any, error) {
+	id, in, err := idAndBody[labs.SSHSource](c, "configuration item")
+	if err != nil {
+		return nil, err
+	}
+	return a.Labs.ImportCIImageSSH(c.ctx(), c.actor, id, in)
+}
+
+func (a *API) deleteImage(c *call) (any, error) {
 	id, err := pathID(c, "configuration item")
 	if err != nil {
 		return nil, err
 	}
-	var in labs.SSHSource
-	if err := decode(c.r, &in); err != nil {
-		return nil, err
+	img, err := strconv.ParseInt(c.r.PathValue("image"), 10, 64)
+	if err != nil || img <= 0 {
+		return nil, apperr.NotFound("disk image", strconv.Quote(c.r.PathValue("image")))
 	}
-	return a.Labs.ImportCIImageSSH(c.ctx(), c.actor, id, in)
+	return nil, a.Labs.DeleteImage(c.ctx(), c.actor, id, img)
 }
 
 func (a *API) listImages(c *call) (any, error) {

@@ -224,12 +224,8 @@ func (a *API) getUser(c *call) (any, error) {
 }
 
 func (a *API) updateUser(c *call) (any, error) {
-	id, err := pathID(c, "user")
+	id, in, err := idAndBody[auth.UserInput](c, "user")
 	if err != nil {
-		return nil, err
-	}
-	var in auth.UserInput
-	if err := decode(c.r, &in); err != nil {
 		return nil, err
 	}
 	return a.Auth.UpdateUser(c.ctx(), c.actor, id, in)
@@ -274,12 +270,8 @@ func (a *API) getRelease(c *call) (any, error) {
 }
 
 func (a *API) updateRelease(c *call) (any, error) {
-	id, err := pathID(c, "release")
+	id, in, err := idAndBody[release.Input](c, "release")
 	if err != nil {
-		return nil, err
-	}
-	var in release.Input
-	if err := decode(c.r, &in); err != nil {
 		return nil, err
 	}
 	return a.Releases.Update(c.ctx(), c.actor, id, in)
@@ -343,12 +335,8 @@ func (a *API) getCI(c *call) (any, error) {
 }
 
 func (a *API) updateCI(c *call) (any, error) {
-	id, err := pathID(c, "configuration item")
+	id, in, err := idAndBody[release.CIInput](c, "configuration item")
 	if err != nil {
-		return nil, err
-	}
-	var in release.CIInput
-	if err := decode(c.r, &in); err != nil {
 		return nil, err
 	}
 	return a.Releases.UpdateCI(c.ctx(), c.actor, id, in)
@@ -368,12 +356,8 @@ func (a *API) createFreeze(c *call) (any, error) {
 }
 
 func (a *API) updateFreeze(c *call) (any, error) {
-	id, err := pathID(c, "freeze window")
+	id, in, err := idAndBody[release.FreezeInput](c, "freeze window")
 	if err != nil {
-		return nil, err
-	}
-	var in release.FreezeInput
-	if err := decode(c.r, &in); err != nil {
 		return nil, err
 	}
 	return a.Releases.UpdateFreeze(c.ctx(), c.actor, id, in)

@@ -388,6 +388,14 @@ func TestLabSurvivesAKilledServer(t *testing.T) {
 	if vols, _ := h.Volumes(ctx); !strings.Contains(fmt.Sprint(vols), imported.Volume) {
 		t.Fatal("the CI's imported image went with the lab")
 	}
+	var imgs struct{ Items []struct{ ID int64 } }
+	sd.do("GET", fmt.Sprintf("/api/v1/cis/%d/images", phys.ID), nil, &imgs)
+	if st := sd.do("DELETE", fmt.Sprintf("/api/v1/cis/%d/images/%d", phys.ID, imgs.Items[0].ID), nil, nil); st != 204 {
+		t.Fatalf("delete image: %d", st)
+	}
+	if vols, _ := h.Volumes(ctx); strings.Contains(fmt.Sprint(vols), imported.Volume) {
+		t.Fatal("the deleted image's volume is still in the pool")
+	}
 }
 
 // TestLabBuildRidesOutALibvirtdRestart restarts libvirtd while a lab boots:
@@ -579,7 +587,9 @@ func TestLabThatWouldNotFitIsRefused(t *testing.T) {
 	var rel struct{ ID int64 }
 	sd.do("POST", "/api/v1/releases", map[string]any{"name": "Big", "version": "1", "type": "minor", "environment": "production",
 		"planned_start": "2031-01-01T08:00:00Z", "planned_end": "2031-01-01T10:00:00Z", "ci_ids": []int64{ci.ID}}, &rel)
-	var er struct{ Error struct{ Code, Message string } }
+	var er struct {
+		Error struct{ Code, Message string }
+	}
 	if st := sd.do("POST", fmt.Sprintf("/api/v1/releases/%d/labs", rel.ID), map[string]any{}, &er); st != 409 ||
 		!strings.Contains(er.Error.Message, "free") || !strings.Contains(er.Error.Message, "563.2 GiB") {
 		t.Fatalf("a lab that cannot fit: %d %+v", st, er)

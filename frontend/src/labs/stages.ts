@@ -1,4 +1,4 @@
-import { LAB_CREATE_STAGES, type Operation } from '../lib/api';
+import { LAB_CREATE_STAGES, CI_IMPORT_STAGES, type Operation } from '../lib/api';
 
 export const STAGE_LABELS: Record<string, string> = {
   capacity: 'Capacity',
@@ -10,6 +10,9 @@ export const STAGE_LABELS: Record<string, string> = {
   'test-period': 'Test period',
   'remove-vms': 'Remove VMs',
   bases: 'Merge bases',
+  connect: 'Connect',
+  stream: 'Stream disk',
+  done: 'Done',
 };
 
 /** Stages of a lab.teardown operation, in order. */
@@ -25,12 +28,16 @@ export const STAGE_HINTS: Record<string, string> = {
   'test-period': 'run the checks at the interval',
   'remove-vms': 'destroy the clones and their overlays',
   bases: 'merge the production overlays back',
+  connect: 'SSH to the machine, check its host key',
+  stream: 'read the device with dd into a libvirt volume',
+  done: 'record the image',
 };
 
 /** The ordered stages a kind of operation goes through, when known. */
 export function stagesFor(kind: string): readonly string[] {
   if (kind === 'lab.create') return LAB_CREATE_STAGES;
   if (kind === 'lab.teardown') return TEARDOWN_STAGES;
+  if (kind === 'ci.import') return CI_IMPORT_STAGES;
   return [];
 }
 
@@ -65,6 +72,8 @@ export function kindLabel(kind: string): string {
     case 'lab.test_period':
     case 'lab.period':
       return 'Test period';
+    case 'ci.import':
+      return 'Import disk image';
     case 'demo.production':
       return 'Demo production VMs';
     default:

@@ -269,6 +269,54 @@ export interface Operation {
   updated_at: string;
 }
 
+/** A disk image imported into a libvirt volume for a CI (P2V). */
+export interface Image {
+  id: number;
+  ci_id: number;
+  host: string;
+  volume: string;
+  path: string;
+  /** format of the stored volume */
+  format: 'qcow2' | 'raw' | string;
+  /** format of what was sent */
+  source_format: 'raw' | 'qcow2' | 'vmdk' | string;
+  /** virtual size of the disk, bytes */
+  capacity: number;
+  /** bytes received */
+  bytes: number;
+  sha256: string;
+  origin: string;
+  created_by: string;
+  created_at: string;
+}
+
+/** P2V over SSH: read a physical machine's disk device with dd. */
+export interface SSHSource {
+  /** host:port */
+  address: string;
+  user: string;
+  password?: string;
+  private_key?: string;
+  /** e.g. /dev/sda */
+  device: string;
+  /** SHA256:… (ssh-keygen -lf) */
+  host_key_fingerprint?: string;
+  insecure_ignore_host_key?: boolean;
+  /** libvirt host to import into (default local) */
+  host?: string;
+}
+
+/** Stages of a ci.import operation, in order. */
+export const CI_IMPORT_STAGES = ['connect', 'stream', 'done'] as const;
+
+export interface UploadOptions {
+  origin?: string;
+  host?: string;
+  /** bytes sent so far of total */
+  onProgress?: (loaded: number, total: number) => void;
+  signal?: AbortSignal;
+}
+
 export interface HostStatus {
   cpu_percent: number;
   load1: number;
@@ -601,6 +649,56 @@ async function request<T>(method: string, path: string, body?: unknown, query?: 
   return data as T;
 }
 
+/**
+ * POST /cis/{id}/images with the file as the raw body. XMLHttpRequest rather
+ * than fetch, for upload progress (xhr.upload.onprogress).
+ */
+function uploadImage(ciId: number, file: Blob, opts: UploadOptions = {}): Promise<Image> {
+  return new Promise<Image>((resolve, reject) => {
+    const path = `/cis/${ciId}/images`;
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', buildUrl(path, { origin: opts.origin, host: opts.host }));
+    xhr.withCredentials = true;
+    xhr.setRequestHeader('Accept', 'application/json');
+    xhr.setRequestHeader('Content-Type', 'application/octet-stream');
+    if (csrfToken) xhr.setRequestHeader('X-CSRF-Token', csrfToken);
+    xhr.upload.onprogress = (e) => opts.onProgress?.(e.loaded, e.lengthComputable ? e.total : file.size);
+    xhr.onload = () => {
+      const text = xhr.responseText;
+      let data: unknown = undefined;
+      try {
+        data = text ? JSON.parse(text) : undefined;
+      } catch {
+        data = undefined;
+      }
+      if (xhr.status >= 200 && xhr.status < 300) {
+        resolve(data as Image);
+        return;
+      }
+      const envelope = (data as { error?: { code?: string; message?: string; field?: string } } | undefined)?.error;
+      if (xhr.status === 401 && unauthorizedHandler) unauthorizedHandler();
+      reject(
+        new ApiError(
+          xhr.status,
+          envelope?.code ?? codeForStatus(xhr.status),
+          envelope?.message ?? (text && !data ? text.trim().slice(0, 200) : `Upload failed (HTTP ${xhr.status}).`),
+          envelope?.field ?? '',
+        ),
+      );
+    };
+    xhr.onerror = () => reject(new ApiError(0, 'network', 'The upload was interrupted: cannot reach the Shakedown server.'));
+    xhr.onabort = () => reject(new ApiError(0, 'aborted', 'Upload cancelled.'));
+    if (opts.signal) {
+      if (opts.signal.aborted) {
+        reject(new ApiError(0, 'aborted', 'Upload cancelled.'));
+        return;
+      }
+      opts.signal.addEventListener('abort', () => xhr.abort(), { once: true });
+    }
+    xhr.send(file);
+  });
+}
+
 function codeForStatus(status: number): string {
   switch (status) {
     case 400:
@@ -688,6 +786,11 @@ export const api = {
     list(await request<List<CI>>('GET', '/cis', undefined, { limit: 200, ...q })),
   createCI: (ci: CIInput) => request<CI>('POST', '/cis', ci),
   updateCI: (id: number, patch: Partial<CIInput>) => request<CI>('PATCH', `/cis/${id}`, patch),
+
+  // disk images of a CI (P2V)
+  listCIImages: async (id: number) => list(await request<List<Image> | Image[]>('GET', `/cis/${id}/images`)).items,
+  uploadCIImage: (id: number, file: Blob, opts: UploadOptions = {}) => uploadImage(id, file, opts),
+  importCIImageSSH: (id: number, src: SSHSource) => request<Operation>('POST', `/cis/${id}/images/ssh`, src),
 
   // freeze windows
   listFreezes: async () => list(await request<List<FreezeWindow>>('GET', '/freezes', undefined, { limit: 200 })),
