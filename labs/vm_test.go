@@ -1,6 +1,7 @@
 package labs
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -331,5 +332,56 @@ func TestAgentTimeoutNamesTheVM(t *testing.T) {
 	}
 	if took := time.Since(start); took > 15*time.Second {
 		t.Fatalf("the wait took %s for a 6 s deadline", took)
+	}
+}
+
+// A shut-off production VM is captured too: its disk becomes a frozen base
+// (production gets an overlay for when it starts), and the overlay is
+// merged back once it runs again.
+func TestCaptureOfAShutOffVM(t *testing.T) {
+	h, g := vmHost(t)
+	ctx := context.Background()
+	gold, err := h.golden(ctx, g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vol, err := h.LinkedClone(ctx, testPrefix+"off.qcow2", gold, "qcow2", 1<<30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	net, err := h.CreateIsolatedNetwork(ctx, testPrefix[:len(testPrefix)-1]+"o")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.DeleteNetwork(ctx, net)
+	d := GuestDefinition(g, testPrefix+"off", vol.Path, net, "52:54:00:5d:09:02", h.ConsoleLog(testPrefix+"off"), Meta{Role: "production"})
+	if err := h.Define(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	c, err := h.CaptureDisk(ctx, d.Name, "offcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Live || c.Quiesced || c.BasePath != vol.Path || c.OverlayPath == "" {
+		t.Fatalf("capture of a shut-off VM = %+v", c)
+	}
+	before, _ := os.ReadFile(c.BasePath)
+	// Production starts and writes: the base does not change.
+	if err := h.Start(ctx, d.Name); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.WaitAgent(ctx, d.Name, 2*time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	mustExec(t, h, d.Name, "echo later > /srv/www/later; sync")
+	after, _ := os.ReadFile(c.BasePath)
+	if !bytes.Equal(before, after) {
+		t.Fatal("production's writes reached the frozen base")
+	}
+	if merged, err := h.CommitBack(ctx, c); err != nil || !merged {
+		t.Fatalf("commit back once running: %v %v", merged, err)
+	}
+	if out := mustExec(t, h, d.Name, "cat /srv/www/later").Stdout; out != "later\n" {
+		t.Fatalf("after the merge production reads %q", out)
 	}
 }
