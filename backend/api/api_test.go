@@ -567,3 +567,49 @@ func TestOperationsProgressAndCancel(t *testing.T) {
 		t.Fatalf("cancel unknown: %d", st)
 	}
 }
+
+// Lab requests with bad input are refused with the field named, before any
+// libvirt work (libvirt's test driver stands in for the host here).
+func TestLabInputErrors(t *testing.T) {
+	e := newEnv(t, false)
+	c := e.login("admin", adminPassword)
+	var host, unlinked struct{ ID int64 }
+	c.do("POST", "/api/v1/cis", map[string]string{"name": "web", "kind": "vm", "environment": "production", "criticality": "low"}, &unlinked)
+	c.do("POST", "/api/v1/cis", map[string]string{"name": "db", "kind": "vm", "environment": "production", "criticality": "low",
+		"libvirt_host": "nowhere", "libvirt_domain": "db"}, &host)
+	var rel struct{ ID int64 }
+	c.do("POST", "/api/v1/releases", map[string]any{"name": "R", "version": "1", "type": "minor", "environment": "production",
+		"planned_start": "2031-01-01T08:00:00Z", "planned_end": "2031-01-01T10:00:00Z", "ci_ids": []int64{unlinked.ID}}, &rel)
+	path := fmt.Sprintf("/api/v1/releases/%d/labs", rel.ID)
+	cases := []struct {
+		body   map[string]any
+		status int
+		field  string
+	}{
+		{map[string]any{}, 422, "ci_ids"},
+		{map[string]any{"ci_ids": []int64{999}}, 422, "ci_ids[0]"},
+		{map[string]any{"ci_ids": []int64{unlinked.ID}}, 422, "ci_ids[0]"},
+		{map[string]any{"ci_ids": []int64{host.ID}}, 422, "host"},
+		{map[string]any{"ci_ids": []int64{host.ID}, "test_period": map[string]any{"interval_seconds": 0, "duration_seconds": 5}}, 422, "test_period.interval_seconds"},
+		{map[string]any{"ci_ids": []int64{host.ID}, "ttl_minutes": 99999}, 422, "ttl_minutes"},
+		{map[string]any{"ci_ids": "all"}, 422, "ci_ids"},
+	}
+	for _, tc := range cases {
+		var er apiError
+		if st := c.do("POST", path, tc.body, &er); st != tc.status || er.Error.Field != tc.field {
+			t.Errorf("%v: %d %+v, want %d on %s", tc.body, st, er.Error, tc.status, tc.field)
+		}
+	}
+	if st := c.do("POST", "/api/v1/releases/4242/labs", map[string]any{}, nil); st != 404 {
+		t.Errorf("lab for an unknown release: %d", st)
+	}
+	var er apiError
+	if st := c.do("PATCH", fmt.Sprintf("/api/v1/cis/%d", unlinked.ID), map[string]string{"libvirt_domain": "bad name;rm -rf"}, &er); st != 422 || er.Error.Field != "libvirt_domain" {
+		t.Errorf("bad libvirt domain name: %d %+v", st, er)
+	}
+	var labsList struct{ Total int }
+	c.do("GET", "/api/v1/labs", nil, &labsList)
+	if labsList.Total != 0 {
+		t.Fatalf("%d labs recorded by refused requests", labsList.Total)
+	}
+}
