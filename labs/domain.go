@@ -18,13 +18,13 @@ const MetadataNS = "https://shakedown.dev/xmlns/lab/1"
 
 // Meta is what Shakedown writes into the metadata of the domains it makes.
 type Meta struct {
-	XMLName xml.Name `xml:"lab"`
+	XMLName xml.Name `xml:"lab" json:"-"`
 	// LabID is the lab the domain belongs to; empty for demo production.
-	LabID string `xml:"id,attr,omitempty"`
+	LabID string `xml:"id,attr,omitempty" json:"lab_id"`
 	// CI is the configuration item the domain reproduces (or is).
-	CI string `xml:"ci,attr,omitempty"`
+	CI string `xml:"ci,attr,omitempty" json:"ci"`
 	// Role is "clone" for lab VMs, "production" for the demo production.
-	Role string `xml:"role,attr,omitempty"`
+	Role string `xml:"role,attr,omitempty" json:"role"`
 }
 
 func (m Meta) element() string {

@@ -395,8 +395,8 @@ export interface HostDomain {
   active: boolean;
   /** true when the domain carries Shakedown metadata (a lab clone, or demo production) */
   ours: boolean;
-  /** Shakedown metadata; the server sends Go field names (LabID, CI, Role) */
-  meta: { LabID?: string; CI?: string; Role?: string; [k: string]: unknown } | null;
+  /** Shakedown metadata of the domain (empty for domains Shakedown did not make) */
+  meta: { lab_id?: string; ci?: string; role?: string } | null;
 }
 
 export type LabStatus =
