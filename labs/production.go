@@ -175,6 +175,7 @@ func (h *Host) EnsureProduction(ctx context.Context, g GuestImage, vms []Product
 	if err != nil {
 		return nil, fmt.Errorf("golden image: %w", err)
 	}
+	h.pruneGoldens(ctx, gold)
 	var created []string
 	for _, vm := range vms {
 		if active, err := h.IsActive(ctx, vm.Name); err == nil {
@@ -233,6 +234,42 @@ sync`, vm.Name, vm.IP, vm.Version)
 		}
 	}
 	return created, nil
+}
+
+// pruneGoldens deletes golden images of older guest builds that no volume
+// in the pool is backed by any more.
+func (h *Host) pruneGoldens(ctx context.Context, keep string) {
+	l, pool, err := h.Pool(ctx)
+	if err != nil {
+		return
+	}
+	vols, _, err := l.StoragePoolListAllVolumes(pool, 1, 0)
+	if err != nil {
+		return
+	}
+	used := map[string]bool{keep: true}
+	var goldens []string
+	for _, v := range vols {
+		doc, err := l.StorageVolGetXMLDesc(v, 0)
+		if err != nil {
+			continue
+		}
+		var x libvirtxml.StorageVolume
+		if x.Unmarshal(doc) != nil {
+			continue
+		}
+		if x.BackingStore != nil {
+			used[x.BackingStore.Path] = true
+		}
+		if strings.HasPrefix(v.Name, "sd-golden-") && x.Target != nil {
+			goldens = append(goldens, x.Target.Path)
+		}
+	}
+	for _, path := range goldens {
+		if !used[path] {
+			h.DeleteVolume(ctx, filepath.Base(path))
+		}
+	}
 }
 
 func shortHash(s string) string {
