@@ -105,6 +105,7 @@ func (h *Host) CaptureDisk(ctx context.Context, domain, captureID string) (Captu
 		// to a crash-consistent one if the guest cannot freeze.
 		if _, err := l.DomainSnapshotCreateXML(dom, sdoc, flags|uint32(libvirt.DomainSnapshotCreateQuiesce)); err == nil {
 			c.Quiesced = true
+			h.refreshPool(ctx)
 			return c, nil
 		}
 		os.Remove(c.OverlayPath)
@@ -112,6 +113,7 @@ func (h *Host) CaptureDisk(ctx context.Context, domain, captureID string) (Captu
 	if _, err := l.DomainSnapshotCreateXML(dom, sdoc, flags); err != nil {
 		return Capture{}, fmt.Errorf("snapshot %s: %w", domain, err)
 	}
+	h.refreshPool(ctx)
 	return c, nil
 }
 
@@ -174,6 +176,7 @@ func (h *Host) CommitBack(ctx context.Context, c Capture) (bool, error) {
 	if err := os.Remove(c.OverlayPath); err != nil && !os.IsNotExist(err) {
 		return true, fmt.Errorf("merged, but the old overlay %s stays: %w", c.OverlayPath, err)
 	}
+	h.refreshPool(ctx)
 	return true, nil
 }
 

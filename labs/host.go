@@ -145,6 +145,14 @@ func (h *Host) Lost() bool {
 	return h.l != nil && !h.l.IsConnected()
 }
 
+// refreshPool makes libvirt list files the snapshot and commit code made or
+// removed outside the pool API (capture overlays), so that vol-list is true.
+func (h *Host) refreshPool(ctx context.Context) {
+	if l, pool, err := h.Pool(ctx); err == nil {
+		l.StoragePoolRefresh(pool, 0)
+	}
+}
+
 // Close drops the connection.
 func (h *Host) Close() error {
 	h.mu.Lock()

@@ -674,13 +674,27 @@ func (s *Service) Teardown(ctx context.Context, by auth.Actor, labID string) (St
 	switch lab.Status {
 	case StatusTornDown, StatusTearingDown:
 		return Started{}, apperr.Conflict("", "Lab %s is already %s.", labID, lab.Status)
-	case StatusCreating, StatusTesting:
-		return Started{}, apperr.Conflict("", "Lab %s is %s: cancel its operation %s instead (that undoes it).", labID, lab.Status, lab.OperationID)
+	}
+	// A build or test period still running is cancelled first (a cancelled
+	// build undoes itself); the teardown then removes whatever is left.
+	running := ""
+	if lab.OperationID != "" && s.ops.Running(lab.OperationID) {
+		running = lab.OperationID
+		if _, err := s.ops.Cancel(ctx, by, running); err != nil && apperr.KindOf(err) != apperr.KindConflict {
+			return Started{}, err
+		}
 	}
 	s.setStatus(ctx, labID, StatusTearingDown, "")
 	return s.startOp(ctx, by, labID, "lab.teardown", func(ctx context.Context, p *ops.Progress) error {
-		// Teardown runs to the end even when cancelled: half a lab is worse.
-		if err := s.destroy(context.WithoutCancel(ctx), p, labID); err != nil {
+		ctx = context.WithoutCancel(ctx) // teardown runs to the end: half a lab is worse
+		if running != "" {
+			p.Update("cancel", 2, "Stopping the lab's running operation "+running)
+			wctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
+			s.ops.Wait(wctx, running)
+			cancel()
+			s.exec(ctx, `UPDATE labs SET status = ? WHERE id = ?`, StatusTearingDown, labID)
+		}
+		if err := s.destroy(ctx, p, labID); err != nil {
 			s.setStatus(context.Background(), labID, StatusError, err.Error())
 			return err
 		}

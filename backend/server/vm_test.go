@@ -336,6 +336,12 @@ func TestLabSurvivesAKilledServer(t *testing.T) {
 	if lab.Status != "torn-down" {
 		t.Fatalf("lab after teardown: %+v", lab)
 	}
+	for _, vm := range prod {
+		x, _ := h.DomainXML(ctx, vm.Name)
+		if src := x.Devices.Disks[0].Source.File.File; strings.Contains(src, ".sd-") {
+			t.Fatalf("after teardown %s still writes to the capture overlay %s\n%s", vm.Name, src, sd.log)
+		}
+	}
 
 	// 3. P2V: a physical host's disk image arrives as an HTTP upload and a
 	// lab boots it.
@@ -369,21 +375,30 @@ func TestLabSurvivesAKilledServer(t *testing.T) {
 	var hostRel struct{ ID int64 }
 	sd.do("POST", "/api/v1/releases", map[string]any{"name": "DB host patch", "version": "1.0.1", "type": "minor", "environment": "production",
 		"planned_start": "2031-02-01T08:00:00Z", "planned_end": "2031-02-01T10:00:00Z", "ci_ids": []int64{phys.ID}}, &hostRel)
-	pkgOnly := map[string]any{"package": input["package"], "ttl_minutes": 30}
-	if st := sd.do("POST", fmt.Sprintf("/api/v1/releases/%d/labs", hostRel.ID), pkgOnly, &started); st != 202 {
+	// It boots, installs, and is torn down in the middle of a long test
+	// period: the teardown stops the period first.
+	long := map[string]any{"package": input["package"], "ttl_minutes": 30, "test_period": map[string]any{"interval_seconds": 2, "duration_seconds": 120,
+		"checks": []map[string]string{{"name": "web answers", "command": "wget -q -O /dev/null http://127.0.0.1/"}}}}
+	if st := sd.do("POST", fmt.Sprintf("/api/v1/releases/%d/labs", hostRel.ID), long, &started); st != 202 {
 		t.Fatal(st)
 	}
-	if o := sd.waitOp(started.Operation.ID, func(o op) bool { return o.Status == "success" || o.Status == "failure" }, 5*time.Minute); o.Status != "success" {
+	if o := sd.waitOp(started.Operation.ID, func(o op) bool { return o.Stage == "test-period" || o.Status == "failure" }, 5*time.Minute); o.Status == "failure" {
 		t.Fatalf("lab of an imported image: %+v\n%s", o, sd.log)
 	}
-	sd.do("GET", "/api/v1/labs/"+started.Lab.ID, nil, &full)
-	if full.Status != "passed" || full.Summary.InstallsPassed != 1 {
+	physLab := started.Lab.ID
+	sd.do("GET", "/api/v1/labs/"+physLab, nil, &full)
+	if full.Summary.InstallsPassed != 1 {
 		t.Fatalf("lab of an imported image: %+v", full)
 	}
-	sd.do("POST", "/api/v1/labs/"+started.Lab.ID+"/teardown", nil, &started)
-	sd.waitOp(started.Operation.ID, func(o op) bool { return o.Status == "success" || o.Status == "failure" }, 3*time.Minute)
-	if left := objects(t, h, started.Lab.ID); len(left) != 0 {
-		t.Fatalf("teardown left %v", left)
+	if st := sd.do("POST", "/api/v1/labs/"+physLab+"/teardown", nil, &started); st != 202 {
+		t.Fatalf("teardown during the test period: %d", st)
+	}
+	if o := sd.waitOp(started.Operation.ID, func(o op) bool { return o.Status == "success" || o.Status == "failure" }, 3*time.Minute); o.Status != "success" {
+		t.Fatalf("teardown during the test period: %+v", o)
+	}
+	sd.do("GET", "/api/v1/labs/"+physLab, nil, &lab)
+	if left := objects(t, h, physLab); len(left) != 0 || lab.Status != "torn-down" {
+		t.Fatalf("teardown during the test period left %v, lab %+v", left, lab)
 	}
 	if vols, _ := h.Volumes(ctx); !strings.Contains(fmt.Sprint(vols), imported.Volume) {
 		t.Fatal("the CI's imported image went with the lab")
