@@ -130,3 +130,9 @@ func FieldOf(err error) string {
 	}
 	return ""
 }
+
+// TooLargeError is an upload over a configured size limit.
+type TooLargeError struct{ Message string }
+
+func (e *TooLargeError) Error() string { return e.Message }
+func (e *TooLargeError) Kind() Kind    { return KindTooLarge }

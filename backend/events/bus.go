@@ -20,6 +20,8 @@ const (
 	OperationUpdated = "operation.updated"
 	HostSample       = "host.sample"
 	LabUpdated       = "lab.updated"
+	PackageCreated   = "package.created"
+	SignOffChanged   = "signoff.changed"
 )
 
 // Event is one thing that happened. Data is marshalled once at publish time

@@ -213,7 +213,4 @@ func (s *Service) UpdateCI(ctx context.Context, by auth.Actor, id int64, in CIIn
 	return c, nil
 }
 
-func escapeLike(s string) string {
-	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-	return r.Replace(s)
-}
+func escapeLike(s string) string { return store.EscapeLike(s) }

@@ -325,4 +325,94 @@ var Migrations = []Migration{
 		`CREATE INDEX evidence_release ON evidence(release_id, id)`,
 		`CREATE INDEX evidence_lab ON evidence(lab_id, id)`,
 	)},
+	{Version: 4, Name: "packages, sign-off, reviews, release notes", Up: execAll(
+		`CREATE TABLE packages (
+			digest      TEXT PRIMARY KEY CHECK (digest GLOB 'sha256:*' AND length(digest) = 71),
+			name        TEXT NOT NULL,
+			version     TEXT NOT NULL,
+			description TEXT NOT NULL DEFAULT '',
+			format      TEXT NOT NULL CHECK (format IN ('tar.gz','zip')),
+			size        INTEGER NOT NULL,
+			filename    TEXT NOT NULL DEFAULT '',
+			manifest    TEXT NOT NULL,
+			entries     TEXT NOT NULL,
+			created_by  TEXT NOT NULL,
+			created_at  TEXT NOT NULL
+		)`,
+		`CREATE INDEX packages_created ON packages(created_at)`,
+		`CREATE TABLE release_packages (
+			id          INTEGER PRIMARY KEY,
+			release_id  INTEGER NOT NULL REFERENCES releases(id) ON DELETE CASCADE,
+			digest      TEXT NOT NULL REFERENCES packages(digest),
+			attached_by TEXT NOT NULL,
+			attached_at TEXT NOT NULL
+		)`,
+		`CREATE INDEX release_packages_release ON release_packages(release_id, id)`,
+		`ALTER TABLE releases ADD COLUMN approved_digest TEXT NOT NULL DEFAULT ''`,
+		`CREATE TABLE approvals (
+			id              INTEGER PRIMARY KEY,
+			release_id      INTEGER NOT NULL REFERENCES releases(id) ON DELETE CASCADE,
+			decision        TEXT NOT NULL CHECK (decision IN ('approve','reject')),
+			actor           TEXT NOT NULL,
+			reason          TEXT NOT NULL DEFAULT '',
+			package_digest  TEXT NOT NULL,
+			evidence_digest TEXT NOT NULL,
+			evidence_count  INTEGER NOT NULL,
+			round           INTEGER NOT NULL,
+			at              TEXT NOT NULL
+		)`,
+		`CREATE INDEX approvals_release ON approvals(release_id, id)`,
+		`CREATE TABLE approval_policies (
+			environment  TEXT NOT NULL,
+			release_type TEXT NOT NULL CHECK (release_type IN ('major','minor','emergency')),
+			required     INTEGER NOT NULL CHECK (required BETWEEN 1 AND 5),
+			PRIMARY KEY (environment, release_type)
+		)`,
+		`INSERT INTO approval_policies (environment, release_type, required) VALUES ('*','minor',1), ('*','major',2), ('*','emergency',1)`,
+		`CREATE TABLE release_reviews (
+			release_id  INTEGER PRIMARY KEY REFERENCES releases(id) ON DELETE CASCADE,
+			outcome     TEXT NOT NULL CHECK (outcome IN ('successful','partially-successful','failed','rolled-back')),
+			incidents   TEXT NOT NULL DEFAULT '[]',
+			deviations  TEXT NOT NULL DEFAULT '',
+			lessons     TEXT NOT NULL DEFAULT '',
+			follow_ups  TEXT NOT NULL DEFAULT '[]',
+			reviewer    TEXT NOT NULL,
+			reviewed_at TEXT NOT NULL,
+			updated_at  TEXT NOT NULL
+		)`,
+		`CREATE TABLE release_notes (
+			release_id   INTEGER PRIMARY KEY REFERENCES releases(id) ON DELETE CASCADE,
+			markdown     TEXT NOT NULL,
+			updated_by   TEXT NOT NULL,
+			updated_at   TEXT NOT NULL,
+			published_by TEXT NOT NULL DEFAULT '',
+			published_at TEXT NOT NULL DEFAULT ''
+		)`,
+		// Evidence gains manual test runs, the package it was taken with and
+		// who added it; SQLite cannot widen a CHECK, so the table is rebuilt.
+		`CREATE TABLE evidence_v4 (
+			id             INTEGER PRIMARY KEY,
+			release_id     INTEGER NOT NULL REFERENCES releases(id),
+			lab_id         TEXT NOT NULL DEFAULT '',
+			at             TEXT NOT NULL,
+			vm             TEXT NOT NULL,
+			kind           TEXT NOT NULL CHECK (kind IN ('install','check','manual')),
+			name           TEXT NOT NULL,
+			round          INTEGER NOT NULL DEFAULT 0,
+			passed         INTEGER NOT NULL,
+			exit_code      INTEGER NOT NULL,
+			stdout         TEXT NOT NULL DEFAULT '',
+			stderr         TEXT NOT NULL DEFAULT '',
+			took_ms        INTEGER NOT NULL DEFAULT 0,
+			package_digest TEXT NOT NULL DEFAULT '',
+			added_by       TEXT NOT NULL DEFAULT ''
+		)`,
+		`INSERT INTO evidence_v4 (id, release_id, lab_id, at, vm, kind, name, round, passed, exit_code, stdout, stderr, took_ms, added_by)
+			SELECT e.id, e.release_id, e.lab_id, e.at, e.vm, e.kind, e.name, e.round, e.passed, e.exit_code, e.stdout, e.stderr, e.took_ms,
+				coalesce((SELECT l.created_by FROM labs l WHERE l.id = e.lab_id), '') FROM evidence e`,
+		`DROP TABLE evidence`,
+		`ALTER TABLE evidence_v4 RENAME TO evidence`,
+		`CREATE INDEX evidence_release ON evidence(release_id, id)`,
+		`CREATE INDEX evidence_lab ON evidence(lab_id, id)`,
+	)},
 }

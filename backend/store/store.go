@@ -198,3 +198,8 @@ func (w *Where) SQL() string {
 
 // Args are the arguments of the conditions, in order.
 func (w *Where) Args() []any { return w.args }
+
+// EscapeLike escapes LIKE wildcards in s for a pattern with ESCAPE '\'.
+func EscapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}

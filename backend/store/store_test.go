@@ -80,6 +80,21 @@ func TestMigrationsFromEachPreviousVersion(t *testing.T) {
 // migrationSeeds puts rows into a database at version N-1; migrationChecks
 // reads them back after migration N.
 var migrationSeeds = map[int]func(context.Context, *DB) error{
+	4: func(ctx context.Context, db *DB) error {
+		return db.Tx(ctx, func(tx *sql.Tx) error {
+			for _, s := range []string{
+				`INSERT INTO releases (id, name, version, type, environment, state, planned_start, planned_end, created_by, created_at, updated_at) VALUES
+					(1,'a','1','minor','production','testing','2026-01-01T08:00:00.000Z','2026-01-01T10:00:00.000Z','t','x','x')`,
+				`INSERT INTO labs (id, release_id, host, status, expires_at, created_by, created_at, updated_at) VALUES ('l1',1,'local','passed','x','tess','x','x')`,
+				`INSERT INTO evidence (release_id, lab_id, at, vm, kind, name, passed, exit_code) VALUES (1,'l1','x','web','install','install',1,0), (1,'l1','x','web','check','http',0,1)`,
+			} {
+				if _, err := tx.ExecContext(ctx, s); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	},
 	// Two active releases sharing a CI in overlapping windows, and a
 	// cancelled one that overlaps too but no longer counts.
 	2: func(ctx context.Context, db *DB) error {
@@ -101,6 +116,27 @@ var migrationSeeds = map[int]func(context.Context, *DB) error{
 	},
 }
 var migrationChecks = map[int]func(context.Context, *DB) error{
+	// Evidence survives the table rebuild, gains its lab's creator, and
+	// accepts manual runs; the default policies are there.
+	4: func(ctx context.Context, db *DB) error {
+		var n int
+		var by string
+		if err := db.QueryRowContext(ctx, `SELECT count(*), max(added_by) FROM evidence WHERE release_id = 1`).Scan(&n, &by); err != nil {
+			return err
+		}
+		if n != 2 || by != "tess" {
+			return fmt.Errorf("evidence after rebuild: %d rows by %q, want 2 by tess", n, by)
+		}
+		if _, err := db.ExecContext(ctx, `INSERT INTO evidence (release_id, at, vm, kind, name, passed, exit_code) VALUES (1,'x','web','manual','run',1,0)`); err != nil {
+			return err
+		}
+		var required int
+		err := db.QueryRowContext(ctx, `SELECT required FROM approval_policies WHERE environment = '*' AND release_type = 'major'`).Scan(&required)
+		if err == nil && required != 2 {
+			err = fmt.Errorf("major releases need %d approvals by default, want 2", required)
+		}
+		return err
+	},
 	2: func(ctx context.Context, db *DB) error {
 		var pairs string
 		err := db.QueryRowContext(ctx, `SELECT group_concat(release_id || '-' || other_id, ' ') FROM
