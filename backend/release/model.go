@@ -118,6 +118,10 @@ type Release struct {
 	RequiredBy         []Ref        `json:"required_by"`
 	Transitions        []Transition `json:"transitions"`
 	AllowedTransitions []State      `json:"allowed_transitions"`
+	Package            *PackageRef  `json:"package"`
+	ApprovedDigest     string       `json:"approved_digest"`
+	Review             *Review      `json:"review"`
+	ReadOnly           bool         `json:"read_only"`
 }
 
 // snapshot is what the audit trail keeps of a release before and after a

@@ -144,33 +144,56 @@ func TestLifecycle(t *testing.T) {
 	if _, err := s.Update(ctx, tester, r.ID, Input{Name: p("Renamed")}); apperr.KindOf(err) != apperr.KindConflict {
 		t.Fatalf("edit while awaiting approval: %v", err)
 	}
-	if err := move(manager, StateRejected, " "); apperr.FieldOf(err) != "reason" {
+	if err := move(manager, StateRejected, "evidence incomplete"); apperr.KindOf(err) != apperr.KindConflict || !strings.Contains(err.Error(), "sign-off") {
+		t.Fatalf("reject by transition instead of sign-off: %v", err)
+	}
+	mkPackage(t, s, r.ID, "a", tester)
+	if _, err := s.Decide(ctx, manager, r.ID, DecisionInput{Decision: DecisionReject, Reason: " "}); apperr.FieldOf(err) != "reason" {
 		t.Fatalf("reject without reason: %v", err)
 	}
-	if err := move(manager, StateRejected, "evidence incomplete"); err != nil {
+	if _, err := s.Decide(ctx, manager, r.ID, DecisionInput{Decision: DecisionReject, Reason: "evidence incomplete"}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.Get(ctx, all, r.ID); got.State != StateTesting {
+		t.Fatalf("a rejection returns the release to testing, not %s", got.State)
+	}
+	if err := move(tester, StateAwaitingApproval, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Decide(ctx, manager, r.ID, DecisionInput{Decision: DecisionApprove}); err != nil {
 		t.Fatal(err)
 	}
 	for _, step := range []struct {
 		by auth.Actor
 		to State
-	}{{tester, StateTesting}, {tester, StateAwaitingApproval}, {manager, StateApproved}, {admin, StateDeploying},
-		{admin, StateDeployed}, {manager, StateReviewed}, {admin, StateClosed}} {
+	}{{admin, StateDeploying}, {admin, StateDeployed}} {
 		if err := move(step.by, step.to, ""); err != nil {
 			t.Fatalf("→ %s: %v", step.to, err)
 		}
+	}
+	if err := move(manager, StateReviewed, ""); apperr.KindOf(err) != apperr.KindConflict {
+		t.Fatalf("reviewed without a review: %v", err)
+	}
+	if _, err := s.PutReview(ctx, manager, r.ID, ReviewInput{Outcome: OutcomeSuccessful}); err != nil {
+		t.Fatal(err)
+	}
+	if err := move(admin, StateClosed, ""); err != nil {
+		t.Fatal(err)
 	}
 	got, err := s.Get(ctx, all, r.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.State != StateClosed || len(got.Transitions) != 12 || len(got.AllowedTransitions) != 0 {
-		t.Fatalf("state %s, %d transitions, allowed %v", got.State, len(got.Transitions), got.AllowedTransitions)
+	// created, building, testing, awaiting, rejected, testing, awaiting, approved, deploying, deployed, reviewed, closed
+	if got.State != StateClosed || len(got.Transitions) != 12 || len(got.AllowedTransitions) != 0 || !got.ReadOnly || got.Review == nil {
+		t.Fatalf("state %s, %d transitions %+v, allowed %v, read-only %t", got.State, len(got.Transitions), got.Transitions, got.AllowedTransitions, got.ReadOnly)
 	}
 	if err := move(all, StateBuilding, ""); err == nil || !strings.Contains(err.Error(), "final state") {
 		t.Fatalf("closed → building: %v", err)
 	}
 	v, err := audit.Verify(ctx, s.db)
-	if err != nil || !v.OK || v.Entries != 12 {
+	// 11 transitions + create + package + 2 decisions + review
+	if err != nil || !v.OK || v.Entries != 16 {
 		t.Fatalf("audit = %+v, %v", v, err)
 	}
 }
@@ -288,6 +311,13 @@ func TestRiskFollowsFailureHistory(t *testing.T) {
 		by auth.Actor
 		to State
 	}{{tester, StateBuilding}, {tester, StateTesting}, {tester, StateAwaitingApproval}, {manager, StateApproved}, {admin, StateDeploying}} {
+		if st.to == StateApproved {
+			mkPackage(t, s, old.ID, "b", tester)
+			if _, err := s.Decide(ctx, st.by, old.ID, DecisionInput{Decision: DecisionApprove}); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
 		if _, err := s.Transition(ctx, st.by, old.ID, st.to, ""); err != nil {
 			t.Fatal(err)
 		}

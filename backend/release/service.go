@@ -165,12 +165,17 @@ func (s *Service) Update(ctx context.Context, by auth.Actor, id int64, in Input)
 
 // Transition moves a release to another lifecycle state.
 func (s *Service) Transition(ctx context.Context, by auth.Actor, id int64, to State, reason string) (*Release, error) {
+	return s.TransitionDigest(ctx, by, id, to, reason, "")
+}
+
+// TransitionDigest is Transition with the package digest the caller means to
+// deploy: a move to deploying must name the approved digest, if it names one.
+func (s *Service) TransitionDigest(ctx context.Context, by auth.Actor, id int64, to State, reason, digest string) (*Release, error) {
 	reason, err := text("reason", reason, false, 2000, true)
 	if err != nil {
 		return nil, err
 	}
 	now := s.now().UTC().Truncate(time.Millisecond)
-	var after *Release
 	var touched []int64
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
 		before, err := s.load(ctx, tx, id)
@@ -181,44 +186,22 @@ func (s *Service) Transition(ctx context.Context, by auth.Actor, id int64, to St
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE releases SET state = ?, expedited = expedited OR ?, updated_at = ? WHERE id = ?`,
-			string(to), st.expedited, store.FormatTime(now), id); err != nil {
+		if err := s.gate(ctx, tx, before, to, digest, by); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO release_transitions (release_id, from_state, to_state, actor, at, reason, expedited)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, id, string(before.State), string(to), by.Username, store.FormatTime(now), reason, st.expedited); err != nil {
-			return err
-		}
-		if IsActive(before.State) != IsActive(to) {
-			partners, err := refreshOverlaps(ctx, tx, id)
-			if err != nil {
-				return err
-			}
-			touched = append(touched, partners...)
-		}
-		if to == StateFailed || to == StateRolledBack {
-			// A failure on these CIs raises the risk of every open release touching them.
-			ids := make([]int64, len(before.CIs))
-			for i, c := range before.CIs {
-				ids[i] = c.ID
-			}
-			rescored, err := s.rescoreReleasesTouching(ctx, tx, ids)
-			if err != nil {
-				return err
-			}
-			touched = append(touched, rescored...)
-		}
-		if after, err = s.load(ctx, tx, id); err != nil {
-			return err
-		}
-		action := "release.transition"
-		if st.expedited {
-			action = "release.transition.expedited"
-		}
-		return audit.Append(ctx, tx, now, audit.Record{Actor: by.Username, Action: action, Entity: "release", EntityID: events.ID(id),
-			Before: map[string]any{"state": before.State},
-			After:  map[string]any{"state": to, "reason": reason, "expedited": st.expedited}})
+		touched, err = s.move(ctx, tx, by, before, to, reason, st.expedited, now)
+		return err
 	})
+	if err != nil {
+		return nil, err
+	}
+	return s.finishMove(ctx, by, id, touched)
+}
+
+// finishMove reloads a moved release and tells clients about it and about
+// the releases its move touched.
+func (s *Service) finishMove(ctx context.Context, by auth.Actor, id int64, touched []int64) (*Release, error) {
+	after, err := s.load(ctx, s.db, id)
 	if err != nil {
 		return nil, err
 	}
@@ -226,6 +209,49 @@ func (s *Service) Transition(ctx context.Context, by auth.Actor, id int64, to St
 	slices.Sort(touched)
 	s.publishReleases(ctx, slices.DeleteFunc(slices.Compact(touched), func(x int64) bool { return x == id }))
 	return r, err
+}
+
+// move records a decided transition inside tx: the state, the transition
+// row, overlaps, risk and the audit record. It returns the other releases
+// whose records changed with it.
+func (s *Service) move(ctx context.Context, tx *sql.Tx, by auth.Actor, before *Release, to State, reason string, expedited bool, now time.Time) ([]int64, error) {
+	id, from := before.ID, before.State
+	var touched []int64
+	if _, err := tx.ExecContext(ctx, `UPDATE releases SET state = ?, expedited = expedited OR ?, updated_at = ? WHERE id = ?`,
+		string(to), expedited, store.FormatTime(now), id); err != nil {
+		return nil, err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO release_transitions (release_id, from_state, to_state, actor, at, reason, expedited)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, id, string(from), string(to), by.Username, store.FormatTime(now), reason, expedited); err != nil {
+		return nil, err
+	}
+	if IsActive(from) != IsActive(to) {
+		partners, err := refreshOverlaps(ctx, tx, id)
+		if err != nil {
+			return nil, err
+		}
+		touched = append(touched, partners...)
+	}
+	if to == StateFailed || to == StateRolledBack {
+		// A failure on these CIs raises the risk of every open release touching them.
+		ids := make([]int64, len(before.CIs))
+		for i, c := range before.CIs {
+			ids[i] = c.ID
+		}
+		rescored, err := s.rescoreReleasesTouching(ctx, tx, ids)
+		if err != nil {
+			return nil, err
+		}
+		touched = append(touched, rescored...)
+	}
+	action := "release.transition"
+	if expedited {
+		action = "release.transition.expedited"
+	}
+	before.State = to
+	return touched, audit.Append(ctx, tx, now, audit.Record{Actor: by.Username, Action: action, Entity: "release", EntityID: events.ID(id),
+		Before: map[string]any{"state": from},
+		After:  map[string]any{"state": to, "reason": reason, "expedited": expedited}})
 }
 
 // finish completes a write: conflicts, the actor's next steps, the event.
@@ -462,7 +488,10 @@ func (s *Service) load(ctx context.Context, q store.Querier, id int64) (*Release
 		t.At, _ = store.ParseTime(at)
 		r.Transitions = append(r.Transitions, t)
 	}
-	return r, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return r, loadSignOffParts(ctx, q, r)
 }
 
 func loadRefs(ctx context.Context, q store.Querier, query string, id int64) ([]Ref, error) {

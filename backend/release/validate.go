@@ -240,3 +240,8 @@ func derefType(t *Type) Type {
 	}
 	return *t
 }
+
+// fieldAt names a field of a list item: fieldAt("checks", 2, "name") is checks[2].name.
+func fieldAt(list string, i int, field string) string {
+	return fmt.Sprintf("%s[%d].%s", list, i, field)
+}

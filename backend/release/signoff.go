@@ -1,0 +1,583 @@
+package release
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/shakedown/shakedown/backend/apperr"
+	"github.com/shakedown/shakedown/backend/audit"
+	"github.com/shakedown/shakedown/backend/auth"
+	"github.com/shakedown/shakedown/backend/events"
+	"github.com/shakedown/shakedown/backend/store"
+)
+
+// Decision kinds and the status of a recorded decision.
+const (
+	DecisionApprove = "approve"
+	DecisionReject  = "reject"
+
+	DecisionValid      = "valid"
+	DecisionVoid       = "void"
+	DecisionSuperseded = "superseded"
+	DecisionRejection  = "rejection"
+)
+
+// Decision is one manager's recorded sign-off decision, bound to the package
+// digest and evidence set it saw.
+type Decision struct {
+	ID             int64  `json:"id"`
+	Decision       string `json:"decision"`
+	Actor          string `json:"actor"`
+	Reason         string `json:"reason"`
+	At             string `json:"at"`
+	PackageDigest  string `json:"package_digest"`
+	EvidenceDigest string `json:"evidence_digest"`
+	EvidenceCount  int    `json:"evidence_count"`
+	Round          int    `json:"round"`
+	Status         string `json:"status"`
+	VoidReason     string `json:"void_reason"`
+}
+
+// Policy is how many approvals a type of release needs in an environment
+// ("*" is every environment without its own policy).
+type Policy struct {
+	Environment string `json:"environment"`
+	Type        Type   `json:"type"`
+	Required    int    `json:"required"`
+}
+
+// SignOff is a release's approval status as managers see it.
+type SignOff struct {
+	State              State      `json:"state"`
+	Required           int        `json:"required"`
+	Policy             Policy     `json:"policy"`
+	Valid              int        `json:"valid"`
+	Round              int        `json:"round"`
+	PackageDigest      string     `json:"package_digest"`
+	ApprovedDigest     string     `json:"approved_digest"`
+	EvidenceDigest     string     `json:"evidence_digest"`
+	EvidenceCount      int        `json:"evidence_count"`
+	EvidencePassed     int        `json:"evidence_passed"`
+	EvidenceFailed     int        `json:"evidence_failed"`
+	CanDecide          bool       `json:"can_decide"`
+	CannotDecideReason string     `json:"cannot_decide_reason"`
+	NeedsJustification bool       `json:"needs_justification"`
+	Builders           []string   `json:"builders"`
+	Testers            []string   `json:"testers"`
+	Decisions          []Decision `json:"decisions"`
+	validBy            []string
+}
+
+// DecisionInput is a manager's approve or reject.
+type DecisionInput struct {
+	Decision string `json:"decision"`
+	Reason   string `json:"reason"`
+}
+
+// evidenceSet fingerprints a release's evidence: any record added, removed
+// or changed gives another digest.
+type evidenceSet struct {
+	digest                string
+	count, passed, failed int
+}
+
+func loadEvidenceSet(ctx context.Context, q store.Querier, id int64) (evidenceSet, error) {
+	rows, err := q.QueryContext(ctx, `SELECT id, passed, exit_code, package_digest FROM evidence WHERE release_id = ? ORDER BY id`, id)
+	if err != nil {
+		return evidenceSet{}, err
+	}
+	defer rows.Close()
+	h := sha256.New()
+	var es evidenceSet
+	for rows.Next() {
+		var eid, exit int64
+		var passed bool
+		var digest string
+		if err := rows.Scan(&eid, &passed, &exit, &digest); err != nil {
+			return es, err
+		}
+		fmt.Fprintf(h, "%d:%t:%d:%s\n", eid, passed, exit, digest)
+		es.count++
+		if passed {
+			es.passed++
+		} else {
+			es.failed++
+		}
+	}
+	es.digest = "sha256:" + hex.EncodeToString(h.Sum(nil))
+	return es, rows.Err()
+}
+
+// currentPackage is the digest most recently attached to a release ("" if none).
+func currentPackage(ctx context.Context, q store.Querier, id int64) (string, error) {
+	var d string
+	err := q.QueryRowContext(ctx, `SELECT digest FROM release_packages WHERE release_id = ? ORDER BY id DESC LIMIT 1`, id).Scan(&d)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return d, err
+}
+
+func (s *Service) policyFor(ctx context.Context, q store.Querier, env string, t Type) (Policy, error) {
+	p := Policy{Type: t}
+	err := q.QueryRowContext(ctx, `SELECT environment, required FROM approval_policies WHERE release_type = ? AND environment IN (?, '*')
+		ORDER BY environment = '*' LIMIT 1`, string(t), env).Scan(&p.Environment, &p.Required)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Policy{Environment: "*", Type: t, Required: 1}, nil
+	}
+	return p, err
+}
+
+func distinct(ctx context.Context, q store.Querier, query string, args ...any) ([]string, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []string{}
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		if v != "" && !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	slices.Sort(out)
+	return out, rows.Err()
+}
+
+// signOff computes a release's sign-off from its records, as seen by actor.
+func (s *Service) signOff(ctx context.Context, q store.Querier, r *Release, by auth.Actor) (*SignOff, error) {
+	so := &SignOff{State: r.State, Decisions: []Decision{}}
+	var err error
+	if so.PackageDigest, err = currentPackage(ctx, q, r.ID); err != nil {
+		return nil, err
+	}
+	if err := q.QueryRowContext(ctx, `SELECT approved_digest FROM releases WHERE id = ?`, r.ID).Scan(&so.ApprovedDigest); err != nil {
+		return nil, err
+	}
+	es, err := loadEvidenceSet(ctx, q, r.ID)
+	if err != nil {
+		return nil, err
+	}
+	so.EvidenceDigest, so.EvidenceCount, so.EvidencePassed, so.EvidenceFailed = es.digest, es.count, es.passed, es.failed
+	if so.Policy, err = s.policyFor(ctx, q, r.Environment, r.Type); err != nil {
+		return nil, err
+	}
+	so.Required = so.Policy.Required
+	so.NeedsJustification = r.Type == TypeEmergency
+	if err := q.QueryRowContext(ctx, `SELECT count(*) FROM release_transitions WHERE release_id = ? AND to_state = ?`, r.ID, string(StateRejected)).Scan(&so.Round); err != nil {
+		return nil, err
+	}
+	if so.Builders, err = distinct(ctx, q, `SELECT attached_by FROM release_packages WHERE release_id = ? AND digest = ?
+		UNION SELECT created_by FROM packages WHERE digest = ?`, r.ID, so.PackageDigest, so.PackageDigest); err != nil {
+		return nil, err
+	}
+	if so.Testers, err = distinct(ctx, q, `SELECT created_by FROM labs WHERE release_id = ? UNION SELECT added_by FROM evidence WHERE release_id = ?`, r.ID, r.ID); err != nil {
+		return nil, err
+	}
+	rows, err := q.QueryContext(ctx, `SELECT id, decision, actor, reason, at, package_digest, evidence_digest, evidence_count, round
+		FROM approvals WHERE release_id = ? ORDER BY id DESC`, r.ID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var d Decision
+		if err := rows.Scan(&d.ID, &d.Decision, &d.Actor, &d.Reason, &d.At, &d.PackageDigest, &d.EvidenceDigest, &d.EvidenceCount, &d.Round); err != nil {
+			return nil, err
+		}
+		so.judge(&d)
+		if d.Status == DecisionValid {
+			so.validBy = append(so.validBy, d.Actor)
+		}
+		so.Decisions = append(so.Decisions, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	so.Valid = len(so.validBy)
+	so.CanDecide, so.CannotDecideReason = so.mayDecide(r, by)
+	return so, nil
+}
+
+// judge sets a decision's status: does it still count?
+func (so *SignOff) judge(d *Decision) {
+	switch {
+	case d.Decision == DecisionReject:
+		d.Status = DecisionRejection
+	case d.Round < so.Round:
+		d.Status, d.VoidReason = DecisionSuperseded, "The release was rejected after this approval and tested again."
+	case d.PackageDigest != so.PackageDigest:
+		d.Status, d.VoidReason = DecisionVoid, fmt.Sprintf("The package changed after this approval (%s → %s).", short(d.PackageDigest), short(so.PackageDigest))
+	case d.EvidenceDigest != so.EvidenceDigest:
+		d.Status, d.VoidReason = DecisionVoid, fmt.Sprintf("The evidence changed after this approval (%d records then, %d now).", d.EvidenceCount, so.EvidenceCount)
+	case slices.Contains(so.Builders, d.Actor) || slices.Contains(so.Testers, d.Actor):
+		d.Status, d.VoidReason = DecisionVoid, fmt.Sprintf("%s has since built or tested this release; separation of duties says someone else approves it.", d.Actor)
+	case slices.Contains(so.validBy, d.Actor):
+		d.Status, d.VoidReason = DecisionSuperseded, "A later approval by the same manager counts instead."
+	default:
+		d.Status = DecisionValid
+	}
+}
+
+// mayDecide says whether actor may approve or reject now, and if not why.
+func (so *SignOff) mayDecide(r *Release, by auth.Actor) (bool, string) {
+	switch {
+	case !by.Has(auth.RoleManager):
+		return false, "Only managers sign off releases."
+	case r.State != StateAwaitingApproval:
+		return false, fmt.Sprintf("The release is %s; sign-off happens while it awaits approval.", r.State)
+	case so.PackageDigest == "":
+		return false, "There is no package to approve yet: a tester attaches one first."
+	case slices.Contains(so.Builders, by.Username):
+		return false, "You built this release's package; separation of duties says another manager approves it."
+	case slices.Contains(so.Testers, by.Username):
+		return false, "You tested this release; separation of duties says another manager approves it."
+	case slices.Contains(so.validBy, by.Username):
+		return false, "You have approved this package and evidence already."
+	}
+	return true, ""
+}
+
+func short(d string) string {
+	if d == "" {
+		return "none"
+	}
+	if len(d) > 19 {
+		return d[:19] + "…"
+	}
+	return d
+}
+
+// SignOff returns a release's sign-off as actor sees it.
+func (s *Service) SignOff(ctx context.Context, by auth.Actor, id int64) (*SignOff, error) {
+	r, err := s.load(ctx, s.db, id)
+	if err != nil {
+		return nil, err
+	}
+	return s.signOff(ctx, s.db, r, by)
+}
+
+// Decide records a manager's approval or rejection. Enough valid approvals
+// make the release approved for that package digest; a rejection sends it
+// back to testing.
+func (s *Service) Decide(ctx context.Context, by auth.Actor, id int64, in DecisionInput) (*SignOff, error) {
+	if in.Decision != DecisionApprove && in.Decision != DecisionReject {
+		return nil, apperr.Invalid("decision", "The decision is approve or reject.")
+	}
+	reason, err := text("reason", in.Reason, false, 2000, true)
+	if err != nil {
+		return nil, err
+	}
+	if !by.Has(auth.RoleManager) {
+		return nil, apperr.Forbidden("Signing off a release needs the manager role.")
+	}
+	now := s.now().UTC().Truncate(time.Millisecond)
+	var touched []int64
+	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
+		r, err := s.load(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		so, err := s.signOff(ctx, tx, r, by)
+		if err != nil {
+			return err
+		}
+		if ok, why := so.mayDecide(r, by); !ok {
+			if r.State != StateAwaitingApproval || so.PackageDigest == "" || strings.HasPrefix(why, "You have approved") {
+				return apperr.Conflict("decision", "%s", why)
+			}
+			return apperr.Forbidden("%s", why)
+		}
+		switch {
+		case in.Decision == DecisionReject && reason == "":
+			return apperr.Invalid("reason", "Say why the release is rejected; the testers read it.")
+		case in.Decision == DecisionApprove && so.NeedsJustification && reason == "":
+			return apperr.Invalid("reason", "An emergency release needs a justification from the approving manager.")
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO approvals (release_id, decision, actor, reason, package_digest, evidence_digest, evidence_count, round, at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, id, in.Decision, by.Username, reason, so.PackageDigest, so.EvidenceDigest, so.EvidenceCount, so.Round,
+			store.FormatTime(now)); err != nil {
+			return err
+		}
+		if err := audit.Append(ctx, tx, now, audit.Record{Actor: by.Username, Action: "release." + in.Decision, Entity: "release", EntityID: events.ID(id),
+			After: map[string]any{"package_digest": so.PackageDigest, "evidence_digest": so.EvidenceDigest, "evidence_count": so.EvidenceCount, "reason": reason}}); err != nil {
+			return err
+		}
+		if in.Decision == DecisionReject {
+			t1, err := s.move(ctx, tx, by, r, StateRejected, reason, false, now)
+			if err != nil {
+				return err
+			}
+			t2, err := s.move(ctx, tx, by, r, StateTesting, "Returned to testing after the rejection.", false, now)
+			touched = append(t1, t2...)
+			return err
+		}
+		if so.Valid+1 < so.Required {
+			return nil
+		}
+		approvers := append(slices.Clone(so.validBy), by.Username)
+		slices.Sort(approvers)
+		if _, err := tx.ExecContext(ctx, `UPDATE releases SET approved_digest = ? WHERE id = ?`, so.PackageDigest, id); err != nil {
+			return err
+		}
+		touched, err = s.move(ctx, tx, by, r, StateApproved,
+			fmt.Sprintf("Signed off by %s (%d of %d) for package %s.", strings.Join(approvers, ", "), len(approvers), so.Required, so.PackageDigest), false, now)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.finishMove(ctx, by, id, touched); err != nil {
+		return nil, err
+	}
+	return s.publishSignOff(ctx, by, id)
+}
+
+// publishSignOff tells clients a release's sign-off changed and returns it.
+func (s *Service) publishSignOff(ctx context.Context, by auth.Actor, id int64) (*SignOff, error) {
+	so, err := s.SignOff(ctx, by, id)
+	if err != nil {
+		return nil, err
+	}
+	s.bus.Publish(events.SignOffChanged, events.ID(id), map[string]any{"valid": so.Valid, "required": so.Required, "state": so.State})
+	return so, nil
+}
+
+// revalidate runs after a release's package or evidence changed inside tx:
+// an approved release whose approvals no longer hold goes back to awaiting
+// approval, and its approved digest is cleared.
+func (s *Service) revalidate(ctx context.Context, tx *sql.Tx, by auth.Actor, r *Release, why string, now time.Time) ([]int64, error) {
+	if r.State != StateApproved {
+		return nil, nil
+	}
+	so, err := s.signOff(ctx, tx, r, by)
+	if err != nil {
+		return nil, err
+	}
+	if so.Valid >= so.Required && so.ApprovedDigest == so.PackageDigest {
+		return nil, nil
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE releases SET approved_digest = '' WHERE id = ?`, r.ID); err != nil {
+		return nil, err
+	}
+	return s.move(ctx, tx, by, r, StateAwaitingApproval, why+" The approval is void; the release needs sign-off again.", false, now)
+}
+
+// Revalidate is revalidate in its own transaction, for the lab service when
+// a test run adds evidence.
+func (s *Service) Revalidate(ctx context.Context, by auth.Actor, id int64) error {
+	now := s.now().UTC().Truncate(time.Millisecond)
+	var touched []int64
+	moved := false
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		r, err := s.load(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		before := r.State
+		touched, err = s.revalidate(ctx, tx, by, r, "New test evidence was recorded after the approval.", now)
+		moved = r.State != before
+		return err
+	})
+	if err != nil || !moved {
+		if err == nil {
+			_, err = s.publishSignOff(ctx, by, id)
+		}
+		return err
+	}
+	if _, err := s.finishMove(ctx, by, id, touched); err != nil {
+		return err
+	}
+	_, err = s.publishSignOff(ctx, by, id)
+	return err
+}
+
+// gate holds the rules a public transition must pass beyond the state
+// machine: sign-off decides approved and rejected, the review form decides
+// reviewed, and only the approved package is deployed.
+func (s *Service) gate(ctx context.Context, tx *sql.Tx, r *Release, to State, digest string, by auth.Actor) error {
+	switch to {
+	case StateApproved, StateRejected:
+		return apperr.Conflict("to", "%s is approved or rejected by managers' sign-off, not moved there directly: use Approve or Reject (POST /api/v1/releases/%d/approvals).", r.label(), r.ID)
+	case StateReviewed:
+		return apperr.Conflict("to", "%s is reviewed by filling in its post-implementation review (PUT /api/v1/releases/%d/review).", r.label(), r.ID)
+	case StateDeploying:
+		so, err := s.signOff(ctx, tx, r, by)
+		if err != nil {
+			return err
+		}
+		switch {
+		case so.ApprovedDigest == "":
+			return apperr.Conflict("to", "%s has no approved package to deploy.", r.label())
+		case so.ApprovedDigest != so.PackageDigest:
+			return apperr.Conflict("to", "%s's package changed after sign-off (approved %s, now %s): it needs sign-off again.", r.label(), short(so.ApprovedDigest), short(so.PackageDigest))
+		case so.Valid < so.Required:
+			return apperr.Conflict("to", "%s's approvals are void (%d of %d still count): the evidence or package changed after sign-off.", r.label(), so.Valid, so.Required)
+		}
+		if digest != "" {
+			d := strings.ToLower(strings.TrimSpace(digest))
+			if !strings.HasPrefix(d, "sha256:") {
+				d = "sha256:" + d
+			}
+			if d != so.ApprovedDigest {
+				return apperr.Conflict("digest", "Package %s is not the approved package of %s (%s); only the approved digest is deployed.", short(d), r.label(), short(so.ApprovedDigest))
+			}
+		}
+	}
+	return nil
+}
+
+// ListPolicies returns the approval policies, defaults first.
+func (s *Service) ListPolicies(ctx context.Context) ([]Policy, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT environment, release_type, required FROM approval_policies
+		ORDER BY environment <> '*', environment, CASE release_type WHEN 'minor' THEN 0 WHEN 'major' THEN 1 ELSE 2 END`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Policy{}
+	for rows.Next() {
+		var p Policy
+		if err := rows.Scan(&p.Environment, &p.Type, &p.Required); err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// PutPolicy sets how many approvals a type of release needs in an environment.
+func (s *Service) PutPolicy(ctx context.Context, by auth.Actor, p Policy) (Policy, error) {
+	env, err := text("environment", p.Environment, true, 50, false)
+	if err != nil {
+		return p, err
+	}
+	p.Environment = env
+	if p.Type != TypeMajor && p.Type != TypeMinor && p.Type != TypeEmergency {
+		return p, apperr.Invalid("type", "Type must be major, minor or emergency.")
+	}
+	if p.Required < 1 || p.Required > 5 {
+		return p, apperr.Invalid("required", "Between 1 and 5 approvals.")
+	}
+	now := s.now().UTC()
+	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO approval_policies (environment, release_type, required) VALUES (?, ?, ?)
+			ON CONFLICT (environment, release_type) DO UPDATE SET required = excluded.required`, p.Environment, string(p.Type), p.Required); err != nil {
+			return err
+		}
+		return audit.Append(ctx, tx, now, audit.Record{Actor: by.Username, Action: "policy.put", Entity: "approval_policy",
+			EntityID: p.Environment + "/" + string(p.Type), After: p})
+	})
+	return p, err
+}
+
+// DeletePolicy removes an environment's own policy; the default then applies.
+func (s *Service) DeletePolicy(ctx context.Context, by auth.Actor, env string, t Type) error {
+	if env == "*" {
+		return apperr.Conflict("environment", "The default policies (*) can be changed but not deleted.")
+	}
+	now := s.now().UTC()
+	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM approval_policies WHERE environment = ? AND release_type = ?`, env, string(t))
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return apperr.NotFound("approval policy", env+"/"+string(t))
+		}
+		return audit.Append(ctx, tx, now, audit.Record{Actor: by.Username, Action: "policy.delete", Entity: "approval_policy", EntityID: env + "/" + string(t)})
+	})
+}
+
+// InboxItem is a release waiting for sign-off, as a manager's inbox shows it.
+type InboxItem struct {
+	Release            Summary `json:"release"`
+	WaitingSince       string  `json:"waiting_since"`
+	AgeHours           float64 `json:"age_hours"`
+	Required           int     `json:"required"`
+	Valid              int     `json:"valid"`
+	Void               int     `json:"void"`
+	MyDecision         string  `json:"my_decision"`
+	CanDecide          bool    `json:"can_decide"`
+	CannotDecideReason string  `json:"cannot_decide_reason"`
+	PackageDigest      string  `json:"package_digest"`
+}
+
+// Inbox is the approvals inbox.
+type Inbox struct {
+	Items  []InboxItem `json:"items"`
+	Counts struct {
+		Waiting int `json:"waiting"`
+		NeedsMe int `json:"needs_me"`
+		Void    int `json:"void"`
+	} `json:"counts"`
+}
+
+// Inbox lists the releases awaiting approval, oldest first.
+func (s *Service) Inbox(ctx context.Context, by auth.Actor) (*Inbox, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT r.id, (SELECT max(t.at) FROM release_transitions t WHERE t.release_id = r.id AND t.to_state = ?)
+		FROM releases r WHERE r.state = ? ORDER BY 2`, string(StateAwaitingApproval), string(StateAwaitingApproval))
+	if err != nil {
+		return nil, err
+	}
+	type waiting struct {
+		id    int64
+		since sql.NullString
+	}
+	var ws []waiting
+	for rows.Next() {
+		var w waiting
+		if err := rows.Scan(&w.id, &w.since); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		ws = append(ws, w)
+	}
+	rows.Close()
+	in := &Inbox{Items: []InboxItem{}}
+	now := s.now()
+	for _, w := range ws {
+		r, err := s.Get(ctx, by, w.id)
+		if err != nil {
+			return nil, err
+		}
+		so, err := s.signOff(ctx, s.db, r, by)
+		if err != nil {
+			return nil, err
+		}
+		item := InboxItem{Release: r.Summary, WaitingSince: w.since.String, Required: so.Required, Valid: so.Valid,
+			CanDecide: so.CanDecide, CannotDecideReason: so.CannotDecideReason, PackageDigest: so.PackageDigest}
+		item.Release.Risk.Reasons = nil
+		if t, err := store.ParseTime(w.since.String); err == nil {
+			item.AgeHours = float64(now.Sub(t).Round(time.Minute)) / float64(time.Hour)
+		}
+		for _, d := range so.Decisions {
+			if d.Status == DecisionVoid {
+				item.Void++
+			}
+			if d.Actor == by.Username && d.Decision == DecisionApprove && item.MyDecision == "" && d.Round == so.Round {
+				item.MyDecision = map[bool]string{true: DecisionApprove, false: DecisionVoid}[d.Status == DecisionValid]
+			}
+		}
+		in.Items = append(in.Items, item)
+		in.Counts.Waiting++
+		if item.CanDecide {
+			in.Counts.NeedsMe++
+		}
+		if item.Void > 0 {
+			in.Counts.Void++
+		}
+	}
+	return in, nil
+}
