@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -96,6 +97,7 @@ func serve(args []string) error {
 	guestDir := fs.String("guest-dir", envOr("SHAKEDOWN_GUEST_DIR", ""), "tiny guest image (scripts/build-guest.sh); with --demo, demo production VMs are made from it")
 	demoPrefix := fs.String("demo-vm-prefix", "", "prefix of the demo production VM names (tests use sdtest-)")
 	poolDir := fs.String("pool-dir", envOr("SHAKEDOWN_POOL_DIR", "/var/lib/shakedown/pool"), "where the local libvirt host keeps Shakedown's volumes")
+	maxPackage := fs.Int64("max-package-size", envInt64("SHAKEDOWN_MAX_PACKAGE_SIZE", 2<<30), "largest release package upload, in bytes")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -110,7 +112,7 @@ func serve(args []string) error {
 	}
 	srv, err := server.New(ctx, server.Config{DataDir: dir, AdminPassword: os.Getenv("SHAKEDOWN_ADMIN_PASSWORD"),
 		Demo: *withDemo, Version: version, Frontend: frontend.Dist(), SecureCookies: *secure, Log: log,
-		GuestDir: *guestDir, PoolDir: *poolDir, DemoVMPrefix: *demoPrefix})
+		GuestDir: *guestDir, PoolDir: *poolDir, DemoVMPrefix: *demoPrefix, MaxPackageBytes: *maxPackage})
 	if err != nil {
 		return err
 	}
@@ -151,4 +153,11 @@ func seed(args []string) error {
 	err = demo.Bulk(ctx, srv.Releases, *n, func(done int) { log.Info("seeding", "releases", done) })
 	log.Info("seeded", "releases", *n, "took", time.Since(start).Round(time.Millisecond))
 	return err
+}
+
+func envInt64(name string, def int64) int64 {
+	if v, err := strconv.ParseInt(os.Getenv(name), 10, 64); err == nil && v > 0 {
+		return v
+	}
+	return def
 }

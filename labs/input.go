@@ -17,7 +17,9 @@ type LabInput struct {
 	Host       string        `json:"host"`
 	TTLMinutes int           `json:"ttl_minutes"`
 	Package    *PackageInput `json:"package"`
-	TestPeriod *PeriodInput  `json:"test_period"`
+	// PackageDigest installs a stored release package instead of an inline one.
+	PackageDigest string       `json:"package_digest"`
+	TestPeriod    *PeriodInput `json:"test_period"`
 }
 
 // PackageFile is one file of a package, placed in the guest.
@@ -35,6 +37,10 @@ type PackageInput struct {
 	Files   []PackageFile `json:"files"`
 	Install string        `json:"install"`
 	Verify  string        `json:"verify"`
+	// Digest, Rollback and Checks come from a stored package's manifest.
+	Digest   string       `json:"digest,omitempty"`
+	Rollback string       `json:"rollback,omitempty"`
+	Checks   []CheckInput `json:"checks,omitempty"`
 }
 
 // CheckInput is one health check: a shell command that must exit 0.
@@ -70,6 +76,9 @@ func (in *LabInput) validate() error {
 	}
 	if len(in.CIIDs) > 10 {
 		return apperr.Invalid("ci_ids", "A lab reproduces at most 10 configuration items on this host.")
+	}
+	if in.Package != nil && in.PackageDigest != "" {
+		return apperr.Invalid("package_digest", "Give either a stored package (package_digest) or an inline package, not both.")
 	}
 	if in.Package != nil {
 		if err := in.Package.validate("package."); err != nil {
@@ -148,6 +157,11 @@ func (p *PeriodInput) checks(pkg *PackageInput) []Check {
 	var out []Check
 	if pkg != nil && strings.TrimSpace(pkg.Verify) != "" {
 		out = append(out, Check{Name: "verify (" + pkg.Name + ")", Argv: shell(pkg.Verify)})
+	}
+	if pkg != nil {
+		for _, c := range pkg.Checks {
+			out = append(out, Check{Name: c.Name + " (" + pkg.Name + ")", Argv: shell(c.Command)})
+		}
 	}
 	for _, c := range p.Checks {
 		out = append(out, Check{Name: c.Name, Argv: shell(c.Command)})

@@ -50,6 +50,11 @@ type Catalog interface {
 	// ReleaseCIs returns a release's CIs; an unknown release is a NotFound.
 	ReleaseCIs(ctx context.Context, releaseID int64) ([]CIRef, error)
 	CI(ctx context.Context, id int64) (CIRef, error)
+	// Package resolves a stored release package into files and commands.
+	Package(ctx context.Context, digest string) (*PackageInput, error)
+	// EvidenceRecorded tells the release side that a lab added evidence
+	// (an approval bound to the old evidence set is void).
+	EvidenceRecorded(ctx context.Context, releaseID int64)
 }
 
 // Service runs labs.
@@ -175,6 +180,13 @@ func (s *Service) Create(ctx context.Context, by auth.Actor, releaseID int64, in
 	cis, err := s.catalog.ReleaseCIs(ctx, releaseID)
 	if err != nil {
 		return Started{}, err
+	}
+	if in.PackageDigest != "" {
+		pkg, err := s.catalog.Package(ctx, in.PackageDigest)
+		if err != nil {
+			return Started{}, err
+		}
+		in.PackageDigest = pkg.Digest
 	}
 	var chosen []CIRef
 	if len(in.CIIDs) == 0 {
@@ -522,7 +534,12 @@ func (s *Service) build(ctx context.Context, p *ops.Progress, labID string) (err
 	}
 	s.setStatus(ctx, labID, StatusReady, "")
 
-	if pkg := lab.Spec.Package; pkg != nil {
+	pkg, err := s.packageOf(ctx, lab)
+	if err != nil {
+		return err
+	}
+	if pkg != nil {
+		defer s.catalog.EvidenceRecorded(context.WithoutCancel(ctx), lab.ReleaseID)
 		for i, vm := range lab.VMs {
 			p.Update("apply", 60+10*float64(i)/n, fmt.Sprintf("Installing %s in %s", pkg.Name, vm.Domain))
 			if err := s.apply(ctx, host, lab, vm, pkg); err != nil {
@@ -531,7 +548,7 @@ func (s *Service) build(ctx context.Context, p *ops.Progress, labID string) (err
 		}
 	}
 	if lab.Spec.TestPeriod != nil {
-		if err := s.period(ctx, p, host, lab, *lab.Spec.TestPeriod, 70); err != nil {
+		if err := s.period(ctx, p, host, lab, lab.CreatedBy, *lab.Spec.TestPeriod, 70); err != nil {
 			return err
 		}
 	} else {
@@ -578,11 +595,16 @@ func (s *Service) apply(ctx context.Context, host *Host, lab Lab, vm VM, pkg *Pa
 	if err != nil {
 		return fmt.Errorf("install in %s: %w", vm.Domain, err)
 	}
-	return s.addEvidence(ctx, lab, CheckResult{At: s.now().UTC(), VM: vm.CIName, Check: "install " + pkg.Name, Passed: res.ExitCode == 0, Result: res}, "install")
+	return s.addEvidence(ctx, lab, lab.CreatedBy, CheckResult{At: s.now().UTC(), VM: vm.CIName, Check: "install " + pkg.Name, Passed: res.ExitCode == 0, Result: res}, "install")
 }
 
 // period runs a test period on every VM of the lab, recording evidence.
-func (s *Service) period(ctx context.Context, p *ops.Progress, host *Host, lab Lab, in PeriodInput, from float64) error {
+func (s *Service) period(ctx context.Context, p *ops.Progress, host *Host, lab Lab, actor string, in PeriodInput, from float64) error {
+	pkg, err := s.packageOf(ctx, lab)
+	if err != nil {
+		return err
+	}
+	defer s.catalog.EvidenceRecorded(context.WithoutCancel(ctx), lab.ReleaseID)
 	s.setStatus(ctx, lab.ID, StatusTesting, "")
 	domains := make([]string, len(lab.VMs))
 	names := map[string]string{}
@@ -591,11 +613,11 @@ func (s *Service) period(ctx context.Context, p *ops.Progress, host *Host, lab L
 		names[vm.Domain] = vm.CIName
 	}
 	var recErr error
-	spec := in.spec(lab.Spec.Package)
+	spec := in.spec(pkg)
 	p.Update("test-period", from, fmt.Sprintf("Checking every %s for %s", spec.Interval, spec.Duration))
 	outcome, err := host.RunPeriod(ctx, domains, spec, func(r CheckResult) {
 		r.VM = names[r.VM]
-		if err := s.addEvidence(ctx, lab, r, "check"); err != nil && recErr == nil {
+		if err := s.addEvidence(ctx, lab, actor, r, "check"); err != nil && recErr == nil {
 			recErr = err
 		}
 	}, func(done float64, o PeriodOutcome) {
@@ -645,7 +667,7 @@ func (s *Service) RunPeriod(ctx context.Context, by auth.Actor, labID string, in
 		return Started{}, err
 	}
 	return s.startOp(ctx, by, labID, "lab.test-period", func(ctx context.Context, p *ops.Progress) error {
-		err := s.period(ctx, p, host, lab, in, 0)
+		err := s.period(ctx, p, host, lab, by.Username, in, 0)
 		if errors.Is(err, context.Canceled) {
 			s.finishStatus(context.Background(), labID)
 		}
@@ -785,12 +807,21 @@ func (s *Service) insertBase(ctx context.Context, labID, host string, c Capture)
 	return id, err
 }
 
+// packageOf is the package a lab installs: a stored package by digest, or
+// one given inline (nil when none).
+func (s *Service) packageOf(ctx context.Context, lab Lab) (*PackageInput, error) {
+	if lab.Spec.PackageDigest != "" {
+		return s.catalog.Package(ctx, lab.Spec.PackageDigest)
+	}
+	return lab.Spec.Package, nil
+}
+
 // addEvidence stores one result against the release and tells clients.
-func (s *Service) addEvidence(ctx context.Context, lab Lab, r CheckResult, kind string) error {
+func (s *Service) addEvidence(ctx context.Context, lab Lab, actor string, r CheckResult, kind string) error {
 	err := s.db.Tx(context.WithoutCancel(ctx), func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO evidence (release_id, lab_id, at, vm, kind, name, round, passed, exit_code, stdout, stderr, took_ms)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, lab.ReleaseID, lab.ID, store.FormatTime(r.At), r.VM, kind, r.Check, r.Round, r.Passed,
-			r.Result.ExitCode, clip(r.Result.Stdout+r.Error), clip(r.Result.Stderr), r.Result.Took.Milliseconds())
+		_, err := tx.ExecContext(ctx, `INSERT INTO evidence (release_id, lab_id, at, vm, kind, name, round, passed, exit_code, stdout, stderr, took_ms, package_digest, added_by)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, lab.ReleaseID, lab.ID, store.FormatTime(r.At), r.VM, kind, r.Check, r.Round, r.Passed,
+			r.Result.ExitCode, clip(r.Result.Stdout+r.Error), clip(r.Result.Stderr), r.Result.Took.Milliseconds(), lab.Spec.PackageDigest, actor)
 		return err
 	})
 	if err == nil {
@@ -966,6 +997,9 @@ type Evidence struct {
 	Stdout    string    `json:"stdout"`
 	Stderr    string    `json:"stderr"`
 	TookMS    int64     `json:"took_ms"`
+	// PackageDigest is the package installed when the evidence was taken.
+	PackageDigest string `json:"package_digest"`
+	AddedBy       string `json:"added_by"`
 }
 
 // EvidenceFilter narrows a listing of evidence.
@@ -989,7 +1023,7 @@ func (s *Service) ListEvidence(ctx context.Context, f EvidenceFilter) ([]Evidenc
 	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM evidence`+w.SQL(), w.Args()...).Scan(&total); err != nil {
 		return nil, 0, err
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT id, release_id, lab_id, at, vm, kind, name, round, passed, exit_code, stdout, stderr, took_ms
+	rows, err := s.db.QueryContext(ctx, `SELECT id, release_id, lab_id, at, vm, kind, name, round, passed, exit_code, stdout, stderr, took_ms, package_digest, added_by
 		FROM evidence`+w.SQL()+` ORDER BY id DESC LIMIT ? OFFSET ?`, append(w.Args(), f.Limit, f.Offset)...)
 	if err != nil {
 		return nil, 0, err
@@ -999,7 +1033,7 @@ func (s *Service) ListEvidence(ctx context.Context, f EvidenceFilter) ([]Evidenc
 	for rows.Next() {
 		var e Evidence
 		var at string
-		if err := rows.Scan(&e.ID, &e.ReleaseID, &e.LabID, &at, &e.VM, &e.Kind, &e.Name, &e.Round, &e.Passed, &e.ExitCode, &e.Stdout, &e.Stderr, &e.TookMS); err != nil {
+		if err := rows.Scan(&e.ID, &e.ReleaseID, &e.LabID, &at, &e.VM, &e.Kind, &e.Name, &e.Round, &e.Passed, &e.ExitCode, &e.Stdout, &e.Stderr, &e.TookMS, &e.PackageDigest, &e.AddedBy); err != nil {
 			return nil, 0, err
 		}
 		e.At, _ = store.ParseTime(at)

@@ -20,6 +20,7 @@ import (
 	"github.com/shakedown/shakedown/backend/events"
 	"github.com/shakedown/shakedown/backend/hostinfo"
 	"github.com/shakedown/shakedown/backend/ops"
+	"github.com/shakedown/shakedown/backend/packages"
 	"github.com/shakedown/shakedown/backend/release"
 	"github.com/shakedown/shakedown/backend/store"
 	"github.com/shakedown/shakedown/labs"
@@ -43,6 +44,7 @@ type Deps struct {
 	Bus      *events.Bus
 	Host     *hostinfo.Sampler
 	Labs     *labs.Service
+	Packages *packages.Store
 	Log      *slog.Logger
 	Version  string
 	// Frontend is the built web UI; nil serves a note instead.
@@ -71,7 +73,7 @@ func (a *API) Patterns() []string {
 // New builds the handler.
 func New(d Deps) *API {
 	a := &API{Deps: d, hub: events.NewHub(d.Bus, d.Log), mux: http.NewServeMux()}
-	a.routes = append(a.table(), a.labRoutes()...)
+	a.routes = append(append(a.table(), a.labRoutes()...), a.signOffRoutes()...)
 	for _, rt := range a.routes {
 		a.mux.Handle(rt.Method+" "+Prefix+rt.Path, a.wrap(rt))
 	}

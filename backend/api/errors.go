@@ -93,7 +93,10 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 // decode reads exactly one JSON value into v: bounded in size, unknown
 // fields refused, every failure naming the field at fault.
-func decode(r *http.Request, v any) error {
+func decode(r *http.Request, v any) error { return decodeMax(r, v, maxBody) }
+
+// decodeMax is decode with a larger bound, for bodies that carry files.
+func decodeMax(r *http.Request, v any, maxBody int64) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(strings.ToLower(ct), "application/json") {
 		return &badRequest{status: http.StatusUnsupportedMediaType, msg: "Send the request body as JSON (Content-Type: application/json)."}
 	}

@@ -55,6 +55,8 @@ type TokenCreated struct {
 type TransitionRequest struct {
 	To     release.State `json:"to"`
 	Reason string        `json:"reason"`
+	// Digest, on a move to deploying, must be the approved package digest.
+	Digest string `json:"digest,omitempty"`
 }
 
 func (a *API) table() []route {
@@ -289,7 +291,7 @@ func (a *API) transition(c *call) (any, error) {
 	if in.To == "" {
 		return nil, apperr.Invalid("to", "Say which state to move to (field \"to\").")
 	}
-	return a.Releases.Transition(c.ctx(), c.actor, id, in.To, in.Reason)
+	return a.Releases.TransitionDigest(c.ctx(), c.actor, id, in.To, in.Reason, in.Digest)
 }
 
 func (a *API) releaseAudit(c *call) (any, error) {

@@ -8,23 +8,27 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/shakedown/shakedown/backend/auth"
+	"github.com/shakedown/shakedown/backend/packages"
 	"github.com/shakedown/shakedown/backend/release"
 	"github.com/shakedown/shakedown/backend/store"
 )
 
+// step is one thing a demo user does to a release at a time.
 type step struct {
-	at     time.Time
-	by     auth.Actor
-	rel    string
-	to     release.State
-	reason string
+	at  time.Time
+	rel string
+	act struct {
+		by  auth.Actor
+		run func(id int64) error
+	}
 }
 
 // Seed fills an empty database (no releases yet) and reports whether it did.
-func Seed(ctx context.Context, as *auth.Service, rs *release.Service, db *store.DB, password, vmPrefix string, now time.Time) (bool, error) {
+func Seed(ctx context.Context, as *auth.Service, rs *release.Service, ps *packages.Store, db *store.DB, password, vmPrefix string, now time.Time) (bool, error) {
 	var n int
 	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM releases`).Scan(&n); err != nil {
 		return false, err
@@ -138,6 +142,10 @@ func Seed(ctx context.Context, as *auth.Service, rs *release.Service, db *store.
 		{"Kernel Live Patch", "6.1.112", release.TypeMinor, "Live-patch the kernel on the database VM.", 6, 1,
 			[]string{"prod-db-1"}, []release.ChangeInput{ch("RFC-2275", "kpatch on db-1", "high")}, nil, -8},
 	}
+	for i := 0; i < storefronts; i++ {
+		rels = append(rels, rel{storefrontName(i), fmt.Sprintf("1.%d.0", i), release.TypeMinor, "Storefront maintenance release.", storefrontDay(i), 2,
+			[]string{"prod-web-1"}, []release.ChangeInput{ch(fmt.Sprintf("RFC-19%02d", i), "Storefront fixes and dependency updates", "low")}, nil, storefrontDay(i) - 7})
+	}
 
 	ids := map[string]int64{}
 	env := "production"
@@ -170,39 +178,139 @@ func Seed(ctx context.Context, as *auth.Service, rs *release.Service, db *store.
 
 	// Each release walks its path; steps are applied in time order so that
 	// the audit trail reads like history.
-	path := func(rel string, start float64, to ...any) []step {
+	type act struct {
+		by  auth.Actor
+		run func(id int64) error
+	}
+	to := func(by auth.Actor, st release.State, reason string) act {
+		return act{by, func(id int64) error { _, err := rs.Transition(ctx, by, id, st, reason); return err }}
+	}
+	decide := func(by auth.Actor, decision, reason string) act {
+		return act{by, func(id int64) error {
+			_, err := rs.Decide(ctx, by, id, release.DecisionInput{Decision: decision, Reason: reason})
+			return err
+		}}
+	}
+	review := func(by auth.Actor, in release.ReviewInput) act {
+		return act{by, func(id int64) error { _, err := rs.PutReview(ctx, by, id, in); return err }}
+	}
+	// build assembles the release's package (build n) and attaches it with a
+	// passing smoke run as evidence.
+	build := func(rel string, n int) act {
+		return act{tess, func(id int64) error {
+			r, err := rs.Get(ctx, tess, id)
+			if err != nil {
+				return err
+			}
+			version := fmt.Sprintf("%s-%d", r.Version, n)
+			p, err := ps.Assemble(ctx, tess, packages.AssembleInput{ReleaseID: id, Manifest: packages.Manifest{
+				Name: slug(rel), Version: version, Description: r.Description,
+				Install: "sh install.sh", Verify: "grep -q " + version + " /srv/www/version.txt", Rollback: "sh rollback.sh",
+				Files:        []packages.FilePlace{{Src: "version.txt", Dest: "/srv/www/version.txt"}},
+				HealthChecks: []packages.HealthCheck{{Name: "version served", Command: "test -s /srv/www/version.txt"}},
+			}, Files: []packages.SourceFile{
+				{Path: "version.txt", Content: version + "\n"},
+				{Path: "install.sh", Content: "echo installing " + version + "\n", Mode: "0755"},
+				{Path: "rollback.sh", Content: "echo rolling back " + version + "\n", Mode: "0755"},
+			}})
+			if err != nil {
+				return err
+			}
+			if _, err := rs.AttachPackage(ctx, tess, id, p.Digest); err != nil {
+				return err
+			}
+			_, err = rs.AddEvidence(ctx, tess, id, release.EvidenceInput{Name: "Smoke test " + version, Target: "stage-web-1",
+				Checks: []release.ManualCheck{{Name: "home page", Passed: true, Output: "HTTP 200"}, {Name: "login", Passed: true, Output: "HTTP 302 to /account"}}})
+			return err
+		}}
+	}
+	path := func(rel string, start float64, acts ...act) []step {
 		var out []step
 		t := start
-		for i := 0; i < len(to); i += 3 {
-			out = append(out, step{at: day(t), by: to[i].(auth.Actor), rel: rel, to: to[i+1].(release.State), reason: to[i+2].(string)})
+		for _, a := range acts {
+			out = append(out, step{at: day(t), rel: rel, act: a})
 			t += 0.6
 		}
 		return out
 	}
-	happy := func(by ...auth.Actor) []any {
-		return []any{tess, release.StateBuilding, "", tess, release.StateTesting, "", tess, release.StateAwaitingApproval, "",
-			by[0], release.StateApproved, "", adam, release.StateDeploying, ""}
+	toApproval := func(rel string) []act {
+		return []act{to(tess, release.StateBuilding, ""), to(tess, release.StateTesting, ""), build(rel, 1), to(tess, release.StateAwaitingApproval, "")}
 	}
+	happy := func(rel string, by ...auth.Actor) []act {
+		acts := toApproval(rel)
+		for _, m := range by {
+			acts = append(acts, decide(m, release.DecisionApprove, ""))
+		}
+		return append(acts, to(adam, release.StateDeploying, ""))
+	}
+	ok := release.ReviewInput{Outcome: release.OutcomeSuccessful, Lessons: "Nothing to add: it went as planned."}
 	var steps []step
-	steps = append(steps, path("Payments API", -48, append(happy(mona), adam, release.StateDeployed, "", mona, release.StateReviewed, "", mona, release.StateClosed, "")...)...)
-	steps = append(steps, path("Customer Portal", -26, append(happy(max), adam, release.StateDeployed, "", mona, release.StateReviewed, "")...)...)
-	steps = append(steps, path("Search Service", -16, append(happy(mona), adam, release.StateRolledBack, "p99 latency doubled after the index switch")...)...)
-	steps = append(steps, path("Inventory Sync", -13, append(happy(max), adam, release.StateFailed, "Supplier feed credentials missing on batch-1")...)...)
-	steps = append(steps, path("Billing Engine", -8, append(happy(mona), adam, release.StateDeployed, "")...)...)
-	steps = append(steps, path("Auth Gateway", -6, happy(max)...)...)
-	steps = append(steps, path("Reporting", -5, tess, release.StateBuilding, "", tess, release.StateTesting, "", tess, release.StateAwaitingApproval, "", mona, release.StateApproved, "")...)
-	steps = append(steps, path("Mobile Backend", -4, tess, release.StateBuilding, "", tess, release.StateTesting, "", tess, release.StateAwaitingApproval, "")...)
-	steps = append(steps, path("Data Warehouse ETL", -3, tess, release.StateBuilding, "", tess, release.StateTesting, "")...)
-	steps = append(steps, path("CDN Config", -2, tess, release.StateBuilding, "")...)
-	steps = append(steps, path("Fax Gateway", -10, mona, release.StateCancelled, "Fax retirement moved to next quarter")...)
-	steps = append(steps, path("Kernel Live Patch", -5, tess, release.StateBuilding, "", tess, release.StateTesting, "", tess, release.StateAwaitingApproval, "",
-		max, release.StateRejected, "No rollback plan for a failed live patch; add one and retest")...)
-	sort.SliceStable(steps, func(i, j int) bool { return steps[i].at.Before(steps[j].at) })
-	for _, st := range steps {
-		rs.SetClock(func() time.Time { return st.at })
-		if _, err := rs.Transition(ctx, st.by, ids[st.rel], st.to, st.reason); err != nil {
-			return false, fmt.Errorf("demo %s → %s: %w", st.rel, st.to, err)
+	steps = append(steps, path("Payments API", -48, append(happy("Payments API", mona, max), to(adam, release.StateDeployed, ""), review(mona, ok), to(mona, release.StateClosed, ""))...)...)
+	steps = append(steps, path("Customer Portal", -26, append(happy("Customer Portal", max), to(adam, release.StateDeployed, ""), review(mona, ok))...)...)
+	steps = append(steps, path("Search Service", -16, append(happy("Search Service", mona), to(adam, release.StateRolledBack, "p99 latency doubled after the index switch"))...)...)
+	steps = append(steps, path("Inventory Sync", -13, append(happy("Inventory Sync", max), to(adam, release.StateFailed, "Supplier feed credentials missing on batch-1"))...)...)
+	steps = append(steps, path("Billing Engine", -8, append(happy("Billing Engine", mona, max), to(adam, release.StateDeployed, ""))...)...)
+	steps = append(steps, path("Auth Gateway", -6, happy("Auth Gateway", max, mona)...)...)
+	steps = append(steps, path("Reporting", -5, append(toApproval("Reporting"), decide(mona, release.DecisionApprove, ""))...)...)
+	steps = append(steps, path("Mobile Backend", -4, toApproval("Mobile Backend")...)...)
+	// A major release whose first approval went void when a rebuilt package was attached.
+	steps = append(steps, path("Data Warehouse ETL", -3, append(toApproval("Data Warehouse ETL"), decide(mona, release.DecisionApprove, ""), build("Data Warehouse ETL", 2))...)...)
+	steps = append(steps, path("CDN Config", -2, to(tess, release.StateBuilding, ""))...)
+	steps = append(steps, path("Fax Gateway", -10, to(mona, release.StateCancelled, "Fax retirement moved to next quarter"))...)
+	steps = append(steps, path("Kernel Live Patch", -5, append(toApproval("Kernel Live Patch"),
+		decide(max, release.DecisionReject, "No rollback plan for a failed live patch; add one and retest"))...)...)
+	// Storefront's weekly-ish history feeds the KPI trends: one rolled back
+	// after a failure, one deployed with an incident.
+	for i := 0; i < storefronts; i++ {
+		rel := storefrontName(i)
+		start := storefrontDay(i)
+		at := func(h float64) string { return day(start + h/24).Format(time.RFC3339) }
+		acts := append(toApproval(rel), decide(mona, release.DecisionApprove, ""))
+		switch i {
+		case 2:
+			steps = append(steps, path(rel, start-3, acts...)...)
+			steps = append(steps, step{at: day(start), rel: rel, act: to(adam, release.StateDeploying, "")},
+				step{at: day(start + 0.5/24), rel: rel, act: to(adam, release.StateFailed, "Checkout errors after the schema change")},
+				step{at: day(start + 3.5/24), rel: rel, act: to(adam, release.StateRolledBack, "Restored the previous version")},
+				step{at: day(start + 1), rel: rel, act: review(mona, release.ReviewInput{Outcome: release.OutcomeRolledBack,
+					Lessons:   "Test the schema change against a copy of production data.",
+					FollowUps: []release.FollowUp{{Action: "Add a migration check to the lab test period", Owner: "tess", Due: day(start + 14).Format(time.DateOnly)}}})})
+		case 5:
+			steps = append(steps, path(rel, start-3, acts...)...)
+			steps = append(steps, step{at: day(start), rel: rel, act: to(adam, release.StateDeploying, "")},
+				step{at: day(start + 1.0/24), rel: rel, act: to(adam, release.StateDeployed, "")},
+				step{at: day(start + 1), rel: rel, act: review(mona, release.ReviewInput{Outcome: release.OutcomePartial,
+					Incidents:  []release.Incident{{Title: "Slow product search", DetectedAt: at(2), RestoredAt: at(3.5)}},
+					Deviations: "Deployed 30 minutes late.", Lessons: "Warm the search cache before switching traffic."})},
+				step{at: day(start + 1.2), rel: rel, act: to(mona, release.StateClosed, "")})
+		default:
+			steps = append(steps, path(rel, start-3, acts...)...)
+			steps = append(steps, step{at: day(start), rel: rel, act: to(adam, release.StateDeploying, "")},
+				step{at: day(start + 1.0/24), rel: rel, act: to(adam, release.StateDeployed, "")},
+				step{at: day(start + 1), rel: rel, act: review(mona, ok)},
+				step{at: day(start + 1.2), rel: rel, act: to(mona, release.StateClosed, "")})
 		}
 	}
+	sort.SliceStable(steps, func(i, j int) bool { return steps[i].at.Before(steps[j].at) })
+	for _, st := range steps {
+		clock := func() time.Time { return st.at }
+		rs.SetClock(clock)
+		ps.SetClock(clock)
+		if err := st.act.run(ids[st.rel]); err != nil {
+			return false, fmt.Errorf("demo %s at %s: %w", st.rel, st.at.Format(time.DateTime), err)
+		}
+	}
+	ps.SetClock(time.Now)
 	return true, nil
+}
+
+// The Storefront history: one release every 10 days from 85 days ago.
+const storefronts = 8
+
+func storefrontName(i int) string { return fmt.Sprintf("Storefront %d", i+1) }
+func storefrontDay(i int) float64 { return -85 + 10*float64(i) }
+
+// slug makes a package name from a release name.
+func slug(name string) string {
+	return strings.ToLower(strings.ReplaceAll(name, " ", "-"))
 }

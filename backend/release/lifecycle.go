@@ -134,11 +134,16 @@ func allowedFrom(r *Release) []State {
 	return out
 }
 
-// allowedFor lists the states actor may move r to now.
+// viaForm lists the states reached through their own form rather than a
+// plain transition: sign-off decides approved and rejected, the
+// post-implementation review makes a release reviewed.
+var viaForm = []State{StateApproved, StateRejected, StateReviewed}
+
+// allowedFor lists the states actor may move r to now by a plain transition.
 func allowedFor(r *Release, actor auth.Actor) []State {
 	out := []State{}
 	for _, s := range allowedFrom(r) {
-		if actor.Has(roleFor[s]...) {
+		if actor.Has(roleFor[s]...) && !slices.Contains(viaForm, s) {
 			out = append(out, s)
 		}
 	}

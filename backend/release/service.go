@@ -44,6 +44,9 @@ func NewService(db *store.DB, bus events.Publisher) *Service {
 	return &Service{db: db, bus: bus, now: time.Now}
 }
 
+// Now is the service's clock.
+func (s *Service) Now() time.Time { return s.now() }
+
 // SetClock replaces the service's clock (demo data and tests).
 func (s *Service) SetClock(now func() time.Time) { s.now = now }
 

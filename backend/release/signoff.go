@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -560,7 +561,7 @@ func (s *Service) Inbox(ctx context.Context, by auth.Actor) (*Inbox, error) {
 			CanDecide: so.CanDecide, CannotDecideReason: so.CannotDecideReason, PackageDigest: so.PackageDigest}
 		item.Release.Risk.Reasons = nil
 		if t, err := store.ParseTime(w.since.String); err == nil {
-			item.AgeHours = float64(now.Sub(t).Round(time.Minute)) / float64(time.Hour)
+			item.AgeHours = math.Round(now.Sub(t).Hours()*10) / 10
 		}
 		for _, d := range so.Decisions {
 			if d.Status == DecisionVoid {

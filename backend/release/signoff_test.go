@@ -237,10 +237,16 @@ func TestReviewNotesAndReadOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, write := range map[string]func() error{
-		"review":   func() error { _, err := s.PutReview(ctx, manager, r.ID, ReviewInput{Outcome: OutcomeSuccessful}); return err },
-		"evidence": func() error { _, err := s.AddEvidence(ctx, tester, r.ID, EvidenceInput{Name: "x", Target: "y", Checks: []ManualCheck{{Name: "z"}}}); return err },
-		"package":  func() error { _, err := s.AttachPackage(ctx, tester, r.ID, digest); return err },
-		"edit":     func() error { _, err := s.Update(ctx, tester, r.ID, Input{Name: p("New")}); return err },
+		"review": func() error {
+			_, err := s.PutReview(ctx, manager, r.ID, ReviewInput{Outcome: OutcomeSuccessful})
+			return err
+		},
+		"evidence": func() error {
+			_, err := s.AddEvidence(ctx, tester, r.ID, EvidenceInput{Name: "x", Target: "y", Checks: []ManualCheck{{Name: "z"}}})
+			return err
+		},
+		"package": func() error { _, err := s.AttachPackage(ctx, tester, r.ID, digest); return err },
+		"edit":    func() error { _, err := s.Update(ctx, tester, r.ID, Input{Name: p("New")}); return err },
 	} {
 		if err := write(); apperr.KindOf(err) != apperr.KindConflict {
 			t.Fatalf("%s on a closed release: %v", name, err)

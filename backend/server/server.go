@@ -22,6 +22,7 @@ import (
 	"github.com/shakedown/shakedown/backend/events"
 	"github.com/shakedown/shakedown/backend/hostinfo"
 	"github.com/shakedown/shakedown/backend/ops"
+	"github.com/shakedown/shakedown/backend/packages"
 	"github.com/shakedown/shakedown/backend/release"
 	"github.com/shakedown/shakedown/backend/store"
 	"github.com/shakedown/shakedown/labs"
@@ -50,6 +51,8 @@ type Config struct {
 	// GuestDir holds the tiny guest image (scripts/build-guest.sh); with
 	// Demo, the demo production VMs are made from it.
 	GuestDir string
+	// MaxPackageBytes limits package uploads (default 2 GiB).
+	MaxPackageBytes int64
 }
 
 // Server is a running Shakedown backend.
@@ -62,6 +65,7 @@ type Server struct {
 	Ops      *ops.Manager
 	Host     *hostinfo.Sampler
 	Labs     *labs.Service
+	Packages *packages.Store
 	API      *api.API
 
 	tasks  sync.WaitGroup
@@ -96,7 +100,18 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		db.Close()
 		return nil, err
 	}
-	if s.Labs, err = labs.NewService(ctx, db, s.Ops, s.Bus, cfg.Log, reg, catalog{s.Releases}); err != nil {
+	if s.Packages, err = packages.NewStore(filepath.Join(cfg.DataDir, "packages"), db, s.Bus, cfg.Log); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if cfg.MaxPackageBytes > 0 {
+		s.Packages.MaxBytes = cfg.MaxPackageBytes
+	}
+	if _, err := s.Packages.Cleanup(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if s.Labs, err = labs.NewService(ctx, db, s.Ops, s.Bus, cfg.Log, reg, catalog{s.Releases, s.Packages, cfg.Log}); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -104,7 +119,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		db.Close()
 		return nil, err
 	}
-	s.API = api.New(api.Deps{DB: db, Auth: s.Auth, Releases: s.Releases, Ops: s.Ops, Bus: s.Bus, Host: s.Host, Labs: s.Labs,
+	s.API = api.New(api.Deps{DB: db, Auth: s.Auth, Releases: s.Releases, Ops: s.Ops, Bus: s.Bus, Host: s.Host, Labs: s.Labs, Packages: s.Packages,
 		Log: cfg.Log, Version: cfg.Version, Frontend: cfg.Frontend, SecureCookies: cfg.SecureCookies})
 	return s, nil
 }
@@ -140,7 +155,7 @@ func (s *Server) bootstrap(ctx context.Context) error {
 	s.Labs.Reconcile(rctx)
 	cancel()
 	if s.cfg.Demo {
-		seeded, err := demo.Seed(ctx, s.Auth, s.Releases, s.DB, password, s.cfg.DemoVMPrefix, time.Now())
+		seeded, err := demo.Seed(ctx, s.Auth, s.Releases, s.Packages, s.DB, password, s.cfg.DemoVMPrefix, time.Now())
 		if err != nil {
 			return fmt.Errorf("seed demo data: %w", err)
 		}
