@@ -118,9 +118,10 @@ func TestSignOffOverHTTP(t *testing.T) {
 	var first, second pkgOut
 	tester.do("POST", fmt.Sprintf("/api/v1/packages?release_id=%d", rel.ID), buildPackage(t, "1.0"), &first)
 	type signOff struct {
-		State, ApprovedDigest string `json:"approved_digest"`
-		Valid, Required       int
-		Decisions             []struct {
+		State           string
+		ApprovedDigest  string `json:"approved_digest"`
+		Valid, Required int
+		Decisions       []struct {
 			Status     string
 			VoidReason string `json:"void_reason"`
 		} `json:"decisions"`
