@@ -7,7 +7,7 @@ ADDR    ?= 127.0.0.1:8080
 DATA    ?= data
 BIN     := bin/shakedown
 
-.PHONY: run test build deps frontend bench bench-labs clean
+.PHONY: run test build deps frontend bench bench-labs example-package clean
 
 run: build ## build and start Shakedown with the demo dataset and demo production VMs
 	scripts/libvirt.sh start
@@ -34,6 +34,10 @@ bench-labs: build ## lab provisioning vs full copy, clone size, boot-to-agent (r
 	scripts/libvirt.sh start
 	scripts/build-guest.sh
 	go run ./scripts/bench/labs
+
+example-package: ## pack examples/webapp into build/webapp-2.4.1.tar.gz
+	mkdir -p build && tar -C examples/webapp -czf build/webapp-2.4.1.tar.gz .
+	@echo "build/webapp-2.4.1.tar.gz: upload it on a release page"
 
 clean:
 	rm -rf bin test-output frontend/dist/app

@@ -254,7 +254,7 @@ func Seed(ctx context.Context, as *auth.Service, rs *release.Service, ps *packag
 	steps = append(steps, path("Reporting", -5, append(toApproval("Reporting"), decide(mona, release.DecisionApprove, ""))...)...)
 	steps = append(steps, path("Mobile Backend", -4, toApproval("Mobile Backend")...)...)
 	// A major release whose first approval went void when a rebuilt package was attached.
-	steps = append(steps, path("Data Warehouse ETL", -3, append(toApproval("Data Warehouse ETL"), decide(mona, release.DecisionApprove, ""), build("Data Warehouse ETL", 2))...)...)
+	steps = append(steps, path("Data Warehouse ETL", -6, append(toApproval("Data Warehouse ETL"), decide(mona, release.DecisionApprove, ""), build("Data Warehouse ETL", 2))...)...)
 	steps = append(steps, path("CDN Config", -2, to(tess, release.StateBuilding, ""))...)
 	steps = append(steps, path("Fax Gateway", -10, to(mona, release.StateCancelled, "Fax retirement moved to next quarter"))...)
 	steps = append(steps, path("Kernel Live Patch", -5, append(toApproval("Kernel Live Patch"),

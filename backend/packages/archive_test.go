@@ -6,6 +6,8 @@ import (
 	"bytes"
 	"compress/gzip"
 	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -246,5 +248,35 @@ func TestBuildIsDeterministic(t *testing.T) {
 	}
 	if _, err := Build(m, append(files, SourceFile{Path: "../x"})); apperr.FieldOf(err) != "files[2].path" {
 		t.Fatalf("bad path: %v", err)
+	}
+}
+
+// The example package in examples/ is a valid package.
+func TestExamplePackage(t *testing.T) {
+	root := "../../examples/webapp"
+	var ms []member
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || p == root {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		if d.IsDir() {
+			ms = append(ms, member{name: rel + "/", typ: tar.TypeDir, mode: 0o755})
+			return nil
+		}
+		b, err := os.ReadFile(p)
+		info, _ := d.Info()
+		ms = append(ms, member{name: rel, body: string(b), mode: int64(info.Mode().Perm())})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := scan(tarGz(t, ms...))
+	if err != nil {
+		t.Fatalf("examples/webapp: %v", err)
+	}
+	if c.Manifest.Name != "webapp" || c.Manifest.Version != "2.4.1" || len(c.Manifest.Files) != 2 || len(c.Manifest.HealthChecks) != 1 {
+		t.Fatalf("examples/webapp manifest: %+v", c.Manifest)
 	}
 }

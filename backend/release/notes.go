@@ -52,7 +52,7 @@ func RenderMarkdown(src string) (string, error) {
 func mdEscape(s string) string {
 	var b strings.Builder
 	for _, r := range strings.ReplaceAll(s, "\n", " ") {
-		if strings.ContainsRune("\\`*_{}[]()<>#+-.!|~", r) {
+		if strings.ContainsRune("\\`*_[]<>|~", r) {
 			b.WriteByte('\\')
 		}
 		b.WriteRune(r)
