@@ -1,6 +1,6 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { useEnv, newPage, uiLogin, shot, createRelease } from './harness.js';
+import { useEnv, newPage, uiLogin, shot, createRelease, apiClient, ADMIN_PASSWORD } from './harness.js';
 
 async function stateOf(page) {
   return page.locator('[data-testid="release-detail"] .title-row [data-testid="state-badge"]').getAttribute('data-state');
@@ -29,30 +29,47 @@ describe('lifecycle transitions', () => {
     assert.equal(await page.getByTestId('edit-release').count(), 0);
     await move(page, 'awaiting-approval');
 
-    // reject: a dialog asks for a reason, and an empty one is refused
-    await page.getByTestId('transition-rejected').click();
-    const dialog = page.getByTestId('reason-dialog');
-    await dialog.getByTestId('reason-input').waitFor();
-    await dialog.getByTestId('reason-submit').click();
-    await dialog.locator('[data-testid="field-error"]', { hasText: /reason is required/i }).waitFor();
+    // Approved and rejected are not plain transitions: sign-off decides them.
+    assert.equal(await page.getByTestId('transition-approved').count(), 0);
+    assert.equal(await page.getByTestId('transition-rejected').count(), 0);
+    // A tester builds the package; the admin (a manager too) did not, so may decide.
+    const tess = await apiClient(env.baseURL, 'tess', ADMIN_PASSWORD);
+    await tess.post('/packages/assemble', {
+      release_id: r.id,
+      manifest: { name: 'lifecycle', version: '1.0', install: 'true', verify: 'true', rollback: 'true' },
+      files: [{ path: 'README', content: 'walk' }],
+    });
+
+    // reject: the dialog asks for a reason, and an empty one is refused
+    await page.getByTestId('signoff-reject').click();
+    await page.getByTestId('decision-submit').click();
+    await page.getByTestId('decision-reason-input').waitFor();
     assert.equal(await stateOf(page), 'awaiting-approval');
     await shot(page, 'reject-reason');
-    // Escape closes the dialog without moving
+    // Escape closes the dialog without deciding
     await page.keyboard.press('Escape');
-    await dialog.getByTestId('reason-input').waitFor({ state: 'detached' });
+    await page.getByTestId('decision-reason-input').waitFor({ state: 'detached' });
     assert.equal(await stateOf(page), 'awaiting-approval');
 
-    await page.getByTestId('transition-rejected').click();
-    await dialog.getByTestId('reason-input').fill('Test evidence incomplete: no load test.');
-    await dialog.getByTestId('reason-submit').click();
-    await page.locator('.title-row [data-testid="state-badge"][data-state="rejected"]').waitFor();
+    await page.getByTestId('signoff-reject').click();
+    await page.getByTestId('decision-reason-input').fill('Test evidence incomplete: no load test.');
+    await page.getByTestId('decision-submit').click();
+    // a rejection sends the release back to testing
+    await page.locator('.title-row [data-testid="state-badge"][data-state="testing"]').waitFor();
     const timeline = page.getByTestId('timeline');
     assert.match(await timeline.innerText(), /no load test/);
 
     // back through the gates and all the way to closed
-    for (const s of ['building', 'testing', 'awaiting-approval', 'approved', 'deploying', 'deployed', 'reviewed', 'closed']) {
-      await move(page, s);
-    }
+    await move(page, 'awaiting-approval');
+    await page.getByTestId('signoff-approve').click();
+    await page.getByTestId('decision-submit').click();
+    await page.locator('.title-row [data-testid="state-badge"][data-state="approved"]').waitFor();
+    await move(page, 'deploying');
+    await move(page, 'deployed');
+    await page.getByTestId('review-form').waitFor();
+    await page.getByTestId('review-submit').click();
+    await page.locator('.title-row [data-testid="state-badge"][data-state="reviewed"]').waitFor();
+    await move(page, 'closed');
     await page.getByTestId('no-transitions').waitFor();
     assert.ok((await page.getByTestId('timeline-entry').count()) >= 12);
     // the audit trail on the page has the transitions

@@ -196,6 +196,14 @@ export interface Release extends Omit<ReleaseSummary, 'risk'> {
   transitions: Transition[] | null;
   allowed_transitions: ReleaseState[] | null;
   expedited: boolean;
+  /** the package attached now (null: none yet) */
+  package: PackageSummary | null;
+  /** digest of the package the sign-off approved ('' until approved); deploying must use it */
+  approved_digest: string;
+  /** post-implementation review (null: none yet) */
+  review: Review | null;
+  /** closed releases are read-only: every write answers 409 */
+  read_only: boolean;
 }
 
 export interface AuditEntry {
@@ -492,6 +500,8 @@ export interface LabInput {
   host?: string;
   ttl_minutes?: number;
   package?: PackageInput;
+  /** install a stored package (the release's) instead of an inline one; never both */
+  package_digest?: Digest;
   test_period?: PeriodInput;
 }
 
@@ -507,7 +517,7 @@ export interface Evidence {
   lab_id: string;
   at: string;
   vm: string;
-  kind: 'install' | 'check' | string;
+  kind: EvidenceKind;
   name: string;
   round: number;
   passed: boolean;
@@ -515,7 +525,13 @@ export interface Evidence {
   stdout: string;
   stderr: string;
   took_ms: number;
+  /** digest of the release's package when the evidence was recorded ('' when none) */
+  package_digest: string;
+  /** who recorded it (manual evidence) or started the lab */
+  added_by: string;
 }
+
+export type EvidenceKind = 'install' | 'check' | 'manual' | (string & {});
 
 export interface EvidenceQuery {
   lab_id?: string;
@@ -534,6 +550,222 @@ export interface ReconcileHost {
 export interface ReconcileReport {
   at: string;
   hosts: ReconcileHost[] | null;
+}
+
+// ---------------------------------------------------------------- packages, sign-off, notes, review
+
+/** "sha256:<64 hex>" */
+export type Digest = string;
+
+export interface ManifestFile {
+  /** path in the archive */
+  src: string;
+  /** absolute path on the target */
+  dest: string;
+  /** octal, e.g. 0644 */
+  mode: string;
+}
+
+export interface HealthCheck {
+  name: string;
+  command: string;
+  interval_seconds: number;
+  timeout_seconds: number;
+}
+
+/** What a release package installs and how (commands run in the package dir). */
+export interface Manifest {
+  name: string;
+  version: string;
+  description: string;
+  install: string;
+  verify: string;
+  rollback: string;
+  files: ManifestFile[];
+  health_checks: HealthCheck[];
+}
+
+export interface PackageEntry {
+  path: string;
+  size: number;
+  mode: string;
+  type: 'file' | 'dir' | 'symlink';
+  sha256: string;
+  link?: string;
+}
+
+export type PackageFormat = 'tar.gz' | 'zip';
+
+export interface Package {
+  digest: Digest;
+  name: string;
+  version: string;
+  description: string;
+  format: PackageFormat;
+  size: number;
+  filename: string;
+  manifest: Manifest;
+  /** null in lists */
+  entries: PackageEntry[] | null;
+  created_by: string;
+  created_at: string;
+  /** the same bytes were already stored */
+  existed?: boolean;
+}
+
+export interface PackageSummary {
+  digest: Digest;
+  name: string;
+  version: string;
+  size: number;
+  format: string;
+  created_by: string;
+  created_at: string;
+}
+
+export interface AttachedPackage {
+  package: PackageSummary;
+  attached_by: string;
+  attached_at: string;
+  current: boolean;
+}
+
+/** A file of a package assembled by the server. */
+export interface AssembleFile {
+  path: string;
+  content: string;
+  encoding: 'text' | 'base64';
+  mode?: string;
+}
+
+export interface AssembleInput {
+  /** attach the package to this release */
+  release_id?: number;
+  manifest: Manifest;
+  files: AssembleFile[];
+}
+
+export interface PackageUploadOptions {
+  /** name of the archive (its extension tells .tar.gz from .zip) */
+  filename?: string;
+  /** attach the package to this release */
+  release_id?: number;
+  /** bytes sent so far of total */
+  onProgress?: (loaded: number, total: number) => void;
+  signal?: AbortSignal;
+}
+
+export interface ManualCheck {
+  name: string;
+  passed: boolean;
+  output: string;
+}
+
+/** A test run done outside Shakedown's labs, recorded by hand. */
+export interface ManualEvidenceInput {
+  name: string;
+  target: string;
+  checks: ManualCheck[];
+}
+
+export type Decision = 'approve' | 'reject';
+export type DecisionStatus = 'valid' | 'void' | 'superseded' | 'rejection';
+
+export interface SignOffDecision {
+  id: number;
+  decision: Decision;
+  actor: string;
+  reason: string;
+  at: string;
+  package_digest: Digest;
+  evidence_digest: string;
+  evidence_count: number;
+  round: number;
+  status: DecisionStatus;
+  /** why an approval stopped counting, a sentence */
+  void_reason: string;
+}
+
+export interface SignOffPolicy {
+  /** '*' = every environment */
+  environment: string;
+  type: string;
+  required: number;
+}
+
+export interface SignOff {
+  /** release state */
+  state: ReleaseState;
+  /** approvals needed by the policy */
+  required: number;
+  policy: SignOffPolicy;
+  /** approvals that count now */
+  valid: number;
+  /** 0, +1 after each rejection */
+  round: number;
+  /** current package ('' when none) */
+  package_digest: Digest;
+  /** set once approved: what deploying must use */
+  approved_digest: Digest;
+  evidence_digest: string;
+  evidence_count: number;
+  evidence_passed: number;
+  evidence_failed: number;
+  /** the caller may approve or reject now */
+  can_decide: boolean;
+  /** why not, a sentence */
+  cannot_decide_reason: string;
+  /** emergency release: an approval needs a justification */
+  needs_justification: boolean;
+  builders: string[];
+  testers: string[];
+  /** newest first */
+  decisions: SignOffDecision[];
+}
+
+export type ReviewOutcome = 'successful' | 'partially-successful' | 'failed' | 'rolled-back';
+export const REVIEW_OUTCOMES: ReviewOutcome[] = ['successful', 'partially-successful', 'failed', 'rolled-back'];
+
+export interface Incident {
+  title: string;
+  /** RFC 3339 */
+  detected_at: string;
+  /** RFC 3339, or '' when not restored */
+  restored_at: string;
+}
+
+export interface FollowUp {
+  action: string;
+  owner: string;
+  /** YYYY-MM-DD or '' */
+  due: string;
+}
+
+export interface ReviewInput {
+  outcome: ReviewOutcome;
+  incidents: Incident[];
+  deviations: string;
+  lessons: string;
+  follow_ups: FollowUp[];
+}
+
+/** Post-implementation review of a release. */
+export interface Review extends ReviewInput {
+  reviewer: string;
+  reviewed_at: string;
+}
+
+export interface Notes {
+  markdown: string;
+  /** the Markdown rendered and sanitised by the server */
+  html: string;
+  /** generated from the release (nobody saved notes yet) */
+  generated: boolean;
+  published: boolean;
+  published_at: string;
+  published_by: string;
+  updated_at: string;
+  updated_by: string;
 }
 
 // ---------------------------------------------------------------- errors
@@ -588,9 +820,9 @@ export function onUnauthorized(handler: (() => void) | null): void {
   unauthorizedHandler = handler;
 }
 
-type Query = Record<string, string | number | boolean | undefined | null>;
+export type Query = Record<string, string | number | boolean | undefined | null>;
 
-function buildUrl(path: string, query?: Query): string {
+export function buildUrl(path: string, query?: Query): string {
   let url = BASE + path;
   if (query) {
     const params = new URLSearchParams();
@@ -604,7 +836,7 @@ function buildUrl(path: string, query?: Query): string {
   return url;
 }
 
-async function request<T>(method: string, path: string, body?: unknown, query?: Query): Promise<T> {
+export async function request<T>(method: string, path: string, body?: unknown, query?: Query): Promise<T> {
   const headers: Record<string, string> = { Accept: 'application/json' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (UNSAFE.has(method) && csrfToken) headers['X-CSRF-Token'] = csrfToken;
@@ -624,40 +856,50 @@ async function request<T>(method: string, path: string, body?: unknown, query?: 
   if (res.status === 204) return undefined as T;
 
   const text = await res.text();
-  let data: unknown = undefined;
-  if (text) {
-    try {
-      data = JSON.parse(text);
-    } catch {
-      data = undefined;
-    }
-  }
-
+  const data = parseBody(text);
   if (!res.ok) {
-    const envelope = (data as { error?: { code?: string; message?: string; field?: string } } | undefined)?.error;
-    const err = new ApiError(
-      res.status,
-      envelope?.code ?? codeForStatus(res.status),
-      envelope?.message ?? (text && !data ? text.trim().slice(0, 200) : `Request failed (HTTP ${res.status}).`),
-      envelope?.field ?? '',
-    );
     if (res.status === 401 && path !== '/auth/login' && path !== '/auth/me' && unauthorizedHandler) {
       unauthorizedHandler();
     }
-    throw err;
+    throw errorFrom(res.status, text, data, 'Request failed');
   }
   return data as T;
 }
 
+/** The JSON of an answer body, or undefined when it is empty or not JSON. */
+function parseBody(text: string): unknown {
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** An ApiError from a failed answer: the error envelope, else the plain text, else a sentence. */
+function errorFrom(status: number, text: string, data: unknown, failed: string): ApiError {
+  const envelope = (data as { error?: { code?: string; message?: string; field?: string } } | undefined)?.error;
+  return new ApiError(
+    status,
+    envelope?.code ?? codeForStatus(status),
+    envelope?.message ?? (text && !data ? text.trim().slice(0, 200) : `${failed} (HTTP ${status}).`),
+    envelope?.field ?? '',
+  );
+}
+
+interface BlobUploadOptions {
+  onProgress?: (loaded: number, total: number) => void;
+  signal?: AbortSignal;
+}
+
 /**
- * POST /cis/{id}/images with the file as the raw body. XMLHttpRequest rather
- * than fetch, for upload progress (xhr.upload.onprogress).
+ * POSTs a file as the raw body (application/octet-stream). XMLHttpRequest
+ * rather than fetch, for upload progress (xhr.upload.onprogress).
  */
-function uploadImage(ciId: number, file: Blob, opts: UploadOptions = {}): Promise<Image> {
-  return new Promise<Image>((resolve, reject) => {
-    const path = `/cis/${ciId}/images`;
+function uploadBlob<T>(path: string, query: Query, file: Blob, opts: BlobUploadOptions = {}): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
     const xhr = new XMLHttpRequest();
-    xhr.open('POST', buildUrl(path, { origin: opts.origin, host: opts.host }));
+    xhr.open('POST', buildUrl(path, query));
     xhr.withCredentials = true;
     xhr.setRequestHeader('Accept', 'application/json');
     xhr.setRequestHeader('Content-Type', 'application/octet-stream');
@@ -665,26 +907,13 @@ function uploadImage(ciId: number, file: Blob, opts: UploadOptions = {}): Promis
     xhr.upload.onprogress = (e) => opts.onProgress?.(e.loaded, e.lengthComputable ? e.total : file.size);
     xhr.onload = () => {
       const text = xhr.responseText;
-      let data: unknown = undefined;
-      try {
-        data = text ? JSON.parse(text) : undefined;
-      } catch {
-        data = undefined;
-      }
+      const data = parseBody(text);
       if (xhr.status >= 200 && xhr.status < 300) {
-        resolve(data as Image);
+        resolve(data as T);
         return;
       }
-      const envelope = (data as { error?: { code?: string; message?: string; field?: string } } | undefined)?.error;
       if (xhr.status === 401 && unauthorizedHandler) unauthorizedHandler();
-      reject(
-        new ApiError(
-          xhr.status,
-          envelope?.code ?? codeForStatus(xhr.status),
-          envelope?.message ?? (text && !data ? text.trim().slice(0, 200) : `Upload failed (HTTP ${xhr.status}).`),
-          envelope?.field ?? '',
-        ),
-      );
+      reject(errorFrom(xhr.status, text, data, 'Upload failed'));
     };
     xhr.onerror = () => reject(new ApiError(0, 'network', 'The upload was interrupted: cannot reach the Shakedown server.'));
     xhr.onabort = () => reject(new ApiError(0, 'aborted', 'Upload cancelled.'));
@@ -697,6 +926,33 @@ function uploadImage(ciId: number, file: Blob, opts: UploadOptions = {}): Promis
     }
     xhr.send(file);
   });
+}
+
+/** A digest as a path segment (the colon of "sha256:" stays readable). */
+function digestPath(digest: Digest): string {
+  return encodeURIComponent(digest).replace(/%3A/gi, ':');
+}
+
+/** Go encodes empty slices as null: make the arrays of a package arrays. */
+function normPackage(p: Package): Package {
+  const m = p.manifest ?? ({} as Partial<Manifest>);
+  return {
+    ...p,
+    manifest: {
+      name: m.name ?? '',
+      version: m.version ?? '',
+      description: m.description ?? '',
+      install: m.install ?? '',
+      verify: m.verify ?? '',
+      rollback: m.rollback ?? '',
+      files: m.files ?? [],
+      health_checks: m.health_checks ?? [],
+    },
+  };
+}
+
+function normSignOff(s: SignOff): SignOff {
+  return { ...s, decisions: s.decisions ?? [], builders: s.builders ?? [], testers: s.testers ?? [] };
 }
 
 function codeForStatus(status: number): string {
@@ -724,7 +980,7 @@ function codeForStatus(status: number): string {
 }
 
 /** Normalises a list answer: a null items array becomes []. */
-function list<T>(l: List<T> | T[] | null | undefined): List<T> {
+export function list<T>(l: List<T> | T[] | null | undefined): List<T> {
   if (Array.isArray(l)) return { items: l, total: l.length, limit: l.length, offset: 0 };
   return {
     items: l?.items ?? [],
@@ -776,8 +1032,9 @@ export const api = {
   getRelease: (id: number) => request<Release>('GET', `/releases/${id}`),
   createRelease: (input: ReleaseInput) => request<Release>('POST', '/releases', input),
   updateRelease: (id: number, input: Partial<ReleaseInput>) => request<Release>('PATCH', `/releases/${id}`, input),
-  transition: (id: number, to: ReleaseState, reason = '') =>
-    request<Release>('POST', `/releases/${id}/transitions`, { to, reason }),
+  /** digest: for a move to deploying, the approved package digest the deployment must use */
+  transition: (id: number, to: ReleaseState, reason = '', digest?: Digest) =>
+    request<Release>('POST', `/releases/${id}/transitions`, digest ? { to, reason, digest } : { to, reason }),
   releaseAudit: async (id: number) =>
     list(await request<List<AuditEntry>>('GET', `/releases/${id}/audit`, undefined, { limit: 200 })),
 
@@ -789,7 +1046,8 @@ export const api = {
 
   // disk images of a CI (P2V)
   listCIImages: async (id: number) => list(await request<List<Image> | Image[]>('GET', `/cis/${id}/images`)).items,
-  uploadCIImage: (id: number, file: Blob, opts: UploadOptions = {}) => uploadImage(id, file, opts),
+  uploadCIImage: (id: number, file: Blob, opts: UploadOptions = {}) =>
+    uploadBlob<Image>(`/cis/${id}/images`, { origin: opts.origin, host: opts.host }, file, opts),
   importCIImageSSH: (id: number, src: SSHSource) => request<Operation>('POST', `/cis/${id}/images/ssh`, src),
 
   // freeze windows
@@ -835,4 +1093,42 @@ export const api = {
   evidence: async (releaseId: number, q: EvidenceQuery = {}) =>
     list(await request<List<Evidence>>('GET', `/releases/${releaseId}/evidence`, undefined, { limit: 200, ...q })),
   reconcileReport: () => request<ReconcileReport>('GET', '/labs/reconcile'),
+  /** Records a test run done by hand (evidence of kind manual). */
+  addEvidence: async (releaseId: number, input: ManualEvidenceInput) =>
+    (await request<{ items: Evidence[] | null }>('POST', `/releases/${releaseId}/evidence`, input)).items ?? [],
+
+  // release packages
+  /** Uploads a .tar.gz or .zip archive; with release_id it is attached to that release too. */
+  uploadPackage: async (file: Blob, opts: PackageUploadOptions = {}) =>
+    normPackage(
+      await uploadBlob<Package>('/packages', { filename: opts.filename ?? (file instanceof File ? file.name : ''), release_id: opts.release_id }, file, opts),
+    ),
+  /** The server builds a deterministic .tar.gz from a manifest and files (same input → same digest). */
+  assemblePackage: async (input: AssembleInput) => normPackage(await request<Package>('POST', '/packages/assemble', input)),
+  listPackages: async (q: { q?: string; limit?: number; offset?: number } = {}) => {
+    const l = list(await request<List<Package>>('GET', '/packages', undefined, { limit: 50, ...q }));
+    return { ...l, items: l.items.map(normPackage) };
+  },
+  getPackage: async (digest: Digest) => normPackage(await request<Package>('GET', `/packages/${digestPath(digest)}`)),
+  packageDownloadUrl: (digest: Digest) => buildUrl(`/packages/${digestPath(digest)}/download`),
+  /** Attaches an already stored package to a release. */
+  attachPackage: (releaseId: number, digest: Digest) => request<Release>('PUT', `/releases/${releaseId}/package`, { digest }),
+  /** Packages attached to a release so far, newest first (the current one marked). */
+  releasePackages: async (releaseId: number) =>
+    (await request<{ items: AttachedPackage[] | null }>('GET', `/releases/${releaseId}/packages`)).items ?? [],
+
+  // sign-off
+  signoff: async (releaseId: number) => normSignOff(await request<SignOff>('GET', `/releases/${releaseId}/signoff`)),
+  /** Approve or reject; a rejection needs a reason, an emergency approval a justification. */
+  decide: async (releaseId: number, decision: Decision, reason = '') =>
+    normSignOff(await request<SignOff>('POST', `/releases/${releaseId}/approvals`, { decision, reason })),
+
+  // release notes, review, report
+  notes: (releaseId: number) => request<Notes>('GET', `/releases/${releaseId}/notes`),
+  saveNotes: (releaseId: number, markdown: string) => request<Notes>('PUT', `/releases/${releaseId}/notes`, { markdown }),
+  publishNotes: (releaseId: number) => request<Notes>('POST', `/releases/${releaseId}/notes/publish`),
+  /** Records (or edits) the post-implementation review; from deployed, failed or rolled-back the release moves to reviewed. */
+  saveReview: (releaseId: number, input: ReviewInput) => request<Release>('PUT', `/releases/${releaseId}/review`, input),
+  /** The printable HTML report of a release (open it in a new tab). */
+  reportUrl: (releaseId: number) => buildUrl(`/releases/${releaseId}/report`),
 };

@@ -15,6 +15,8 @@ export type EventType =
   | 'user.changed'
   | 'operation.updated'
   | 'lab.updated'
+  | 'signoff.changed'
+  | 'package.created'
   | 'host.sample';
 
 export interface ServerEvent<T = unknown> {

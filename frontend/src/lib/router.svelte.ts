@@ -1,6 +1,7 @@
 // A small hash router: #/board, #/releases, #/releases/12, #/releases/new,
 // #/releases/12/edit, #/releases/12/labs/new, #/labs/3, #/operations, #/calendar,
-// #/admin/users, #/admin/freezes, #/admin/hosts, #/audit, #/tokens.
+// #/approvals, #/kpis, #/admin/users, #/admin/freezes, #/admin/hosts, #/admin/policies,
+// #/audit, #/tokens.
 
 export type RouteName =
   | 'board'
@@ -12,9 +13,12 @@ export type RouteName =
   | 'lab-detail'
   | 'operations'
   | 'calendar'
+  | 'approvals'
+  | 'kpis'
   | 'admin-users'
   | 'admin-freezes'
   | 'admin-hosts'
+  | 'admin-policies'
   | 'audit'
   | 'tokens'
   | 'not-found';
@@ -40,10 +44,13 @@ const patterns: [RegExp, RouteName][] = [
   [/^\/labs\/([A-Za-z0-9._-]+)$/, 'lab-detail'],
   [/^\/operations$/, 'operations'],
   [/^\/calendar$/, 'calendar'],
+  [/^\/approvals$/, 'approvals'],
+  [/^\/kpis$/, 'kpis'],
   [/^\/admin$/, 'admin-users'],
   [/^\/admin\/users$/, 'admin-users'],
   [/^\/admin\/freezes$/, 'admin-freezes'],
   [/^\/admin\/hosts$/, 'admin-hosts'],
+  [/^\/admin\/policies$/, 'admin-policies'],
   [/^\/audit$/, 'audit'],
   [/^\/tokens$/, 'tokens'],
 ];
