@@ -212,10 +212,20 @@ func TestLabSurvivesAKilledServer(t *testing.T) {
 		"planned_start": "2031-01-01T08:00:00Z", "planned_end": "2031-01-01T10:00:00Z", "ci_ids": ciIDs}, &rel); st != 201 {
 		t.Fatal(st)
 	}
+	// The release's package, stored by digest: it places the version file,
+	// and its verify command and health check run in every round.
+	var pkg struct{ Digest string }
+	if st := sd.do("POST", "/api/v1/packages/assemble", map[string]any{"release_id": rel.ID, "manifest": map[string]any{
+		"name": "web", "version": "2.0.0", "install": "sh install.sh", "rollback": "true",
+		"verify":        "test \"$(wget -q -O - http://127.0.0.1/version)\" = 2.0.0",
+		"files":         []map[string]string{{"src": "version", "dest": "/srv/www/version"}},
+		"health_checks": []map[string]string{{"name": "served", "command": "wget -q -O - http://127.0.0.1/version | grep -q 2.0.0"}},
+	}, "files": []map[string]string{{"path": "version", "content": "2.0.0\n"}, {"path": "install.sh", "content": "set -e\ntest -s /srv/www/version\n"}}}, &pkg); st != 201 {
+		t.Fatalf("assemble the package: %d", st)
+	}
 	input := map[string]any{
-		"ttl_minutes": 30,
-		"package": map[string]any{"name": "web-2.0.0", "install": "sh install.sh", "verify": "test \"$(wget -q -O - http://127.0.0.1/version)\" = 2.0.0",
-			"files": []map[string]string{{"path": "install.sh", "content": "set -e\necho 2.0.0 > /srv/www/version\n"}}},
+		"ttl_minutes":    30,
+		"package_digest": pkg.Digest,
 		"test_period": map[string]any{"interval_seconds": 1, "duration_seconds": 2, "continue_on_failure": true,
 			"checks": []map[string]string{{"name": "peer answers", "command": "ping -c 1 -W 2 10.77.0.12"}, {"name": "db reachable", "command": "ping -c 1 -W 1 10.77.0.13"}}},
 	}
@@ -315,8 +325,19 @@ func TestLabSurvivesAKilledServer(t *testing.T) {
 	for _, e := range ev.Items {
 		kinds[fmt.Sprintf("%s/%s/%v", e.Kind, e.Name, e.Passed)]++
 	}
-	if kinds["install/install web-2.0.0/true"] != 2 || kinds["check/verify (web-2.0.0)/true"] == 0 || kinds["check/db reachable/false"] == 0 || kinds["check/peer answers/true"] == 0 {
+	if kinds["install/install web 2.0.0/true"] != 2 || kinds["check/verify (web 2.0.0)/true"] == 0 || kinds["check/served (web 2.0.0)/true"] == 0 ||
+		kinds["check/db reachable/false"] == 0 || kinds["check/peer answers/true"] == 0 {
 		t.Fatalf("evidence = %v", kinds)
+	}
+	// The evidence is bound to the package and counts for sign-off.
+	var so struct {
+		PackageDigest string   `json:"package_digest"`
+		EvidenceCount int      `json:"evidence_count"`
+		Testers       []string `json:"testers"`
+	}
+	sd.do("GET", fmt.Sprintf("/api/v1/releases/%d/signoff", rel.ID), nil, &so)
+	if so.PackageDigest != pkg.Digest || so.EvidenceCount < ev.Total || len(so.Testers) == 0 {
+		t.Fatalf("sign-off after the lab: %+v (evidence total %d)", so, ev.Total)
 	}
 	// Production was not touched by the package.
 	res, err := h.Exec(ctx, prod[0].Name, []string{"cat", "/srv/www/version"}, nil)
@@ -377,7 +398,7 @@ func TestLabSurvivesAKilledServer(t *testing.T) {
 		"planned_start": "2031-02-01T08:00:00Z", "planned_end": "2031-02-01T10:00:00Z", "ci_ids": []int64{phys.ID}}, &hostRel)
 	// It boots, installs, and is torn down in the middle of a long test
 	// period: the teardown stops the period first.
-	long := map[string]any{"package": input["package"], "ttl_minutes": 30, "test_period": map[string]any{"interval_seconds": 2, "duration_seconds": 120,
+	long := map[string]any{"package_digest": input["package_digest"], "ttl_minutes": 30, "test_period": map[string]any{"interval_seconds": 2, "duration_seconds": 120,
 		"checks": []map[string]string{{"name": "web answers", "command": "wget -q -O /dev/null http://127.0.0.1/"}}}}
 	if st := sd.do("POST", fmt.Sprintf("/api/v1/releases/%d/labs", hostRel.ID), long, &started); st != 202 {
 		t.Fatal(st)
