@@ -29,6 +29,7 @@ frontend:
 
 bench: build ## API and WebSocket benchmarks with 10,000 releases
 	scripts/bench.sh
+	go test -run '^$$' -bench . -benchtime 3x ./backend/packages ./backend/kpi
 
 bench-labs: build ## lab provisioning vs full copy, clone size, boot-to-agent (real VMs)
 	scripts/libvirt.sh start

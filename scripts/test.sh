@@ -25,6 +25,19 @@ go run ./scripts/testsummary < "$out/go-test.json" | tee "$out/go-summary.txt"
 [ "${PIPESTATUS[0]}" = 0 ] || status=1
 read -r gp gf < <(sed -n 's/^go: \([0-9]*\) passed, \([0-9]*\) failed.*/\1 \2/p' "$out/go-summary.txt")
 
+# Fuzz targets, each for a bounded time (FUZZTIME, default 20s): the
+# package manifest parser and the archive reader. New crashers land in
+# testdata/fuzz and fail the run.
+fp=0; ff=0
+for target in FuzzManifest FuzzScan; do
+  if go test -run '^$' -fuzz "^${target}\$" -fuzztime "${FUZZTIME:-20s}" ./backend/packages > "$out/fuzz-$target.txt" 2>&1; then
+    fp=$((fp + 1)); echo "fuzz $target: ok ($(grep -o 'execs: [0-9]*' "$out/fuzz-$target.txt" | tail -1))"
+  else
+    ff=$((ff + 1)); status=1; echo "fuzz $target: FAILED"; tail -30 "$out/fuzz-$target.txt"
+  fi
+done
+echo "fuzz: $fp passed, $ff failed"
+
 (cd frontend && SHAKEDOWN_BIN="$PWD/../bin/shakedown" node --test --test-concurrency=1 --test-reporter=spec e2e/) > "$out/e2e.txt" 2>&1
 e2e_status=$?
 cat "$out/e2e.txt" | grep -E '^(not ok|# Subtest|ℹ|✖)' | grep -vE '^ℹ (suites|todo|cancelled|skipped|duration_ms)' || true
@@ -36,8 +49,8 @@ if [ "$e2e_status" != 0 ]; then
 fi
 echo "e2e: ${ep:-0} passed, ${ef:-0} failed"
 
-total_p=$(( ${gp:-0} + ${ep:-0} ))
-total_f=$(( ${gf:-0} + ${ef:-0} ))
+total_p=$(( ${gp:-0} + ${ep:-0} + fp ))
+total_f=$(( ${gf:-0} + ${ef:-0} + ff ))
 [ "$status" = 0 ] || [ "$total_f" -gt 0 ] || total_f=1   # a build or vet error counts as a failure
 echo "$total_p passed, $total_f failed"
 exit $status

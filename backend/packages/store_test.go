@@ -19,7 +19,7 @@ import (
 
 var tess = auth.Actor{UserID: 2, Username: "tess", Roles: []auth.Role{auth.RoleTester}}
 
-func newStore(t *testing.T) (*Store, *store.DB, string) {
+func newStore(t testing.TB) (*Store, *store.DB, string) {
 	t.Helper()
 	dir := t.TempDir()
 	db, err := store.Open(context.Background(), filepath.Join(dir, "db"))

@@ -1,5 +1,5 @@
 // Client of the KPI, approvals inbox and approval policy endpoints
-// (docs/contract-issue4.md). Transport, errors and CSRF come from api.ts.
+// (docs/api.md). Transport, errors and CSRF come from api.ts.
 
 import { request, buildUrl, type ReleaseSummary, type ReleaseType } from './api';
 import type { EventType } from './events';
