@@ -63,6 +63,13 @@ describe('packages and sign-off', () => {
     await tess.getByTestId('package-entries').waitFor();
     assert.match(await tess.getByTestId('package-details').innerText(), /files\/version\.txt/);
     await shot(tess, 'package-uploaded');
+    // A lab of this release installs the stored package by default.
+    await tess.goto(`/#/releases/${r.id}/labs/new`);
+    await tess.getByTestId('pkg-source-stored').waitFor();
+    assert.equal(await tess.getByTestId('pkg-source-stored').isChecked(), true);
+    assert.match(await tess.getByTestId('pkg-source').innerText(), /webapp 2\.4\.1/);
+    await tess.goto(`/#/releases/${r.id}`);
+    await tess.getByTestId('release-detail').waitFor();
     await tess.getByTestId('transition-awaiting-approval').click();
     await tess.locator('.title-row [data-testid="state-badge"][data-state="awaiting-approval"]').waitFor();
     // The tester cannot sign off (and the server says why).
