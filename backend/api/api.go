@@ -280,17 +280,21 @@ func clientIP(r *http.Request) string {
 
 // frontend serves the built UI; unknown paths get index.html so that
 // client-side routes survive a reload.
-func (a *API) frontend() http.Handler {
-	if a.Frontend == nil {
+func (a *API) frontend() http.Handler { return FrontendHandler(a.Frontend) }
+
+// FrontendHandler serves a built UI (dist) as a single-page app; the desktop
+// app serves it the same way in front of a team server.
+func FrontendHandler(dist fs.FS) http.Handler {
+	if dist == nil {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "The web UI is not built into this binary: run `make build`. The API is at /api/v1.", http.StatusNotFound)
 		})
 	}
-	files := http.FileServerFS(a.Frontend)
+	files := http.FileServerFS(dist)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := strings.TrimPrefix(r.URL.Path, "/")
 		if p != "" {
-			if _, err := fs.Stat(a.Frontend, p); err == nil {
+			if _, err := fs.Stat(dist, p); err == nil {
 				if strings.HasPrefix(p, "assets/") {
 					w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
 				}
@@ -298,7 +302,7 @@ func (a *API) frontend() http.Handler {
 				return
 			}
 		}
-		index, err := fs.ReadFile(a.Frontend, "index.html")
+		index, err := fs.ReadFile(dist, "index.html")
 		if err != nil {
 			http.Error(w, "The web UI is not built into this binary: run `make build`.", http.StatusNotFound)
 			return

@@ -399,9 +399,15 @@ func (s *Service) Login(ctx context.Context, username, password, remoteIP string
 		return User{}, "", "", &apperr.UnauthorizedError{Message: "This account is disabled; ask an admin to enable it."}
 	}
 	s.limiter.reset("u:" + username)
+	return s.openSession(ctx, id, map[string]string{"ip": remoteIP})
+}
+
+// openSession starts a session for a user and records the sign-in.
+func (s *Service) openSession(ctx context.Context, id int64, how map[string]string) (User, string, string, error) {
+	now := s.now()
 	secret, csrf := randomToken(32), randomToken(24)
 	var u User
-	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at < ?`, store.FormatTime(now)); err != nil {
 			return err
 		}
@@ -414,12 +420,33 @@ func (s *Service) Login(ctx context.Context, username, password, remoteIP string
 			return err
 		}
 		return audit.Append(ctx, tx, now, audit.Record{Actor: u.Username, Action: "session.login",
-			Entity: "user", EntityID: events.ID(id), After: map[string]string{"ip": remoteIP}})
+			Entity: "user", EntityID: events.ID(id), After: how})
 	})
 	if err != nil {
 		return User{}, "", "", err
 	}
 	return u, secret, csrf, nil
+}
+
+// LocalSession signs in the desktop app's local user: the account named
+// username, created with every role if it does not exist (with a random
+// password nobody knows: it is only ever used from the desktop window).
+// It returns the session secret and CSRF token.
+func (s *Service) LocalSession(ctx context.Context, username string) (User, string, string, error) {
+	username = strings.ToLower(strings.TrimSpace(username))
+	var id int64
+	err := s.db.QueryRowContext(ctx, `SELECT id FROM users WHERE username = ?`, username).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		display, password, roles := "Local user ("+username+")", RandomPassword(), append([]Role{}, AllRoles...)
+		u, err := s.CreateUser(ctx, System, UserInput{Username: &username, DisplayName: &display, Password: &password, Roles: &roles})
+		if err != nil {
+			return User{}, "", "", err
+		}
+		id = u.ID
+	} else if err != nil {
+		return User{}, "", "", err
+	}
+	return s.openSession(ctx, id, map[string]string{"via": "desktop"})
 }
 
 // Logout ends the session with that secret.

@@ -1,0 +1,106 @@
+package desktop
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+)
+
+// Notification is a desktop notification to show.
+type Notification struct {
+	ID    string
+	Title string
+	Body  string
+}
+
+// Notifier picks, from the live events, the few that deserve a desktop
+// notification: a lab's build or test period ending, a rollout ending, and
+// a release starting to wait for approval (for users who may approve).
+type Notifier struct {
+	mu       sync.Mutex
+	states   map[string]string // release id → last state seen
+	finished map[string]bool   // operation ids already notified
+	// CanApprove says whether the signed-in user may approve (managers).
+	CanApprove func() bool
+}
+
+// NewNotifier returns a notifier for a user who may approve when canApprove says so.
+func NewNotifier(canApprove func() bool) *Notifier {
+	return &Notifier{states: map[string]string{}, finished: map[string]bool{}, CanApprove: canApprove}
+}
+
+type envelope struct {
+	Type string          `json:"type"`
+	ID   string          `json:"id"`
+	Data json.RawMessage `json:"data"`
+}
+
+// Consider returns the notification an event calls for, if any.
+func (n *Notifier) Consider(raw []byte) (Notification, bool) {
+	var ev envelope
+	if json.Unmarshal(raw, &ev) != nil {
+		return Notification{}, false
+	}
+	switch ev.Type {
+	case "operation.updated":
+		var op struct {
+			Kind, Status, Message, Error string
+		}
+		if json.Unmarshal(ev.Data, &op) != nil {
+			return Notification{}, false
+		}
+		if op.Status != "success" && op.Status != "failure" && op.Status != "cancelled" {
+			return Notification{}, false
+		}
+		what := map[string]string{"lab.create": "Lab build", "lab.test-period": "Test period"}[op.Kind]
+		if what == "" && strings.HasPrefix(op.Kind, "rollout") {
+			what = "Rollout"
+		}
+		if what == "" || !n.first(ev.ID) {
+			return Notification{}, false
+		}
+		body := op.Message
+		if op.Status == "failure" && op.Error != "" {
+			body = op.Error
+		}
+		return Notification{ID: "op-" + ev.ID, Title: fmt.Sprintf("%s %s", what, map[string]string{"success": "finished", "failure": "failed", "cancelled": "cancelled"}[op.Status]),
+			Body: clipText(body, 200)}, true
+	case "release.updated", "release.created":
+		var r struct {
+			Name, Version, State string
+		}
+		if json.Unmarshal(ev.Data, &r) != nil || r.State == "" {
+			return Notification{}, false
+		}
+		n.mu.Lock()
+		before, seen := n.states[ev.ID]
+		n.states[ev.ID] = r.State
+		n.mu.Unlock()
+		if r.State != "awaiting-approval" || (seen && before == r.State) || (n.CanApprove != nil && !n.CanApprove()) {
+			return Notification{}, false
+		}
+		return Notification{ID: "approval-" + ev.ID, Title: "Approval waiting",
+			Body: fmt.Sprintf("%s %s is waiting for sign-off.", r.Name, r.Version)}, true
+	}
+	return Notification{}, false
+}
+
+// first reports whether an operation's end is new (an operation may send
+// its final state more than once).
+func (n *Notifier) first(id string) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.finished[id] {
+		return false
+	}
+	n.finished[id] = true
+	return true
+}
+
+func clipText(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	return s[:max-1] + "…"
+}
