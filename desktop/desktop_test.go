@@ -297,6 +297,7 @@ func TestConnectedMode(t *testing.T) {
 		t.Fatalf("sign-in through the window: %d", st)
 	}
 	w.csrf = me.CSRFToken
+	ev.wait(t, "the event stream to open after sign-in", func() bool { return ev.has("client.reconnected", "") })
 	var r created
 	if st := w.do("POST", "/api/v1/releases", release("Team release"), &r); st != 201 || r.CreatedBy != "admin" {
 		t.Fatalf("create on the team server: %d %+v", st, r)

@@ -151,13 +151,14 @@ func (r *Remote) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 
 // Events relays the server's live events to emit until ctx ends: it opens
 // the WebSocket whenever the window has a session, reopens it after a drop
-// (telling the window to refresh with a client.reconnected event), and
+// (telling the window to refresh with a client.reconnected event on every
+// connection), and
 // follows sign-in and sign-out.
 func (r *Remote) Events(ctx context.Context, emit func(raw []byte)) {
 	wsURL := *r.base
 	wsURL.Scheme = map[string]string{"http": "ws", "https": "wss"}[r.base.Scheme]
 	wsURL.Path += api.Prefix + "/events"
-	backoff, connectedBefore := 500*time.Millisecond, false
+	backoff := 500 * time.Millisecond
 	for ctx.Err() == nil {
 		session, changed := r.Session()
 		if session == "" {
@@ -185,10 +186,9 @@ func (r *Remote) Events(ctx context.Context, emit func(raw []byte)) {
 			continue
 		}
 		backoff = 500 * time.Millisecond
-		if connectedBefore {
-			emit([]byte(`{"type":"client.reconnected","id":"","data":null}`))
-		}
-		connectedBefore = true
+		// Events may have been missed before this connection (at sign-in
+		// or during a drop): tell the window to refresh what it shows.
+		emit([]byte(`{"type":"client.reconnected","id":"","data":null}`))
 		r.pump(ctx, conn, changed, emit)
 	}
 }
