@@ -657,6 +657,10 @@ func (s *Service) RunPeriod(ctx context.Context, by auth.Actor, labID string, in
 	if err != nil {
 		return Started{}, err
 	}
+	// A closed or cancelled release takes no more evidence.
+	if _, err := s.catalog.ReleaseCIs(ctx, lab.ReleaseID); err != nil {
+		return Started{}, err
+	}
 	switch lab.Status {
 	case StatusReady, StatusPassed, StatusFailed:
 	default:

@@ -293,6 +293,7 @@ func TestTransitionRolesByTargetState(t *testing.T) {
 			if st := tester.do("POST", "/api/v1/packages/assemble", pkg, nil); st != 201 {
 				t.Fatalf("assemble: %d", st)
 			}
+			testRun(t, tester, rel.ID)
 			for _, c := range []*client{tester, admin} {
 				if st := c.do("POST", fmt.Sprintf("/api/v1/releases/%d/approvals", rel.ID), map[string]string{"decision": "approve"}, &er); st != 403 {
 					t.Fatalf("approval by a non-manager: %d", st)

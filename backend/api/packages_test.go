@@ -117,6 +117,7 @@ func TestSignOffOverHTTP(t *testing.T) {
 	}
 	var first, second pkgOut
 	tester.do("POST", fmt.Sprintf("/api/v1/packages?release_id=%d", rel.ID), buildPackage(t, "1.0"), &first)
+	testRun(t, tester, rel.ID)
 	type signOff struct {
 		State           string
 		ApprovedDigest  string `json:"approved_digest"`
@@ -131,6 +132,7 @@ func TestSignOffOverHTTP(t *testing.T) {
 		t.Fatalf("first approval: %d %+v", st, so)
 	}
 	tester.do("POST", fmt.Sprintf("/api/v1/packages?release_id=%d", rel.ID), buildPackage(t, "1.1"), &second)
+	testRun(t, tester, rel.ID)
 	max.do("GET", base+"/signoff", nil, &so)
 	if so.Valid != 0 || so.Decisions[0].Status != "void" || !strings.Contains(so.Decisions[0].VoidReason, "package changed") {
 		t.Fatalf("after a new package: %+v", so)
@@ -182,4 +184,13 @@ func (c *client) bearer(t *testing.T) string {
 		t.Fatalf("token: %d", st)
 	}
 	return created.Secret
+}
+
+// testRun attaches a passing manual test run of the release's current package.
+func testRun(t *testing.T, c *client, releaseID int64) {
+	t.Helper()
+	if st := c.do("POST", fmt.Sprintf("/api/v1/releases/%d/evidence", releaseID), map[string]any{"name": "Smoke", "target": "staging",
+		"checks": []map[string]any{{"name": "home page", "passed": true, "output": "HTTP 200"}}}, nil); st != 201 {
+		t.Fatalf("test run: %d", st)
+	}
 }

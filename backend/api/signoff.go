@@ -80,12 +80,8 @@ func (a *API) uploadPackage(c *call) (any, error) {
 			return nil, apperr.Invalid("release_id", "release_id must be a release id.")
 		}
 		// Refuse before streaming gigabytes for a release that cannot take them.
-		r, err := a.Releases.Get(c.ctx(), c.actor, id)
-		if err != nil {
+		if err := a.Releases.CheckTestable(c.ctx(), id); err != nil {
 			return nil, err
-		}
-		if r.ReadOnly {
-			return nil, apperr.Conflict("release_id", "Release %q %s is %s and read-only.", r.Name, r.Version, r.State)
 		}
 		releaseID = id
 	}
@@ -121,7 +117,7 @@ func (a *API) assemblePackage(c *call) (any, error) {
 		return nil, err
 	}
 	if in.ReleaseID != 0 {
-		if _, err := a.Releases.Get(c.ctx(), c.actor, in.ReleaseID); err != nil {
+		if err := a.Releases.CheckTestable(c.ctx(), in.ReleaseID); err != nil {
 			return nil, err
 		}
 	}
@@ -151,10 +147,9 @@ func (a *API) downloadPackage(c *call) (any, error) {
 		return nil, err
 	}
 	defer f.Close()
-	name := p.Filename
-	if name == "" {
-		name = fmt.Sprintf("%s-%s.%s", p.Name, p.Version, p.Format)
-	}
+	// Named from the manifest and the format the scan checked, never from
+	// the uploader's file name.
+	name := fmt.Sprintf("%s-%s.%s", strings.ReplaceAll(p.Name, " ", "-"), p.Version, p.Format)
 	c.w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", strings.ReplaceAll(name, `"`, "")))
 	c.w.Header().Set("Content-Type", "application/octet-stream")
 	c.w.Header().Set("ETag", `"`+p.Digest+`"`)

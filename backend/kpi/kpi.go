@@ -74,9 +74,9 @@ type Trend struct {
 
 // Definitions, shown on hover in the dashboard and in the CSV.
 var definitions = map[string]string{
-	"deployment_frequency": "Production deployments started (moves to deploying) in the range, per week.",
-	"lead_time":            "Median time from a change being recorded on a release to that release being deployed, over the changes of releases deployed in the range.",
-	"change_failure_rate":  "Deployments started in the range that failed, were rolled back, or caused an incident (per their review), divided by all deployments started in the range.",
+	"deployment_frequency": "Deployments started (moves to deploying) in the range, in the chosen environment or all of them, per week.",
+	"lead_time":            "Median time from a change being recorded on a release to that release's first successful deployment, over the changes of releases first deployed in the range.",
+	"change_failure_rate":  "Deployments started in the range that failed, were rolled back, or (for a release's last deployment) caused an incident or a failed outcome per its review, divided by all deployments started in the range.",
 	"time_to_restore":      "Median time from failure detected to service restored: incidents in reviews with both times, else a failed deployment's move from failed to rolled back; counted when detected in the range.",
 	"release_success_rate": "Post-implementation reviews written in the range with the outcome successful, divided by all reviews written in the range.",
 	"on_time_rate":         "Deployments finished in the range that started at or after the planned start and were deployed by the planned end, divided by all deployments finished in the range.",
@@ -182,8 +182,20 @@ func Compute(ctx context.Context, db store.Querier, q Query, now time.Time) (*Re
 		}
 		return perBucket[i]
 	}
-	for _, dep := range d.deployments {
+	// A review is about a release's last deployment; lead time counts a
+	// change once, at its release's first successful deployment.
+	last, firstDeployed := map[int64]int{}, map[int64]time.Time{}
+	for i, dep := range d.deployments {
+		last[dep.releaseID] = i
+		if f, ok := firstDeployed[dep.releaseID]; !dep.deployed.IsZero() && (!ok || dep.deployed.Before(f)) {
+			firstDeployed[dep.releaseID] = dep.deployed
+		}
+	}
+	for i, dep := range d.deployments {
 		rv := d.reviews[dep.releaseID]
+		if last[dep.releaseID] != i {
+			rv = nil
+		}
 		isFailed := dep.failed || (rv != nil && (len(rv.incidents) > 0 || rv.outcome == "failed" || rv.outcome == "rolled-back"))
 		if in(dep.started) {
 			started = append(started, dep)
@@ -200,10 +212,12 @@ func Compute(ctx context.Context, db store.Querier, q Query, now time.Time) (*Re
 			if !dep.started.Before(w[0]) && !dep.deployed.After(w[1]) {
 				onTime = append(onTime, dep)
 			}
-			for _, c := range d.changes[dep.releaseID] {
-				h := dep.deployed.Sub(c).Hours()
-				leadHours = append(leadHours, h)
-				bk(dep.deployed).lead = append(bk(dep.deployed).lead, h)
+			if firstDeployed[dep.releaseID].Equal(dep.deployed) {
+				for _, c := range d.changes[dep.releaseID] {
+					h := dep.deployed.Sub(c).Hours()
+					leadHours = append(leadHours, h)
+					bk(dep.deployed).lead = append(bk(dep.deployed).lead, h)
+				}
 			}
 		}
 		// Time to restore: from a failed deployment's own moves, unless its

@@ -25,6 +25,10 @@ import (
 //	   (before the window: not on time), deployed 10:00. Lead 58 h.
 //	R5 staging: change 20 Oct; deploying and deployed 21 Oct 10:00/10:30.
 //	R6 production: deployed 20 Sep, outside the range.
+//	R9 production: change 1 Oct 12:00; planned 22 Oct 10–11; deployed twice:
+//	   22 Oct 10:00 rolled straight back at 11:00 (a failure with no restore
+//	   pair), then 24 Oct 10:00, deployed 10:30 (late); review successful on
+//	   25 Oct (about the last deployment). Lead 550.5 h, counted once.
 //	R7, R8 production: awaiting approval since 27 Oct 12:00 (24 h) and 28 Oct
 //	   00:00 (12 h).
 //	Labs of production releases in October: passed, passed, failed, and one
@@ -77,6 +81,12 @@ func seed(t *testing.T) *store.DB {
 		change(6, "2026-09-19T00:00:00.000Z"),
 		move(6, "deploying", "2026-09-20T10:00:00.000Z"), move(6, "deployed", "2026-09-20T10:30:00.000Z"),
 
+		rel(9, "production", "reviewed", "2026-10-22T10:00:00.000Z", "2026-10-22T11:00:00.000Z"),
+		change(9, "2026-10-01T12:00:00.000Z"),
+		move(9, "deploying", "2026-10-22T10:00:00.000Z"), move(9, "rolled-back", "2026-10-22T11:00:00.000Z"),
+		move(9, "deploying", "2026-10-24T10:00:00.000Z"), move(9, "deployed", "2026-10-24T10:30:00.000Z"),
+		`INSERT INTO release_reviews (release_id, outcome, reviewer, reviewed_at, updated_at) VALUES (9, 'successful', 'mona', '2026-10-25T09:00:00.000Z', 'x')`,
+
 		rel(7, "production", "awaiting-approval", "2026-11-01T10:00:00.000Z", "2026-11-01T12:00:00.000Z"),
 		move(7, "awaiting-approval", "2026-10-27T12:00:00.000Z"),
 		rel(8, "production", "awaiting-approval", "2026-11-02T10:00:00.000Z", "2026-11-02T12:00:00.000Z"),
@@ -117,12 +127,12 @@ func TestFiguresFromHandMadeDataset(t *testing.T) {
 	db := seed(t)
 	rep, got := figures(t, db, "production")
 	want := map[string]float64{
-		"deployment_frequency": 1.0,  // R1–R4 started in 4 weeks
-		"lead_time":            82.5, // median of 57.5, 58, 107, 131 = (58 + 107) / 2
-		"change_failure_rate":  50,   // R2 (incident) and R3 (failed) of 4
+		"deployment_frequency": 1.5,  // R1–R4 and R9 twice: 6 started in 4 weeks
+		"lead_time":            107,  // median of 57.5, 58, 107, 131, 550.5
+		"change_failure_rate":  50,   // R2 (incident), R3 (failed), R9's first (rolled back) of 6
 		"time_to_restore":      3,    // median of 2 h (R2's incident) and 4 h (R3 failed → rolled back)
-		"release_success_rate": 50,   // R1 successful, R2 partially: 1 of 2
-		"on_time_rate":         33.3, // R1 on time; R2 late, R4 early: 1 of 3
+		"release_success_rate": 66.7, // R1 and R9 successful, R2 partially: 2 of 3
+		"on_time_rate":         25,   // R1 on time; R2 late, R4 early, R9 late: 1 of 4
 		"lab_pass_rate":        66.7, // passed, passed, failed
 		"approvals_waiting":    2,    // R7, R8
 		"approval_age":         18,   // (24 + 12) / 2
@@ -136,11 +146,11 @@ func TestFiguresFromHandMadeDataset(t *testing.T) {
 			t.Errorf("%s has no definition", key)
 		}
 	}
-	if f := got["change_failure_rate"]; f.Numerator != 2 || f.Denominator != 4 || f.Display != "50.0 %" {
+	if f := got["change_failure_rate"]; f.Numerator != 3 || f.Denominator != 6 || f.Display != "50.0 %" {
 		t.Errorf("change failure rate parts: %+v", f)
 	}
-	// Weeks from Monday 28 Sep: deployments 0, 2 (R1, R2), 1 (R3), 1 (R4), 0;
-	// failure rate –, 50 %, 100 %, 0 %, –.
+	// Weeks from Monday 28 Sep: deployments 0, 2 (R1, R2), 1 (R3), 3 (R4,
+	// R9 twice), 0; failure rate –, 50 %, 100 %, 33.3 %, –.
 	if got := fmt.Sprint(rep.Trend.Buckets); got != "[2026-09-28 2026-10-05 2026-10-12 2026-10-19 2026-10-26]" {
 		t.Errorf("buckets %s", got)
 	}
@@ -156,16 +166,17 @@ func TestFiguresFromHandMadeDataset(t *testing.T) {
 		}
 		series[s.Key] = fmt.Sprint(vs)
 	}
-	if series["deployments"] != "[0 2 1 1 0]" || series["change_failure_rate"] != "[- 50 100 0 -]" {
+	if series["deployments"] != "[0 2 1 3 0]" || series["change_failure_rate"] != "[- 50 100 33.3 -]" {
 		t.Errorf("trend %v", series)
 	}
 	if len(rep.Waiting) != 2 || rep.Waiting[0].ReleaseID != 7 || rep.Waiting[0].AgeHours != 24 {
 		t.Errorf("waiting %+v", rep.Waiting)
 	}
 
-	// Every environment adds R5 (staging, deployed, no failure): 5 deployments.
+	// Every environment adds R5 (staging, deployed, no failure): 7
+	// deployments, 1.75 a week, 3 of 7 failed.
 	_, all := figures(t, db, "")
-	if *all["deployment_frequency"].Value != 1.25 || *all["change_failure_rate"].Value != 40 {
+	if *all["deployment_frequency"].Value != 1.75 || *all["change_failure_rate"].Value != 42.9 {
 		t.Errorf("all environments: frequency %v, failure rate %v", *all["deployment_frequency"].Value, *all["change_failure_rate"].Value)
 	}
 	csv := rep.CSV()

@@ -181,28 +181,38 @@ func (sc *scanner) symlink(name, target string) error {
 	return sc.add(Entry{Path: name, Type: "symlink", Mode: "0777", Link: target})
 }
 
-// file hashes a regular file's content, counting it against the limits.
+// file hashes a regular file's content, counting it against the limits as
+// it goes (a bomb is stopped at the limit, not after it unpacked).
 func (sc *scanner) file(name string, mode fs.FileMode, r io.Reader) error {
 	h := sha256.New()
-	var buf *bytes.Buffer
-	w := io.Writer(h)
 	isManifest := slices.Contains(ManifestNames, name)
+	var buf *bytes.Buffer
 	if sc.keep || isManifest {
 		buf = &bytes.Buffer{}
-		w = io.MultiWriter(h, buf)
 	}
-	budget := sc.lim.MaxUnpacked - sc.unpacked
-	n, err := io.Copy(w, io.LimitReader(r, budget+1))
-	sc.unpacked += n
-	if err != nil {
-		return bad(name, "cannot be read: %v.", err)
-	}
-	if n > budget {
-		return bad(name, "the archive unpacks to more than %s: refused as a possible zip bomb.", human(sc.lim.MaxUnpacked))
-	}
-	if sc.unpacked > sc.lim.RatioFloor && sc.packed > 0 && float64(sc.unpacked)/float64(sc.packed) > sc.lim.MaxRatio {
-		return bad(name, "the archive unpacks to over %.0f× its size (%s from %s): refused as a possible zip bomb.",
-			sc.lim.MaxRatio, human(sc.unpacked), human(sc.packed))
+	chunk := make([]byte, 32<<10)
+	var n int64
+	for {
+		k, err := r.Read(chunk)
+		if k > 0 {
+			h.Write(chunk[:k])
+			// A manifest over its limit is refused by the parser: keep just
+			// enough of it to say so.
+			if buf != nil && (sc.keep || buf.Len() <= maxManifestBytes) {
+				buf.Write(chunk[:k])
+			}
+			n += int64(k)
+			sc.unpacked += int64(k)
+			if err := sc.checkUnpacked(name); err != nil {
+				return err
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return bad(name, "cannot be read: %v.", err)
+		}
 	}
 	if isManifest {
 		if sc.manifest != nil {
@@ -267,9 +277,15 @@ func (sc *scanner) tarGz(r io.Reader) error {
 			return bad(name, "entries of tar type %q are not allowed in a package.", string(hdr.Typeflag))
 		}
 	}
-	// Anything after the tar end marker must still be valid gzip.
-	if _, err := io.Copy(io.Discard, io.LimitReader(gz, 1<<20)); err != nil {
-		return bad("", "The gzip stream is broken after the last entry: %v.", err)
+	// Nothing may follow the archive: the whole file is what was scanned
+	// (no second archive hiding behind the first, as in a gzip+zip polyglot).
+	// tar pads its last record with zeros (64 KiB at most with -b 128).
+	rest, err := io.ReadAll(io.LimitReader(gz, 64<<10+1))
+	switch {
+	case err != nil:
+		return bad("", "The file goes on after the archive with data that is not part of it (%v): refused.", err)
+	case len(rest) > 64<<10 || bytes.Count(rest, []byte{0}) != len(rest):
+		return bad("", "The file goes on after the archive's end with more data: refused (pack only the package).")
 	}
 	return nil
 }
@@ -351,9 +367,22 @@ func (sc *scanner) finish() (*Contents, error) {
 	if err != nil {
 		return nil, err
 	}
-	types := map[string]string{}
+	types, links := map[string]string{}, map[string]string{}
 	for _, e := range c.Entries {
 		types[e.Path] = e.Type
+		if e.Type == "symlink" {
+			links[e.Path] = e.Link
+		}
+	}
+	for _, e := range c.Entries {
+		for _, dir := range parents(e.Path) {
+			if types[dir] == "symlink" {
+				return nil, bad(e.Path, "it lies under the symlink %s: files must not be placed through links.", dir)
+			}
+		}
+		if e.Type == "symlink" && !staysInside(e.Path, links) {
+			return nil, bad(e.Path, "a symlink to %q leads outside the package through other links.", e.Link)
+		}
 	}
 	for i, f := range m.Files {
 		if types[f.Src] != "file" {
@@ -363,6 +392,51 @@ func (sc *scanner) finish() (*Contents, error) {
 	c.Manifest = m
 	sort.Slice(c.Entries, func(i, j int) bool { return c.Entries[i].Path < c.Entries[j].Path })
 	return c, nil
+}
+
+// checkUnpacked stops a scan past the total or ratio limit.
+func (sc *scanner) checkUnpacked(name string) error {
+	if sc.unpacked > sc.lim.MaxUnpacked {
+		return bad(name, "the archive unpacks to more than %s: refused as a possible zip bomb.", human(sc.lim.MaxUnpacked))
+	}
+	if sc.unpacked > sc.lim.RatioFloor && sc.packed > 0 && float64(sc.unpacked)/float64(sc.packed) > sc.lim.MaxRatio {
+		return bad(name, "the archive unpacks to over %.0f× its size (%s from %s): refused as a possible zip bomb.",
+			sc.lim.MaxRatio, human(sc.unpacked), human(sc.packed))
+	}
+	return nil
+}
+
+// staysInside follows a symlink's target through the package's other links
+// and reports whether it stays inside the package.
+func staysInside(name string, links map[string]string) bool {
+	stack := strings.Split(path.Dir(name), "/")
+	if path.Dir(name) == "." {
+		stack = nil
+	}
+	queue := strings.Split(links[name], "/")
+	for hops := 0; len(queue) > 0; {
+		c := queue[0]
+		queue = queue[1:]
+		switch c {
+		case "", ".":
+			continue
+		case "..":
+			if len(stack) == 0 {
+				return false
+			}
+			stack = stack[:len(stack)-1]
+			continue
+		}
+		stack = append(stack, c)
+		if target, ok := links[strings.Join(stack, "/")]; ok {
+			if hops++; hops > 40 || strings.HasPrefix(target, "/") {
+				return false
+			}
+			stack = stack[:len(stack)-1]
+			queue = append(strings.Split(target, "/"), queue...)
+		}
+	}
+	return true
 }
 
 func human(n int64) string {

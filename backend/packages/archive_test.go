@@ -280,3 +280,60 @@ func TestExamplePackage(t *testing.T) {
 		t.Fatalf("examples/webapp manifest: %+v", c.Manifest)
 	}
 }
+
+// A bomb in one entry (here a 100 MiB manifest of spaces, 100 KiB packed) is
+// stopped while it unpacks, without holding it in memory.
+func TestScanStopsABombEarly(t *testing.T) {
+	var buf bytes.Buffer
+	gz, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	tw := tar.NewWriter(gz)
+	tw.WriteHeader(&tar.Header{Name: "shakedown.yaml", Mode: 0o644, Size: 100 << 20, Typeflag: tar.TypeReg})
+	chunk := bytes.Repeat([]byte(" "), 1<<20)
+	for i := 0; i < 100; i++ {
+		tw.Write(chunk)
+	}
+	tw.Close()
+	gz.Close()
+	b := buf.Bytes()
+	var err error
+	growth := peakHeap(func() { _, err = scan(b) })
+	if err == nil || !strings.Contains(err.Error(), "possible zip bomb") {
+		t.Fatalf("a 100 MiB manifest in %d bytes: %v", len(b), err)
+	}
+	if growth > 16<<20 {
+		t.Fatalf("the scan grew the heap by %d MiB", growth>>20)
+	}
+}
+
+// Nothing may hide after the archive: a zip appended to a tar.gz (a file
+// other tools would read as that zip) is refused.
+func TestScanRefusesTrailingData(t *testing.T) {
+	polyglot := append(tarGz(t, goodMembers()...), zipOf(t, member{name: "../../etc/cron.d/evil", body: "x"})...)
+	if _, err := scan(polyglot); err == nil || !strings.Contains(err.Error(), "after the archive") {
+		t.Fatalf("tar.gz + zip: %v", err)
+	}
+}
+
+// Symlinks are followed through each other: a chain that climbs out, or a
+// file placed through a link, is refused; links that stay inside are fine.
+func TestScanFollowsSymlinkChains(t *testing.T) {
+	cases := []struct {
+		name  string
+		extra []member
+		want  string
+	}{
+		{"chain out", []member{{name: "s/d", typ: tar.TypeSymlink, link: ".."}, {name: "s/e", typ: tar.TypeSymlink, link: "d/../.."}}, `Entry "s/e": a symlink to "d/../.." leads outside`},
+		{"through a link", []member{{name: "s/d", typ: tar.TypeSymlink, link: ".."}, {name: "s/d/x", body: "x"}}, `Entry "s/d/x": it lies under the symlink s/d`},
+		{"loop", []member{{name: "a", typ: tar.TypeSymlink, link: "b/x"}, {name: "b", typ: tar.TypeSymlink, link: "a/y"}}, "leads outside"},
+	}
+	for _, c := range cases {
+		if _, err := scan(tarGz(t, append(goodMembers(), c.extra...)...)); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want %q", c.name, err, c.want)
+		}
+	}
+	inside := append(goodMembers(), member{name: "bin/", typ: tar.TypeDir}, member{name: "bin/tool", typ: tar.TypeSymlink, link: "../files/version.txt"},
+		member{name: "latest", typ: tar.TypeSymlink, link: "bin/tool"})
+	if _, err := scan(tarGz(t, inside...)); err != nil {
+		t.Fatalf("links that stay inside: %v", err)
+	}
+}

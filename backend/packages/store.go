@@ -142,7 +142,11 @@ func (s *Store) Put(ctx context.Context, by auth.Actor, r io.Reader, filename st
 	keep = true
 	out, err := s.record(ctx, by, p)
 	if err != nil && placed {
-		os.Remove(s.blobPath(digest))
+		// Only when no other upload of the same bytes recorded it meanwhile.
+		var one int
+		if s.db.QueryRowContext(context.WithoutCancel(ctx), `SELECT 1 FROM packages WHERE digest = ?`, digest).Scan(&one) != nil {
+			os.Remove(s.blobPath(digest))
+		}
 	}
 	return out, err
 }
@@ -152,7 +156,12 @@ func (s *Store) Put(ctx context.Context, by auth.Actor, r io.Reader, filename st
 func (s *Store) place(tmp, digest string) (placed bool, err error) {
 	final := s.blobPath(digest)
 	if _, err := os.Stat(final); err == nil {
-		return false, os.Remove(tmp)
+		if hashFile(final) == digest {
+			return false, os.Remove(tmp)
+		}
+		// The stored copy went bad on disk: the new upload repairs it.
+		s.log.Warn("replacing a corrupt stored package with a fresh upload", "digest", digest)
+		os.Chmod(final, 0o640)
 	}
 	if err := os.MkdirAll(filepath.Dir(final), 0o750); err != nil {
 		return false, err
@@ -335,6 +344,20 @@ func (s *Store) Cleanup(ctx context.Context) (removed int, err error) {
 		s.log.Info("package store cleaned up after an interrupted upload", "removed", removed)
 	}
 	return removed, nil
+}
+
+// hashFile is a file's "sha256:<hex>" ("" when it cannot be read).
+func hashFile(path string) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return ""
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))
 }
 
 // ctxReader stops a copy when its context ends.

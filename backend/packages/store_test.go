@@ -168,3 +168,28 @@ func TestCleanupRemovesDebris(t *testing.T) {
 		t.Fatalf("cleanup touched a recorded package: %v", err)
 	}
 }
+
+// A stored package corrupted on disk is repaired by uploading the same bytes.
+func TestReuploadRepairsACorruptPackage(t *testing.T) {
+	s, _, _ := newStore(t)
+	ctx := context.Background()
+	good := tarGz(t, goodMembers()...)
+	p, err := s.Put(ctx, tess, bytes.NewReader(good), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := s.blobPath(p.Digest)
+	os.Chmod(path, 0o640)
+	os.WriteFile(path, []byte("rotten"), 0o640)
+	if _, _, err := s.Open(ctx, p.Digest); err == nil {
+		t.Fatal("a corrupt package opened")
+	}
+	if again, err := s.Put(ctx, tess, bytes.NewReader(good), ""); err != nil || !again.Existed {
+		t.Fatalf("re-upload: %+v %v", again, err)
+	}
+	if f, _, err := s.Open(ctx, p.Digest); err != nil {
+		t.Fatalf("after the re-upload: %v", err)
+	} else {
+		f.Close()
+	}
+}

@@ -271,3 +271,13 @@ func (s *Service) evidenceByID(ctx context.Context, ids []int64) ([]EvidenceReco
 	}
 	return out, nil
 }
+
+// CheckTestable refuses up front a package or evidence for a release that
+// cannot take one now (before an upload streams gigabytes for nothing).
+func (s *Service) CheckTestable(ctx context.Context, id int64) error {
+	r, err := s.load(ctx, s.db, id)
+	if err != nil {
+		return err
+	}
+	return testable(r, "a package")
+}

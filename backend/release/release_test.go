@@ -192,8 +192,8 @@ func TestLifecycle(t *testing.T) {
 		t.Fatalf("closed → building: %v", err)
 	}
 	v, err := audit.Verify(ctx, s.db)
-	// 11 transitions + create + package + 2 decisions + review
-	if err != nil || !v.OK || v.Entries != 16 {
+	// 11 transitions + create + package + evidence + 2 decisions + review
+	if err != nil || !v.OK || v.Entries != 17 {
 		t.Fatalf("audit = %+v, %v", v, err)
 	}
 }

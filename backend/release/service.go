@@ -214,14 +214,19 @@ func (s *Service) finishMove(ctx context.Context, by auth.Actor, id int64, touch
 	return r, err
 }
 
+// beforeApproval lists the states a release is not approved in: moving to
+// one clears its approved digest.
+var beforeApproval = []State{StatePlanned, StateBuilding, StateTesting, StateAwaitingApproval, StateRejected}
+
 // move records a decided transition inside tx: the state, the transition
 // row, overlaps, risk and the audit record. It returns the other releases
 // whose records changed with it.
 func (s *Service) move(ctx context.Context, tx *sql.Tx, by auth.Actor, before *Release, to State, reason string, expedited bool, now time.Time) ([]int64, error) {
 	id, from := before.ID, before.State
 	var touched []int64
-	if _, err := tx.ExecContext(ctx, `UPDATE releases SET state = ?, expedited = expedited OR ?, updated_at = ? WHERE id = ?`,
-		string(to), expedited, store.FormatTime(now), id); err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE releases SET state = ?, expedited = expedited OR ?, updated_at = ?,
+		approved_digest = CASE WHEN ? THEN '' ELSE approved_digest END WHERE id = ?`,
+		string(to), expedited, store.FormatTime(now), slices.Contains(beforeApproval, to), id); err != nil {
 		return nil, err
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO release_transitions (release_id, from_state, to_state, actor, at, reason, expedited)
@@ -356,7 +361,23 @@ func (s *Service) writeScope(ctx context.Context, tx *sql.Tx, id int64, changes 
 
 // replaceScope replaces the sets the input names and keeps the others.
 func (s *Service) replaceScope(ctx context.Context, tx *sql.Tx, id int64, in Input, changes []Change, cis, deps []int64, now time.Time) error {
+	recorded := map[string]string{}
 	if in.Changes != nil {
+		// A change keeps the time it was first recorded on the release (lead
+		// time counts from it), however often the list is saved again.
+		rows, err := tx.QueryContext(ctx, `SELECT rfc, min(created_at) FROM release_changes WHERE release_id = ? GROUP BY rfc`, id)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var rfc, at string
+			if err := rows.Scan(&rfc, &at); err != nil {
+				rows.Close()
+				return err
+			}
+			recorded[rfc] = at
+		}
+		rows.Close()
 		if _, err := tx.ExecContext(ctx, `DELETE FROM release_changes WHERE release_id = ?`, id); err != nil {
 			return err
 		}
@@ -371,7 +392,15 @@ func (s *Service) replaceScope(ctx context.Context, tx *sql.Tx, id int64, in Inp
 			return err
 		}
 	}
-	return s.writeScope(ctx, tx, id, changes, cis, deps, now)
+	if err := s.writeScope(ctx, tx, id, changes, cis, deps, now); err != nil {
+		return err
+	}
+	for rfc, at := range recorded {
+		if _, err := tx.ExecContext(ctx, `UPDATE release_changes SET created_at = ? WHERE release_id = ? AND rfc = ?`, at, id, rfc); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // countScope keeps the stored scope counts in step after a scope write.

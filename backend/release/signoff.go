@@ -67,13 +67,24 @@ type SignOff struct {
 	EvidenceCount      int        `json:"evidence_count"`
 	EvidencePassed     int        `json:"evidence_passed"`
 	EvidenceFailed     int        `json:"evidence_failed"`
-	CanDecide          bool       `json:"can_decide"`
-	CannotDecideReason string     `json:"cannot_decide_reason"`
+	// PackageEvidence counts the evidence taken with the current package.
+	PackageEvidence    EvidenceCount `json:"package_evidence"`
+	CanDecide          bool          `json:"can_decide"`
+	CanReject          bool          `json:"can_reject"`
+	CannotDecideReason string        `json:"cannot_decide_reason"`
 	NeedsJustification bool       `json:"needs_justification"`
 	Builders           []string   `json:"builders"`
 	Testers            []string   `json:"testers"`
 	Decisions          []Decision `json:"decisions"`
 	validBy            []string
+	attachedAt         string
+}
+
+// EvidenceCount is how many evidence records passed and failed.
+type EvidenceCount struct {
+	Count  int `json:"count"`
+	Passed int `json:"passed"`
+	Failed int `json:"failed"`
 }
 
 // DecisionInput is a manager's approve or reject.
@@ -87,6 +98,7 @@ type DecisionInput struct {
 type evidenceSet struct {
 	digest                string
 	count, passed, failed int
+	byPackage             map[string]EvidenceCount
 }
 
 func loadEvidenceSet(ctx context.Context, q store.Querier, id int64) (evidenceSet, error) {
@@ -96,7 +108,7 @@ func loadEvidenceSet(ctx context.Context, q store.Querier, id int64) (evidenceSe
 	}
 	defer rows.Close()
 	h := sha256.New()
-	var es evidenceSet
+	es := evidenceSet{byPackage: map[string]EvidenceCount{}}
 	for rows.Next() {
 		var eid, exit int64
 		var passed bool
@@ -106,24 +118,29 @@ func loadEvidenceSet(ctx context.Context, q store.Querier, id int64) (evidenceSe
 		}
 		fmt.Fprintf(h, "%d:%t:%d:%s\n", eid, passed, exit, digest)
 		es.count++
+		pc := es.byPackage[digest]
+		pc.Count++
 		if passed {
 			es.passed++
+			pc.Passed++
 		} else {
 			es.failed++
+			pc.Failed++
 		}
+		es.byPackage[digest] = pc
 	}
 	es.digest = "sha256:" + hex.EncodeToString(h.Sum(nil))
 	return es, rows.Err()
 }
 
-// currentPackage is the digest most recently attached to a release ("" if none).
-func currentPackage(ctx context.Context, q store.Querier, id int64) (string, error) {
-	var d string
-	err := q.QueryRowContext(ctx, `SELECT digest FROM release_packages WHERE release_id = ? ORDER BY id DESC LIMIT 1`, id).Scan(&d)
+// currentPackage is the digest most recently attached to a release and
+// when it was attached ("" if none).
+func currentPackage(ctx context.Context, q store.Querier, id int64) (digest, at string, err error) {
+	err = q.QueryRowContext(ctx, `SELECT digest, attached_at FROM release_packages WHERE release_id = ? ORDER BY id DESC LIMIT 1`, id).Scan(&digest, &at)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", nil
+		return "", "", nil
 	}
-	return d, err
+	return digest, at, err
 }
 
 func (s *Service) policyFor(ctx context.Context, q store.Querier, env string, t Type) (Policy, error) {
@@ -160,7 +177,7 @@ func distinct(ctx context.Context, q store.Querier, query string, args ...any) (
 func (s *Service) signOff(ctx context.Context, q store.Querier, r *Release, by auth.Actor) (*SignOff, error) {
 	so := &SignOff{State: r.State, Decisions: []Decision{}}
 	var err error
-	if so.PackageDigest, err = currentPackage(ctx, q, r.ID); err != nil {
+	if so.PackageDigest, so.attachedAt, err = currentPackage(ctx, q, r.ID); err != nil {
 		return nil, err
 	}
 	if err := q.QueryRowContext(ctx, `SELECT approved_digest FROM releases WHERE id = ?`, r.ID).Scan(&so.ApprovedDigest); err != nil {
@@ -171,12 +188,16 @@ func (s *Service) signOff(ctx context.Context, q store.Querier, r *Release, by a
 		return nil, err
 	}
 	so.EvidenceDigest, so.EvidenceCount, so.EvidencePassed, so.EvidenceFailed = es.digest, es.count, es.passed, es.failed
+	so.PackageEvidence = es.byPackage[so.PackageDigest]
 	if so.Policy, err = s.policyFor(ctx, q, r.Environment, r.Type); err != nil {
 		return nil, err
 	}
 	so.Required = so.Policy.Required
 	so.NeedsJustification = r.Type == TypeEmergency
-	if err := q.QueryRowContext(ctx, `SELECT count(*) FROM release_transitions WHERE release_id = ? AND to_state = ?`, r.ID, string(StateRejected)).Scan(&so.Round); err != nil {
+	// Each time the release comes to sign-off anew (not when an approval
+	// went void) is a new round: approvals of earlier rounds no longer count.
+	if err := q.QueryRowContext(ctx, `SELECT count(*) FROM release_transitions WHERE release_id = ? AND to_state = ? AND from_state <> ?`,
+		r.ID, string(StateAwaitingApproval), string(StateApproved)).Scan(&so.Round); err != nil {
 		return nil, err
 	}
 	if so.Builders, err = distinct(ctx, q, `SELECT attached_by FROM release_packages WHERE release_id = ? AND digest = ?
@@ -207,7 +228,8 @@ func (s *Service) signOff(ctx context.Context, q store.Querier, r *Release, by a
 		return nil, err
 	}
 	so.Valid = len(so.validBy)
-	so.CanDecide, so.CannotDecideReason = so.mayDecide(r, by)
+	so.CanDecide, so.CannotDecideReason = so.mayDecide(r, by, DecisionApprove)
+	so.CanReject, _ = so.mayDecide(r, by, DecisionReject)
 	return so, nil
 }
 
@@ -216,12 +238,14 @@ func (so *SignOff) judge(d *Decision) {
 	switch {
 	case d.Decision == DecisionReject:
 		d.Status = DecisionRejection
-	case d.Round < so.Round:
-		d.Status, d.VoidReason = DecisionSuperseded, "The release was rejected after this approval and tested again."
 	case d.PackageDigest != so.PackageDigest:
 		d.Status, d.VoidReason = DecisionVoid, fmt.Sprintf("The package changed after this approval (%s → %s).", short(d.PackageDigest), short(so.PackageDigest))
+	case d.At < so.attachedAt:
+		d.Status, d.VoidReason = DecisionVoid, "The package was attached again after this approval."
 	case d.EvidenceDigest != so.EvidenceDigest:
 		d.Status, d.VoidReason = DecisionVoid, fmt.Sprintf("The evidence changed after this approval (%d records then, %d now).", d.EvidenceCount, so.EvidenceCount)
+	case d.Round < so.Round:
+		d.Status, d.VoidReason = DecisionSuperseded, "The release went back to testing or deployment after this approval and came to sign-off again."
 	case slices.Contains(so.Builders, d.Actor) || slices.Contains(so.Testers, d.Actor):
 		d.Status, d.VoidReason = DecisionVoid, fmt.Sprintf("%s has since built or tested this release; separation of duties says someone else approves it.", d.Actor)
 	case slices.Contains(so.validBy, d.Actor):
@@ -231,8 +255,9 @@ func (so *SignOff) judge(d *Decision) {
 	}
 }
 
-// mayDecide says whether actor may approve or reject now, and if not why.
-func (so *SignOff) mayDecide(r *Release, by auth.Actor) (bool, string) {
+// mayDecide says whether actor may take a decision now, and if not why.
+func (so *SignOff) mayDecide(r *Release, by auth.Actor, decision string) (bool, string) {
+	approve := decision == DecisionApprove
 	switch {
 	case !by.Has(auth.RoleManager):
 		return false, "Only managers sign off releases."
@@ -244,8 +269,10 @@ func (so *SignOff) mayDecide(r *Release, by auth.Actor) (bool, string) {
 		return false, "You built this release's package; separation of duties says another manager approves it."
 	case slices.Contains(so.Testers, by.Username):
 		return false, "You tested this release; separation of duties says another manager approves it."
-	case slices.Contains(so.validBy, by.Username):
+	case approve && slices.Contains(so.validBy, by.Username):
 		return false, "You have approved this package and evidence already."
+	case approve && r.Type != TypeEmergency && so.PackageEvidence.Count == 0:
+		return false, fmt.Sprintf("There is no test evidence for package %s yet: test it in a lab or attach a test run before approving.", short(so.PackageDigest))
 	}
 	return true, ""
 }
@@ -294,11 +321,11 @@ func (s *Service) Decide(ctx context.Context, by auth.Actor, id int64, in Decisi
 		if err != nil {
 			return err
 		}
-		if ok, why := so.mayDecide(r, by); !ok {
-			if r.State != StateAwaitingApproval || so.PackageDigest == "" || strings.HasPrefix(why, "You have approved") {
-				return apperr.Conflict("decision", "%s", why)
+		if ok, why := so.mayDecide(r, by, in.Decision); !ok {
+			if strings.HasPrefix(why, "You built") || strings.HasPrefix(why, "You tested") || strings.HasPrefix(why, "Only managers") {
+				return apperr.Forbidden("%s", why)
 			}
-			return apperr.Forbidden("%s", why)
+			return apperr.Conflict("decision", "%s", why)
 		}
 		switch {
 		case in.Decision == DecisionReject && reason == "":
@@ -369,15 +396,16 @@ func (s *Service) revalidate(ctx context.Context, tx *sql.Tx, by auth.Actor, r *
 	if so.Valid >= so.Required && so.ApprovedDigest == so.PackageDigest {
 		return nil, nil
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE releases SET approved_digest = '' WHERE id = ?`, r.ID); err != nil {
-		return nil, err
-	}
 	return s.move(ctx, tx, by, r, StateAwaitingApproval, why+" The approval is void; the release needs sign-off again.", false, now)
 }
 
 // Revalidate is revalidate in its own transaction, for the lab service when
 // a test run adds evidence.
 func (s *Service) Revalidate(ctx context.Context, by auth.Actor, id int64) error {
+	return s.revalidateWhy(ctx, by, id, "New test evidence was recorded after the approval.")
+}
+
+func (s *Service) revalidateWhy(ctx context.Context, by auth.Actor, id int64, why string) error {
 	now := s.now().UTC().Truncate(time.Millisecond)
 	var touched []int64
 	moved := false
@@ -387,7 +415,7 @@ func (s *Service) Revalidate(ctx context.Context, by auth.Actor, id int64) error
 			return err
 		}
 		before := r.State
-		touched, err = s.revalidate(ctx, tx, by, r, "New test evidence was recorded after the approval.", now)
+		touched, err = s.revalidate(ctx, tx, by, r, why, now)
 		moved = r.State != before
 		return err
 	})
@@ -480,7 +508,36 @@ func (s *Service) PutPolicy(ctx context.Context, by auth.Actor, p Policy) (Polic
 		return audit.Append(ctx, tx, now, audit.Record{Actor: by.Username, Action: "policy.put", Entity: "approval_policy",
 			EntityID: p.Environment + "/" + string(p.Type), After: p})
 	})
-	return p, err
+	if err != nil {
+		return p, err
+	}
+	return p, s.revalidatePolicy(ctx, by, p.Environment, p.Type)
+}
+
+// revalidatePolicy re-checks the approved releases a policy change touches:
+// one that no longer has enough approvals goes back to awaiting approval.
+func (s *Service) revalidatePolicy(ctx context.Context, by auth.Actor, env string, t Type) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT id FROM releases WHERE state = ? AND type = ? AND (? = '*' OR environment = ?)`,
+		string(StateApproved), string(t), env, env)
+	if err != nil {
+		return err
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	for _, id := range ids {
+		if err := s.revalidateWhy(ctx, by, id, "The approval policy changed after the approval."); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // DeletePolicy removes an environment's own policy; the default then applies.

@@ -4,9 +4,11 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/shakedown/shakedown/backend/apperr"
 	"github.com/shakedown/shakedown/backend/auth"
+	"github.com/shakedown/shakedown/backend/store"
 )
 
 var max = auth.Actor{UserID: 5, Username: "max", Roles: []auth.Role{auth.RoleManager}}
@@ -21,6 +23,12 @@ func mkPackage(t *testing.T, s *Service, releaseID int64, ch string, by auth.Act
 		t.Fatal(err)
 	}
 	if _, err := s.AttachPackage(context.Background(), by, releaseID, digest); err != nil {
+		t.Fatal(err)
+	}
+	// A passing test run of the package, by a tester who approves nothing.
+	tina := auth.Actor{UserID: 8, Username: "tina", Roles: []auth.Role{auth.RoleTester}}
+	if _, err := s.AddEvidence(context.Background(), tina, releaseID, EvidenceInput{Name: "Smoke", Target: "lab",
+		Checks: []ManualCheck{{Name: "home page", Passed: true}}}); err != nil {
 		t.Fatal(err)
 	}
 	return digest
@@ -98,7 +106,7 @@ func TestSignOffMajorNeedsTwoAndVoidsOnNewPackage(t *testing.T) {
 		t.Fatalf("deploy with void approvals: %v", err)
 	}
 	so, _ = s.SignOff(ctx, max, r.ID)
-	if so.Valid != 0 || !strings.Contains(so.Decisions[0].VoidReason, "evidence changed after this approval (0 records then, 1 now)") {
+	if so.Valid != 0 || !strings.Contains(so.Decisions[0].VoidReason, "evidence changed after this approval (2 records then, 3 now)") {
 		t.Fatalf("void by evidence: %+v", so.Decisions[0])
 	}
 	s.Decide(ctx, manager, r.ID, DecisionInput{Decision: DecisionApprove})
@@ -251,5 +259,112 @@ func TestReviewNotesAndReadOnly(t *testing.T) {
 		if err := write(); apperr.KindOf(err) != apperr.KindConflict {
 			t.Fatalf("%s on a closed release: %v", name, err)
 		}
+	}
+}
+
+// Sign-off after a rollback, a re-attached package, a change of mind and a
+// policy change: each needs fresh decisions, and nobody gets stuck.
+func TestSignOffRoundsAndChangesOfMind(t *testing.T) {
+	s, _ := newService(t)
+	ctx := context.Background()
+	r, _ := s.Create(ctx, tester, input("Web", "1", at(1, 8), at(1, 9)))
+	toAwaiting(t, s, r.ID)
+	a := mkPackage(t, s, r.ID, "a", tester)
+	// A manager who approved may still reject (a change of mind) — here on a major policy of 2.
+	if _, err := s.PutPolicy(ctx, admin, Policy{Environment: "production", Type: TypeMinor, Required: 2}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Decide(ctx, manager, r.ID, DecisionInput{Decision: DecisionApprove}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Decide(ctx, manager, r.ID, DecisionInput{Decision: DecisionReject, Reason: "Found a flaw after all"}); err != nil {
+		t.Fatalf("reject after approving: %v", err)
+	}
+	if st := state(t, s, r.ID); st != StateTesting {
+		t.Fatalf("after the rejection: %s", st)
+	}
+	// Back to sign-off: the earlier approval is of an earlier round.
+	s.Transition(ctx, tester, r.ID, StateAwaitingApproval, "")
+	so, _ := s.SignOff(ctx, max, r.ID)
+	if so.Valid != 0 || !so.CanDecide {
+		t.Fatalf("a new round: %+v", so)
+	}
+	s.Decide(ctx, manager, r.ID, DecisionInput{Decision: DecisionApprove})
+	s.Decide(ctx, max, r.ID, DecisionInput{Decision: DecisionApprove})
+	if st := state(t, s, r.ID); st != StateApproved {
+		t.Fatalf("after two approvals: %s", st)
+	}
+	// Raising the policy sends it back to awaiting approval.
+	if _, err := s.PutPolicy(ctx, admin, Policy{Environment: "production", Type: TypeMinor, Required: 3}); err != nil {
+		t.Fatal(err)
+	}
+	if st := state(t, s, r.ID); st != StateAwaitingApproval {
+		t.Fatalf("after raising the policy: %s", st)
+	}
+	s.DeletePolicy(ctx, admin, "production", TypeMinor)
+	// Re-attaching an older package voids what was approved before.
+	b := mkPackage(t, s, r.ID, "b", tester)
+	s.AttachPackage(ctx, tester, r.ID, a)
+	so, _ = s.SignOff(ctx, max, r.ID)
+	if so.Valid != 0 || so.PackageDigest != a || !so.CanDecide {
+		t.Fatalf("after re-attaching %s: %+v", a, so)
+	}
+	for _, d := range so.Decisions {
+		if d.Status == DecisionValid {
+			t.Fatalf("a decision still counts: %+v", d)
+		}
+	}
+	// Evidence of another package does not count for this one.
+	untested := "sha256:" + strings.Repeat("c", 64)
+	s.db.Exec(`INSERT INTO packages (digest, name, version, format, size, manifest, entries, created_by, created_at) VALUES (?, 'webapp', 'c', 'tar.gz', 1, '{}', '[]', 'tess', 'x')`, untested)
+	if _, err := s.AttachPackage(ctx, tester, r.ID, untested); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Decide(ctx, manager, r.ID, DecisionInput{Decision: DecisionApprove}); err == nil || !strings.Contains(err.Error(), "no test evidence") {
+		t.Fatalf("approving a package nobody tested: %v", err)
+	}
+	s.AttachPackage(ctx, tester, r.ID, b)
+	if _, err := s.Decide(ctx, max, r.ID, DecisionInput{Decision: DecisionApprove}); err != nil {
+		t.Fatal(err)
+	}
+	// Deploy, roll back, rebuild: the old approval does not carry over.
+	s.Transition(ctx, admin, r.ID, StateDeploying, "")
+	s.Transition(ctx, admin, r.ID, StateRolledBack, "health gate failed")
+	for _, to := range []State{StateBuilding, StateTesting, StateAwaitingApproval} {
+		if _, err := s.Transition(ctx, tester, r.ID, to, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	so, _ = s.SignOff(ctx, max, r.ID)
+	if so.Valid != 0 || so.ApprovedDigest != "" || !so.CanDecide {
+		t.Fatalf("after a rollback and rebuild: %+v", so)
+	}
+}
+
+// Saving a release's changes again keeps when each change was first
+// recorded (lead time counts from it); a new change gets the time it came.
+func TestChangesKeepTheirRecordedTime(t *testing.T) {
+	s, db := newService(t)
+	ctx := context.Background()
+	first := time.Date(2026, 10, 1, 8, 0, 0, 0, time.UTC)
+	s.SetClock(func() time.Time { return first })
+	r, err := s.Create(ctx, tester, input("Web", "1", at(1, 8), at(1, 9)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.SetClock(func() time.Time { return first.Add(48 * time.Hour) })
+	if _, err := s.Update(ctx, tester, r.ID, Input{Changes: &[]ChangeInput{{RFC: "RFC-1", Title: "Patch (typo fixed)", Risk: "medium"}, {RFC: "RFC-2", Title: "New", Risk: "low"}}}); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	rows, _ := db.Query(`SELECT rfc, created_at FROM release_changes WHERE release_id = ?`, r.ID)
+	for rows.Next() {
+		var rfc, at string
+		rows.Scan(&rfc, &at)
+		got[rfc] = at
+	}
+	rows.Close()
+	if got["RFC-1"] != store.FormatTime(first) || got["RFC-2"] != store.FormatTime(first.Add(48*time.Hour)) {
+		t.Fatalf("recorded times %v", got)
 	}
 }

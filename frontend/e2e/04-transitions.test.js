@@ -39,6 +39,7 @@ describe('lifecycle transitions', () => {
       manifest: { name: 'lifecycle', version: '1.0', install: 'true', verify: 'true', rollback: 'true' },
       files: [{ path: 'README', content: 'walk' }],
     });
+    await tess.post(`/releases/${r.id}/evidence`, { name: 'Smoke', target: 'staging', checks: [{ name: 'home page', passed: true, output: '' }] });
 
     // reject: the dialog asks for a reason, and an empty one is refused
     await page.getByTestId('signoff-reject').click();

@@ -21,6 +21,18 @@ function packExample(version) {
   return out;
 }
 
+/** Attaches a passing manual test run through the release page's form. */
+async function attachRun(page, name) {
+  const form = page.getByTestId('evidence-form');
+  if (!(await form.isVisible())) await page.getByTestId('evidence-attach').click();
+  await form.getByTestId('evidence-name').fill(name);
+  await form.getByTestId('evidence-target').fill('stage-web-1');
+  await form.getByTestId('evidence-check-name').first().fill('home page');
+  await form.getByTestId('evidence-check-passed').first().check();
+  await form.getByTestId('evidence-submit').click();
+  await page.locator('[data-testid="release-evidence"]', { hasText: name }).waitFor();
+}
+
 async function state(page) {
   return page.locator('[data-testid="release-detail"] .title-row [data-testid="state-badge"]').getAttribute('data-state');
 }
@@ -57,6 +69,8 @@ describe('packages and sign-off', () => {
     await tess.getByTestId('package-mode-upload').click(); // close the form again
 
     const first = await upload(tess, packExample());
+    // A test run of the package through the form (managers approve only tested packages).
+    await attachRun(tess, 'Smoke 2.4.1');
     assert.match(first, /^sha256:[0-9a-f]{64}$/);
     assert.equal(await tess.getByTestId('package-name').innerText(), 'webapp');
     await tess.getByTestId('package-details-toggle').click();
@@ -91,6 +105,7 @@ describe('packages and sign-off', () => {
     // Tess attaches a rebuilt package: Mona's page shows her approval void, live.
     const second = await upload(tess, packExample('2.4.2'));
     assert.notEqual(second, first);
+    await attachRun(tess, 'Smoke 2.4.2');
     const voided = mona.locator('[data-testid="signoff-decision"][data-status="void"][data-actor="mona"]');
     await voided.waitFor();
     assert.match(await voided.getByTestId('decision-void-reason').innerText(), /package changed/);
@@ -132,6 +147,7 @@ describe('packages and sign-off', () => {
       manifest: { name: 'rejected', version: '1.0', install: 'true', verify: 'true', rollback: 'true' },
       files: [{ path: 'README', content: 'x' }],
     });
+    await tess.post(`/releases/${r.id}/evidence`, { name: 'Smoke', target: 'staging', checks: [{ name: 'home page', passed: true, output: '' }] });
     await tess.post(`/releases/${r.id}/transitions`, { to: 'awaiting-approval' });
     const mona = await newPage(env.browser, env.baseURL);
     await uiLogin(mona, 'mona', ADMIN_PASSWORD);

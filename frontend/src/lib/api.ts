@@ -701,8 +701,12 @@ export interface SignOff {
   policy: SignOffPolicy;
   /** approvals that count now */
   valid: number;
-  /** 0, +1 after each rejection */
+  /** 1 for the first time at sign-off, +1 each time the release comes back to it */
   round: number;
+  /** evidence taken with the current package */
+  package_evidence: { count: number; passed: number; failed: number };
+  /** may the caller reject now (a manager who approved may still reject) */
+  can_reject: boolean;
   /** current package ('' when none) */
   package_digest: Digest;
   /** set once approved: what deploying must use */
