@@ -185,7 +185,9 @@ func TestLocalMode(t *testing.T) {
 		t.Fatalf("create: %d %+v", st, r)
 	}
 	ev.wait(t, "the release.created event", func() bool { return ev.has("release.created", "Desktop release") })
-	var audit struct{ Items []struct{ Actor, Action string } }
+	var audit struct {
+		Items []struct{ Actor, Action string }
+	}
 	w.do("GET", fmt.Sprintf("/api/v1/releases/%d/audit", r.ID), nil, &audit)
 	if len(audit.Items) == 0 || audit.Items[0].Actor != info.LocalUser {
 		t.Fatalf("audit: %+v", audit)

@@ -56,26 +56,26 @@ type Policy struct {
 
 // SignOff is a release's approval status as managers see it.
 type SignOff struct {
-	State              State      `json:"state"`
-	Required           int        `json:"required"`
-	Policy             Policy     `json:"policy"`
-	Valid              int        `json:"valid"`
-	Round              int        `json:"round"`
-	PackageDigest      string     `json:"package_digest"`
-	ApprovedDigest     string     `json:"approved_digest"`
-	EvidenceDigest     string     `json:"evidence_digest"`
-	EvidenceCount      int        `json:"evidence_count"`
-	EvidencePassed     int        `json:"evidence_passed"`
-	EvidenceFailed     int        `json:"evidence_failed"`
+	State          State  `json:"state"`
+	Required       int    `json:"required"`
+	Policy         Policy `json:"policy"`
+	Valid          int    `json:"valid"`
+	Round          int    `json:"round"`
+	PackageDigest  string `json:"package_digest"`
+	ApprovedDigest string `json:"approved_digest"`
+	EvidenceDigest string `json:"evidence_digest"`
+	EvidenceCount  int    `json:"evidence_count"`
+	EvidencePassed int    `json:"evidence_passed"`
+	EvidenceFailed int    `json:"evidence_failed"`
 	// PackageEvidence counts the evidence taken with the current package.
 	PackageEvidence    EvidenceCount `json:"package_evidence"`
 	CanDecide          bool          `json:"can_decide"`
 	CanReject          bool          `json:"can_reject"`
 	CannotDecideReason string        `json:"cannot_decide_reason"`
-	NeedsJustification bool       `json:"needs_justification"`
-	Builders           []string   `json:"builders"`
-	Testers            []string   `json:"testers"`
-	Decisions          []Decision `json:"decisions"`
+	NeedsJustification bool          `json:"needs_justification"`
+	Builders           []string      `json:"builders"`
+	Testers            []string      `json:"testers"`
+	Decisions          []Decision    `json:"decisions"`
 	validBy            []string
 	attachedAt         string
 }
