@@ -7,7 +7,7 @@ ADDR    ?= 127.0.0.1:8080
 DATA    ?= data
 BIN     := bin/shakedown
 
-.PHONY: run test build deps frontend bench bench-labs example-package clean
+.PHONY: run test build desktop deps frontend bench bench-labs bench-desktop example-package clean
 
 run: build ## build and start Shakedown with the demo dataset and demo production VMs
 	scripts/libvirt.sh start
@@ -15,11 +15,17 @@ run: build ## build and start Shakedown with the demo dataset and demo productio
 	@echo "Shakedown: http://$(ADDR)  (sign in as admin; password in $(DATA)/initial-admin-password unless SHAKEDOWN_ADMIN_PASSWORD is set)"
 	$(BIN) serve --demo --addr $(ADDR) --data $(DATA) --guest-dir build/guest
 
-test: build ## run every test and print the summary
+test: build desktop ## run every test and print the summary
 	scripts/test.sh
 
 build: deps frontend
 	go build -ldflags "-X main.version=$(VERSION)" -o $(BIN) .
+
+# The desktop app: the same frontend build and backend in a Wails window
+# (GTK 3 + WebKitGTK 4.0), built with plain go build (no wails CLI).
+desktop: deps frontend ## build the desktop app into build/bin/shakedown-desktop
+	go build -tags desktop,production,webkit2_40 -ldflags "-w -s -X main.version=$(VERSION)" -o build/bin/shakedown-desktop .
+	@echo "build/bin/shakedown-desktop: run it (local mode) or pass --server URL (connected mode)"
 
 deps:
 	@scripts/install-deps.sh
@@ -30,6 +36,9 @@ frontend:
 bench: build ## API and WebSocket benchmarks with 10,000 releases
 	scripts/bench.sh
 	go test -run '^$$' -bench . -benchtime 3x ./backend/packages ./backend/kpi
+
+bench-desktop: desktop ## desktop cold start to first paint, binary size, idle CPU and RSS
+	go run ./scripts/bench/desktop
 
 bench-labs: build ## lab provisioning vs full copy, clone size, boot-to-agent (real VMs)
 	scripts/libvirt.sh start

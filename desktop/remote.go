@@ -82,8 +82,12 @@ func NewRemote(u *url.URL, dist fs.FS, log *slog.Logger) *Remote {
 				pr.Out.Header.Set("Origin", origin)
 			}
 			pr.Out.Header.Del("Referer")
+			// The app keeps the session itself: a webview does not always
+			// store cookies for its custom scheme (WebKitGTK and wails://).
 			if c, err := pr.In.Cookie(api.SessionCookie); err == nil {
 				r.setSession(c.Value)
+			} else if session, _ := r.Session(); session != "" {
+				pr.Out.AddCookie(&http.Cookie{Name: api.SessionCookie, Value: session})
 			}
 		},
 		ModifyResponse: r.rewriteCookies,

@@ -10,6 +10,7 @@ mkdir -p "$out"
 
 status=0
 go vet ./... || status=1
+go vet -tags desktop,production,webkit2_40 ./app || status=1
 
 # Real parts for the VM tests: libvirtd (stopped again at the end only if
 # this run started it) and the tiny guest image.
@@ -18,7 +19,7 @@ scripts/libvirt.sh start
 # if this run started it.
 trap 'go run ./scripts/sweep; scripts/libvirt.sh stop' EXIT
 scripts/build-guest.sh
-export SHAKEDOWN_VM_TESTS=1 SHAKEDOWN_BIN="$PWD/bin/shakedown"
+export SHAKEDOWN_VM_TESTS=1 SHAKEDOWN_BIN="$PWD/bin/shakedown" SHAKEDOWN_DESKTOP_BIN="$PWD/build/bin/shakedown-desktop"
 
 go test -p 1 -count=1 -json -timeout 20m ./... > "$out/go-test.json"
 go run ./scripts/testsummary < "$out/go-test.json" | tee "$out/go-summary.txt"
