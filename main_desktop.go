@@ -9,6 +9,7 @@ package main
 import (
 	"context"
 	_ "embed"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -60,10 +61,20 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	// One window per data directory: a second start brings it forward.
+	instance, err := desktop.AcquireInstance(dir)
+	if errors.Is(err, desktop.ErrAlreadyRunning) {
+		fmt.Println(err)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer instance.Release()
 	shell, err := desktop.New(context.Background(), desktop.Options{DataDir: dir, ConfigPath: desktop.ConfigPath(), CacheDir: desktop.CacheDir(),
 		Frontend: frontend.Dist(), Version: version, Log: log, ServerURL: *serverURL, LocalURI: *libvirtURI, Demo: *demo})
 	if err != nil {
 		return err
 	}
-	return app.Run(app.Options{Shell: shell, Version: version, DataDir: dir, Icon: icon, Log: log, SmokeJS: smokeJS})
+	return app.Run(app.Options{Shell: shell, Instance: instance, Version: version, DataDir: dir, Icon: icon, Log: log, SmokeJS: smokeJS})
 }

@@ -3,13 +3,12 @@
 // Package app is the Wails desktop shell: one native window showing
 // Shakedown's UI, served by desktop.Shell through Wails' AssetServer (no TCP
 // port is opened), with a native menu, live events as Wails events, desktop
-// notifications, a remembered window size and a single instance.
+// notifications and a remembered window size; a later start of the same data
+// directory brings this window forward.
 package app
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"os"
@@ -35,11 +34,12 @@ const (
 
 // Options configure the window.
 type Options struct {
-	Shell   *desktop.Shell
-	Version string
-	DataDir string
-	Icon    []byte
-	Log     *slog.Logger
+	Shell    *desktop.Shell
+	Instance *desktop.Instance
+	Version  string
+	DataDir  string
+	Icon     []byte
+	Log      *slog.Logger
 	// SmokeJS, when set, runs in the page once it is ready (the smoke test).
 	SmokeJS string
 }
@@ -55,7 +55,6 @@ type window struct {
 func Run(o Options) error {
 	w := &window{o: o}
 	cfg := o.Shell.Config()
-	sum := sha256.Sum256([]byte(o.DataDir))
 	return wails.Run(&options.App{
 		Title:       "Shakedown",
 		Width:       cfg.Width,
@@ -71,17 +70,7 @@ func Run(o Options) error {
 			o.Shell.SaveWindowSize(width, height)
 			return false
 		},
-		OnShutdown: func(context.Context) { o.Shell.Close() },
-		// One window per data directory: a second start brings it forward.
-		SingleInstanceLock: &options.SingleInstanceLock{
-			UniqueId: "dev.shakedown.desktop." + hex.EncodeToString(sum[:8]),
-			OnSecondInstanceLaunch: func(options.SecondInstanceData) {
-				if w.ctx != nil {
-					runtime.WindowUnminimise(w.ctx)
-					runtime.WindowShow(w.ctx)
-				}
-			},
-		},
+		OnShutdown:       func(context.Context) { o.Shell.Close() },
 		BackgroundColour: &options.RGBA{R: 243, G: 244, B: 246, A: 255},
 		Linux:            &linux.Options{Icon: o.Icon, ProgramName: "shakedown-desktop", WebviewGpuPolicy: linux.WebviewGpuPolicyNever},
 	})
@@ -90,6 +79,11 @@ func Run(o Options) error {
 func (w *window) startup(ctx context.Context) {
 	w.ctx = ctx
 	s := w.o.Shell
+	w.o.Instance.OnShow(func() {
+		w.o.Log.Info("another start asked for this window")
+		runtime.WindowUnminimise(ctx)
+		runtime.WindowShow(ctx)
+	})
 	s.Emit = func(raw []byte) { runtime.EventsEmit(ctx, eventName, string(raw)) }
 	s.OpenURL = func(url string) { runtime.BrowserOpenURL(ctx, url) }
 	if err := runtime.InitializeNotifications(ctx); err != nil {

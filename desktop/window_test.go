@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -60,7 +61,7 @@ func startXvfb(t *testing.T) string {
 type desktopRun struct {
 	cmd    *exec.Cmd
 	lines  chan string
-	log    *strings.Builder
+	log    *syncLog
 	dir    string
 	start  time.Time
 	exited chan error
@@ -78,7 +79,7 @@ func runDesktop(t *testing.T, display, script string, args ...string) *desktopRu
 		"SHAKEDOWN_ADMIN_PASSWORD="+password)
 	out, _ := cmd.StdoutPipe()
 	cmd.Stderr = cmd.Stdout
-	r := &desktopRun{cmd: cmd, lines: make(chan string, 1000), log: &strings.Builder{}, dir: dir, exited: make(chan error, 1)}
+	r := &desktopRun{cmd: cmd, lines: make(chan string, 1000), log: &syncLog{}, dir: dir, exited: make(chan error, 1)}
 	r.start = time.Now()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -100,6 +101,24 @@ func runDesktop(t *testing.T, display, script string, args ...string) *desktopRu
 		}
 	})
 	return r
+}
+
+// syncLog is the app's output, written by the reader and read by the test.
+type syncLog struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *syncLog) WriteString(s string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.b.WriteString(s)
+}
+
+func (l *syncLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // smoke waits for the page's report.
@@ -181,6 +200,26 @@ func TestDesktopWindowLocalMode(t *testing.T) {
 	screenshot(t, display, "desktop-local.png")
 	if res["runtime"] != "object" || !strings.Contains(fmt.Sprint(res["header"]), "Local user") {
 		t.Fatalf("the window: %v", res)
+	}
+	// The native window's title names the release on screen.
+	if tree, err := exec.Command("xwininfo", "-display", display, "-root", "-tree").CombinedOutput(); err != nil ||
+		!strings.Contains(string(tree), "Desktop smoke 1.0.0 · Shakedown") {
+		t.Fatalf("no native window titled with the release: %v\n%s", err, tree)
+	}
+	// A second start with the same data directory brings this window forward
+	// and exits instead of opening the database twice.
+	second := exec.Command(desktopBin(t), "--data", filepath.Join(run.dir, "data"), "--libvirt", "test:///default")
+	second.Env = run.cmd.Env
+	out, err := second.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "already running") {
+		t.Fatalf("a second start: %v\n%s", err, out)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(run.log.String(), "another start asked for this window") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the running app was not asked to show its window:\n%s", run.log)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 	run.quit(t)
 	db, err := store.Open(context.Background(), filepath.Join(run.dir, "data", "shakedown.db"))
