@@ -268,7 +268,7 @@ func TestConnectedMode(t *testing.T) {
 	team := teamServer(t)
 	dir := t.TempDir()
 	s, err := New(context.Background(), Options{DataDir: filepath.Join(dir, "data"), ConfigPath: filepath.Join(dir, "desktop.json"),
-		CacheDir: filepath.Join(dir, "cache"), Frontend: ui, Log: quiet(), ServerURL: team, LocalURI: "test:///default", PoolDir: "/sdtest-pool"})
+		CacheDir: filepath.Join(dir, "cache"), Frontend: ui, Log: quiet(), LocalURI: "test:///default", PoolDir: "/sdtest-pool"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -278,9 +278,16 @@ func TestConnectedMode(t *testing.T) {
 	s.Start()
 	w := newWindow(t, s)
 
+	// The user enters the team server's address (File → Connect…).
 	var info Info
-	if st := w.do("GET", "/desktop/info", nil, &info); st != 200 || info.Mode != ModeConnected || info.ServerURL != team {
-		t.Fatalf("info: %d %+v", st, info)
+	if st := w.do("POST", "/desktop/connect", map[string]string{"server_url": "http://127.0.0.1:1"}, nil); st != 422 {
+		t.Fatalf("a server that does not answer: %d", st)
+	}
+	if st := w.do("POST", "/desktop/connect", map[string]string{"server_url": team}, &info); st != 200 || info.Mode != ModeConnected || info.ServerURL != team {
+		t.Fatalf("connect: %d %+v", st, info)
+	}
+	if c, _ := LoadConfig(filepath.Join(dir, "desktop.json")); c.Mode != ModeConnected || c.ServerURL != team {
+		t.Fatalf("the mode was not remembered: %+v", c)
 	}
 	// The UI is the app's own copy; the API is the server's, which wants a sign-in.
 	res, _ := w.http.Get(w.base + "/releases/1")
