@@ -95,11 +95,13 @@ describe('packages and sign-off', () => {
     await mona.getByTestId('approvals-badge').waitFor();
     await mona.goto(`/#/releases/${r.id}`);
     await mona.getByTestId('signoff-panel').waitFor();
-    assert.match(await mona.getByTestId('signoff-panel').innerText(), /sha256:/);
+    // The manager sees the digest the decision binds to.
+    await mona.getByTestId('signoff-digest').waitFor();
+    assert.match(await mona.getByTestId('signoff-panel').innerText(), /sha256:[0-9a-f]{12}/);
     await mona.getByTestId('signoff-approve').click();
     await mona.getByTestId('decision-submit').click();
     await mona.locator('[data-testid="signoff-decision"][data-status="valid"][data-actor="mona"]').waitFor();
-    assert.match(await mona.getByTestId('signoff-tally').innerText(), /1 of 2/);
+    await mona.getByTestId('signoff-tally').filter({ hasText: /1 of 2/ }).waitFor();
     await shot(mona, 'signoff-one-of-two');
 
     // Tess attaches a rebuilt package: Mona's page shows her approval void, live.
@@ -109,7 +111,7 @@ describe('packages and sign-off', () => {
     const voided = mona.locator('[data-testid="signoff-decision"][data-status="void"][data-actor="mona"]');
     await voided.waitFor();
     assert.match(await voided.getByTestId('decision-void-reason').innerText(), /package changed/);
-    assert.match(await mona.getByTestId('signoff-tally').innerText(), /0 of 2/);
+    await mona.getByTestId('signoff-tally').filter({ hasText: /0 of 2/ }).waitFor();
     await shot(mona, 'signoff-void');
 
     // The same bytes again are the same package (idempotent), not a new one.
