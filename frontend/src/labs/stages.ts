@@ -59,6 +59,10 @@ export const isActive = (op: Operation | null | undefined) =>
 /** A newer snapshot of the same operation wins; events may overtake a GET. */
 export function newerOp(cur: Operation | null, next: Operation): boolean {
   if (!cur || String(cur.id) !== String(next.id)) return true;
+  // An operation that ended never runs again: a slow answer read before the
+  // end (with the same millisecond stamp) must not bring it back to life.
+  const ended = (o: Operation) => o.status === 'success' || o.status === 'failure' || o.status === 'cancelled';
+  if (ended(cur) && !ended(next)) return false;
   return new Date(next.updated_at).getTime() >= new Date(cur.updated_at).getTime();
 }
 
