@@ -12,6 +12,9 @@ import (
 	"github.com/shakedown/shakedown/backend/auth"
 )
 
+// usernameRE is what auth accepts as a username.
+var usernameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{1,31}$`)
+
 // LocalUsername is the account the local user works as: the operating
 // system's user name when it is a valid Shakedown username, else "local".
 func LocalUsername() string {
@@ -19,7 +22,7 @@ func LocalUsername() string {
 	if u, err := user.Current(); err == nil {
 		name = strings.ToLower(u.Username)
 	}
-	if !regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{1,31}$`).MatchString(name) || name == "admin" || name == "system" {
+	if !usernameRE.MatchString(name) || name == "admin" || name == "system" {
 		return "local"
 	}
 	return name

@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -235,20 +236,11 @@ func (s *Shell) canApprove() bool {
 	}
 	res := s.call(remote, http.MethodGet, api.Prefix+"/auth/me", session)
 	var me api.Me
-	may := res.Code == http.StatusOK && json.Unmarshal(res.Body.Bytes(), &me) == nil && slicesContains(me.User.Roles, auth.RoleManager)
+	may := res.Code == http.StatusOK && json.Unmarshal(res.Body.Bytes(), &me) == nil && slices.Contains(me.User.Roles, auth.RoleManager)
 	s.mu.Lock()
 	s.approver[session] = may
 	s.mu.Unlock()
 	return may
-}
-
-func slicesContains(rs []auth.Role, r auth.Role) bool {
-	for _, x := range rs {
-		if x == r {
-			return true
-		}
-	}
-	return false
 }
 
 // call makes a request through h as the window would.

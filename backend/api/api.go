@@ -245,6 +245,28 @@ func idAndBody[T any](c *call, entity string) (int64, T, error) {
 	return id, in, err
 }
 
+// byID adapts a service call on the path's numeric id to a handler.
+func byID[R any](entity string, fn func(context.Context, auth.Actor, int64) (R, error)) func(*call) (any, error) {
+	return func(c *call) (any, error) {
+		id, err := pathID(c, entity)
+		if err != nil {
+			return nil, err
+		}
+		return fn(c.ctx(), c.actor, id)
+	}
+}
+
+// byIDBody adapts a service call on the path's id and a JSON body.
+func byIDBody[T, R any](entity string, fn func(context.Context, auth.Actor, int64, T) (R, error)) func(*call) (any, error) {
+	return func(c *call) (any, error) {
+		id, in, err := idAndBody[T](c, entity)
+		if err != nil {
+			return nil, err
+		}
+		return fn(c.ctx(), c.actor, id, in)
+	}
+}
+
 // page reads limit and offset.
 func page(c *call) (limit, offset int, err error) {
 	q := c.r.URL.Query()

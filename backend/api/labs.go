@@ -24,7 +24,7 @@ func (a *API) labRoutes() []route {
 		{Method: "POST", Path: "/labs/{id}/teardown", Tag: "labs", Summary: "Tear a lab down: VMs, clones, network; production overlays are merged back (an operation)", Access: signedIn, Roles: testers, Out: labs.Started{}, Status: 202, Handle: a.teardownLab},
 		{Method: "POST", Path: "/cis/{id}/images", Tag: "labs", Summary: "P2V: stream a physical machine's disk image (raw, qcow2 or vmdk; Content-Length required) into a libvirt volume; vmdk and qcow2 are converted to a standalone qcow2", Access: signedIn, Roles: testers, RawBody: "application/octet-stream", Out: labs.Image{}, Status: 201, Handle: a.importImage,
 			Query: []param{{Name: "host", Type: "string", Doc: "libvirt host to import into (default local)"}, {Name: "origin", Type: "string", Doc: "where the image comes from, e.g. the machine and device"}}},
-		{Method: "POST", Path: "/cis/{id}/images/ssh", Tag: "labs", Summary: "P2V over SSH: stream a physical machine's disk device with dd into a libvirt volume (an operation)", Access: signedIn, Roles: testers, Body: labs.SSHSource{}, Out: ops.Operation{}, Status: 202, Handle: a.importImageSSH},
+		{Method: "POST", Path: "/cis/{id}/images/ssh", Tag: "labs", Summary: "P2V over SSH: stream a physical machine's disk device with dd into a libvirt volume (an operation)", Access: signedIn, Roles: testers, Body: labs.SSHSource{}, Out: ops.Operation{}, Status: 202, Handle: byIDBody("configuration item", a.Labs.ImportCIImageSSH)},
 		{Method: "DELETE", Path: "/cis/{id}/images/{image}", Tag: "labs", Summary: "Delete an imported disk image (refused while a live lab is built on it)", Access: signedIn, Roles: testers, Status: 204, Handle: a.deleteImage},
 		{Method: "GET", Path: "/cis/{id}/images", Tag: "labs", Summary: "A CI's imported disk images, newest first", Access: signedIn, Out: labs.Image{}, List: true, Status: 200, Handle: a.listImages},
 		{Method: "GET", Path: "/releases/{id}/evidence", Tag: "labs", Summary: "Test evidence of a release, newest first", Access: signedIn, Out: labs.Evidence{}, List: true, Status: 200, Handle: a.listEvidence,
@@ -126,14 +126,6 @@ func (a *API) importImage(c *call) (any, error) {
 		return nil, apperr.Invalid("origin", "origin must be at most 300 characters.")
 	}
 	return a.Labs.ImportCIImage(c.ctx(), c.actor, id, c.r.URL.Query().Get("host"), c.r.Body, c.r.ContentLength, origin)
-}
-
-func (a *API) importImageSSH(c *call) (any, error) {
-	id, in, err := idAndBody[labs.SSHSource](c, "configuration item")
-	if err != nil {
-		return nil, err
-	}
-	return a.Labs.ImportCIImageSSH(c.ctx(), c.actor, id, in)
 }
 
 func (a *API) deleteImage(c *call) (any, error) {

@@ -90,8 +90,8 @@ func (a *API) table() []route {
 				{Name: "order", Type: "string", Enum: []string{"asc", "desc"}},
 			}, pageArgs...)},
 		{Method: "POST", Path: "/releases", Tag: "releases", Summary: "Create a release (state planned)", Access: signedIn, Roles: testers, Body: release.Input{}, Out: release.Release{}, Status: 201, Handle: a.createRelease},
-		{Method: "GET", Path: "/releases/{id}", Tag: "releases", Summary: "One release with scope, risk, conflicts, timeline and the transitions you may take", Access: signedIn, Out: release.Release{}, Status: 200, Handle: a.getRelease},
-		{Method: "PATCH", Path: "/releases/{id}", Tag: "releases", Summary: "Change a release (planned, building or rejected only); changes, ci_ids and depends_on replace the whole set", Access: signedIn, Roles: testers, Body: release.Input{}, Out: release.Release{}, Status: 200, Handle: a.updateRelease},
+		{Method: "GET", Path: "/releases/{id}", Tag: "releases", Summary: "One release with scope, risk, conflicts, timeline and the transitions you may take", Access: signedIn, Out: release.Release{}, Status: 200, Handle: byID("release", a.Releases.Get)},
+		{Method: "PATCH", Path: "/releases/{id}", Tag: "releases", Summary: "Change a release (planned, building or rejected only); changes, ci_ids and depends_on replace the whole set", Access: signedIn, Roles: testers, Body: release.Input{}, Out: release.Release{}, Status: 200, Handle: byIDBody("release", a.Releases.Update)},
 		{Method: "POST", Path: "/releases/{id}/transitions", Tag: "releases", Summary: "Move a release to another lifecycle state (roles depend on the target state)", Access: signedIn, Body: TransitionRequest{}, Out: release.Release{}, Status: 200, Handle: a.transition},
 		{Method: "GET", Path: "/releases/{id}/audit", Tag: "releases", Summary: "Audit entries of one release, newest first", Access: signedIn, Query: pageArgs, Out: audit.Entry{}, List: true, Status: 200, Handle: a.releaseAudit},
 
@@ -261,22 +261,6 @@ func (a *API) createRelease(c *call) (any, error) {
 		return nil, err
 	}
 	return a.Releases.Create(c.ctx(), c.actor, in)
-}
-
-func (a *API) getRelease(c *call) (any, error) {
-	id, err := pathID(c, "release")
-	if err != nil {
-		return nil, err
-	}
-	return a.Releases.Get(c.ctx(), c.actor, id)
-}
-
-func (a *API) updateRelease(c *call) (any, error) {
-	id, in, err := idAndBody[release.Input](c, "release")
-	if err != nil {
-		return nil, err
-	}
-	return a.Releases.Update(c.ctx(), c.actor, id, in)
 }
 
 func (a *API) transition(c *call) (any, error) {

@@ -55,16 +55,16 @@ func (a *API) signOffRoutes() []route {
 		{Method: "PUT", Path: "/releases/{id}/package", Tag: "packages", Summary: "Make a stored package the release's package (voids an approval for another digest)", Access: signedIn, Roles: testers, Body: AttachRequest{}, Out: release.Release{}, Status: 200, Handle: a.attachPackage},
 		{Method: "GET", Path: "/releases/{id}/packages", Tag: "packages", Summary: "The packages a release has had, newest (current) first", Access: signedIn, Out: AttachedList{}, Status: 200, Handle: a.releasePackages},
 		{Method: "POST", Path: "/releases/{id}/evidence", Tag: "sign-off", Summary: "Attach a test run done outside a lab (one evidence record per check)", Access: signedIn, Roles: testers, Body: release.EvidenceInput{}, Out: EvidenceList{}, Status: 201, Handle: a.addEvidence},
-		{Method: "GET", Path: "/releases/{id}/signoff", Tag: "sign-off", Summary: "Approval status: policy, digest and evidence bound, decisions with void reasons, whether you may decide", Access: signedIn, Out: release.SignOff{}, Status: 200, Handle: a.getSignOff},
-		{Method: "POST", Path: "/releases/{id}/approvals", Tag: "sign-off", Summary: "Approve or reject (managers; a rejection needs a reason and returns the release to testing)", Access: signedIn, Roles: managers, Body: release.DecisionInput{}, Out: release.SignOff{}, Status: 200, Handle: a.decide},
+		{Method: "GET", Path: "/releases/{id}/signoff", Tag: "sign-off", Summary: "Approval status: policy, digest and evidence bound, decisions with void reasons, whether you may decide", Access: signedIn, Out: release.SignOff{}, Status: 200, Handle: byID("release", a.Releases.SignOff)},
+		{Method: "POST", Path: "/releases/{id}/approvals", Tag: "sign-off", Summary: "Approve or reject (managers; a rejection needs a reason and returns the release to testing)", Access: signedIn, Roles: managers, Body: release.DecisionInput{}, Out: release.SignOff{}, Status: 200, Handle: byIDBody("release", a.Releases.Decide)},
 		{Method: "GET", Path: "/approvals/inbox", Tag: "sign-off", Summary: "Releases awaiting approval, with counts", Access: signedIn, Out: release.Inbox{}, Status: 200, Handle: a.inbox},
 		{Method: "GET", Path: "/approval-policies", Tag: "sign-off", Summary: "Approvals required per environment and release type (* is the default)", Access: signedIn, Out: PolicyList{}, Status: 200, Handle: a.listPolicies},
 		{Method: "PUT", Path: "/approval-policies", Tag: "sign-off", Summary: "Set the approvals required for a release type in an environment", Access: signedIn, Roles: admins, Body: release.Policy{}, Out: release.Policy{}, Status: 200, Handle: a.putPolicy},
 		{Method: "DELETE", Path: "/approval-policies", Tag: "sign-off", Summary: "Remove an environment's own policy (the default applies again)", Access: signedIn, Roles: admins, Query: policyArgs, Status: 204, Handle: a.deletePolicy},
 		{Method: "GET", Path: "/releases/{id}/notes", Tag: "review", Summary: "Release notes (generated Markdown until edited) with their HTML", Access: signedIn, Out: release.Notes{}, Status: 200, Handle: a.getNotes},
-		{Method: "PUT", Path: "/releases/{id}/notes", Tag: "review", Summary: "Edit the release notes before they are published", Access: signedIn, Roles: auth.AllRoles, Body: release.NotesInput{}, Out: release.Notes{}, Status: 200, Handle: a.putNotes},
-		{Method: "POST", Path: "/releases/{id}/notes/publish", Tag: "review", Summary: "Publish the release notes (they no longer change)", Access: signedIn, Roles: reviewers, Out: release.Notes{}, Status: 200, Handle: a.publishNotes},
-		{Method: "PUT", Path: "/releases/{id}/review", Tag: "review", Summary: "Post-implementation review of a deployed, failed or rolled-back release (moves it to reviewed)", Access: signedIn, Roles: reviewers, Body: release.ReviewInput{}, Out: release.Release{}, Status: 200, Handle: a.putReview},
+		{Method: "PUT", Path: "/releases/{id}/notes", Tag: "review", Summary: "Edit the release notes before they are published", Access: signedIn, Roles: auth.AllRoles, Body: release.NotesInput{}, Out: release.Notes{}, Status: 200, Handle: byIDBody("release", a.Releases.PutNotes)},
+		{Method: "POST", Path: "/releases/{id}/notes/publish", Tag: "review", Summary: "Publish the release notes (they no longer change)", Access: signedIn, Roles: reviewers, Out: release.Notes{}, Status: 200, Handle: byID("release", a.Releases.PublishNotes)},
+		{Method: "PUT", Path: "/releases/{id}/review", Tag: "review", Summary: "Post-implementation review of a deployed, failed or rolled-back release (moves it to reviewed)", Access: signedIn, Roles: reviewers, Body: release.ReviewInput{}, Out: release.Release{}, Status: 200, Handle: byIDBody("release", a.Releases.PutReview)},
 		{Method: "GET", Path: "/releases/{id}/report", Tag: "review", Summary: "The release report: a printable HTML page", Access: signedIn, Out: map[string]any{}, Status: 200, Handle: a.report},
 		{Method: "GET", Path: "/kpis", Tag: "kpis", Summary: "KPIs (DORA four, success, on-time, lab pass rate, approvals waiting) with definitions and trends", Access: signedIn, Query: kpiArgs, Out: kpi.Report{}, Status: 200, Handle: a.kpis},
 		{Method: "GET", Path: "/kpis.csv", Tag: "kpis", Summary: "The same KPIs as CSV", Access: signedIn, Query: kpiArgs, Out: map[string]any{}, Status: 200, Handle: a.kpisCSV},
@@ -187,22 +187,6 @@ func (a *API) addEvidence(c *call) (any, error) {
 	return EvidenceList{Items: items}, err
 }
 
-func (a *API) getSignOff(c *call) (any, error) {
-	id, err := pathID(c, "release")
-	if err != nil {
-		return nil, err
-	}
-	return a.Releases.SignOff(c.ctx(), c.actor, id)
-}
-
-func (a *API) decide(c *call) (any, error) {
-	id, in, err := idAndBody[release.DecisionInput](c, "release")
-	if err != nil {
-		return nil, err
-	}
-	return a.Releases.Decide(c.ctx(), c.actor, id, in)
-}
-
 func (a *API) inbox(c *call) (any, error) { return a.Releases.Inbox(c.ctx(), c.actor) }
 
 func (a *API) listPolicies(c *call) (any, error) {
@@ -229,30 +213,6 @@ func (a *API) getNotes(c *call) (any, error) {
 		return nil, err
 	}
 	return a.Releases.Notes(c.ctx(), id)
-}
-
-func (a *API) putNotes(c *call) (any, error) {
-	id, in, err := idAndBody[release.NotesInput](c, "release")
-	if err != nil {
-		return nil, err
-	}
-	return a.Releases.PutNotes(c.ctx(), c.actor, id, in)
-}
-
-func (a *API) publishNotes(c *call) (any, error) {
-	id, err := pathID(c, "release")
-	if err != nil {
-		return nil, err
-	}
-	return a.Releases.PublishNotes(c.ctx(), c.actor, id)
-}
-
-func (a *API) putReview(c *call) (any, error) {
-	id, in, err := idAndBody[release.ReviewInput](c, "release")
-	if err != nil {
-		return nil, err
-	}
-	return a.Releases.PutReview(c.ctx(), c.actor, id, in)
 }
 
 func (a *API) report(c *call) (any, error) {

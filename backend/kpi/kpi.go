@@ -159,26 +159,11 @@ func Compute(ctx context.Context, db store.Querier, q Query, now time.Time) (*Re
 	var started, failed, onTime, finished []deployment
 	var leadHours []float64
 	restores := []float64{}
-	perBucket := map[int]*struct {
-		deploys, failed int
-		lead            []float64
-		labsPassed      int
-		labsDone        int
-	}{}
-	bk := func(t time.Time) *struct {
-		deploys, failed int
-		lead            []float64
-		labsPassed      int
-		labsDone        int
-	} {
+	perBucket := map[int]*bucketStats{}
+	bk := func(t time.Time) *bucketStats {
 		i := bucketOf.index(t)
 		if perBucket[i] == nil {
-			perBucket[i] = &struct {
-				deploys, failed int
-				lead            []float64
-				labsPassed      int
-				labsDone        int
-			}{}
+			perBucket[i] = &bucketStats{}
 		}
 		return perBucket[i]
 	}
@@ -307,6 +292,13 @@ func Compute(ctx context.Context, db store.Querier, q Query, now time.Time) (*Re
 		rep.Figures[i].Definition = definitions[rep.Figures[i].Key]
 	}
 	return rep, nil
+}
+
+// bucketStats is what one trend bucket counts.
+type bucketStats struct {
+	deploys, failed      int
+	lead                 []float64
+	labsPassed, labsDone int
 }
 
 func hasTimedIncident(rv *review) bool {

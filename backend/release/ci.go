@@ -108,7 +108,7 @@ func scanCI(sc interface{ Scan(...any) error }) (CI, error) {
 func (s *Service) ListCIs(ctx context.Context, f CIFilter) ([]CI, int, error) {
 	var w store.Where
 	if f.Q != "" {
-		like := "%" + escapeLike(f.Q) + "%"
+		like := "%" + store.EscapeLike(f.Q) + "%"
 		w.Add(`(name LIKE ? ESCAPE '\' OR description LIKE ? ESCAPE '\')`, like, like)
 	}
 	w.Equal("kind", f.Kind)
@@ -212,5 +212,3 @@ func (s *Service) UpdateCI(ctx context.Context, by auth.Actor, id int64, in CIIn
 	s.publishReleases(ctx, touched)
 	return c, nil
 }
-
-func escapeLike(s string) string { return store.EscapeLike(s) }

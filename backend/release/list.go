@@ -58,7 +58,7 @@ func (s *Service) List(ctx context.Context, f Filter) ([]Summary, int, error) {
 	w.Equal("r.type", string(f.Type))
 	w.Equal("r.environment", f.Environment)
 	if q := strings.TrimSpace(f.Q); q != "" {
-		like := "%" + escapeLike(q) + "%"
+		like := "%" + store.EscapeLike(q) + "%"
 		w.Add(`(r.name LIKE ? ESCAPE '\' OR r.version LIKE ? ESCAPE '\' OR r.description LIKE ? ESCAPE '\' OR r.owner LIKE ? ESCAPE '\')`, like, like, like, like)
 	}
 	if f.CIID != 0 {

@@ -138,7 +138,7 @@ func (s *Service) PutNotes(ctx context.Context, by auth.Actor, id int64, in Note
 	if err != nil {
 		return nil, err
 	}
-	return s.writeNotes(ctx, by, id, "release.notes", func(tx *sql.Tx, r *Release, cur *Notes, now string) error {
+	return s.writeNotes(ctx, by, id, "release.notes", func(tx *sql.Tx, r *Release, now string) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO release_notes (release_id, markdown, updated_by, updated_at) VALUES (?, ?, ?, ?)
 			ON CONFLICT (release_id) DO UPDATE SET markdown = excluded.markdown, updated_by = excluded.updated_by, updated_at = excluded.updated_at`,
 			id, md, by.Username, now)
@@ -148,21 +148,26 @@ func (s *Service) PutNotes(ctx context.Context, by auth.Actor, id int64, in Note
 
 // PublishNotes freezes a release's notes (the generated text if nobody edited it).
 func (s *Service) PublishNotes(ctx context.Context, by auth.Actor, id int64) (*Notes, error) {
-	return s.writeNotes(ctx, by, id, "release.notes.publish", func(tx *sql.Tx, r *Release, cur *Notes, now string) error {
+	return s.writeNotes(ctx, by, id, "release.notes.publish", func(tx *sql.Tx, r *Release, now string) error {
+		// Nobody edited them: the generated text is what is published.
+		var md string
+		if err := tx.QueryRowContext(ctx, `SELECT markdown FROM release_notes WHERE release_id = ?`, id).Scan(&md); errors.Is(err, sql.ErrNoRows) {
+			if md, err = s.generateNotes(ctx, tx, r); err != nil {
+				return err
+			}
+		} else if err != nil {
+			return err
+		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO release_notes (release_id, markdown, updated_by, updated_at, published_by, published_at) VALUES (?, ?, ?, ?, ?, ?)
 			ON CONFLICT (release_id) DO UPDATE SET published_by = excluded.published_by, published_at = excluded.published_at`,
-			id, cur.Markdown, by.Username, now, by.Username, now)
+			id, md, by.Username, now, by.Username, now)
 		return err
 	})
 }
 
-func (s *Service) writeNotes(ctx context.Context, by auth.Actor, id int64, action string, write func(*sql.Tx, *Release, *Notes, string) error) (*Notes, error) {
-	cur, err := s.Notes(ctx, id)
-	if err != nil {
-		return nil, err
-	}
+func (s *Service) writeNotes(ctx context.Context, by auth.Actor, id int64, action string, write func(*sql.Tx, *Release, string) error) (*Notes, error) {
 	now := s.now().UTC().Truncate(time.Millisecond)
-	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
 		r, err := s.load(ctx, tx, id)
 		if err != nil {
 			return err
@@ -175,7 +180,7 @@ func (s *Service) writeNotes(ctx context.Context, by auth.Actor, id int64, actio
 		if published != "" {
 			return apperr.Conflict("", "The release notes of %s were published on %s and no longer change.", r.label(), published)
 		}
-		if err := write(tx, r, cur, store.FormatTime(now)); err != nil {
+		if err := write(tx, r, store.FormatTime(now)); err != nil {
 			return err
 		}
 		return audit.Append(ctx, tx, now, audit.Record{Actor: by.Username, Action: action, Entity: "release", EntityID: events.ID(id)})
