@@ -29,6 +29,14 @@ type Capture struct {
 	Quiesced    bool   `json:"quiesced"`
 }
 
+// FirstDiskTarget is the target (vda) of a definition's primary disk.
+func FirstDiskTarget(x *libvirtxml.Domain) string {
+	if d, err := primaryDisk(x); err == nil {
+		return d.Target.Dev
+	}
+	return "vda"
+}
+
 // primaryDisk finds the first file-backed disk of a definition.
 func primaryDisk(d *libvirtxml.Domain) (*libvirtxml.DomainDisk, error) {
 	if d.Devices != nil {

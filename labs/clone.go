@@ -74,24 +74,27 @@ func (h *Host) VolumeByPath(ctx context.Context, path string) (Volume, error) {
 	return volumeInfo(l, vol)
 }
 
-// DeleteVolume removes a volume from Shakedown's pool; a missing one is not
-// an error.
-func (h *Host) DeleteVolume(ctx context.Context, name string) error {
+// DeleteVolume removes a volume from Shakedown's pool. It reports whether
+// there was one to remove; a missing one is not an error.
+func (h *Host) DeleteVolume(ctx context.Context, name string) (bool, error) {
 	l, pool, err := h.Pool(ctx)
 	if err != nil {
-		return err
+		return false, err
 	}
 	vol, err := l.StorageVolLookupByName(pool, name)
 	if isNoSuch(err) {
-		return nil
+		return false, nil
 	}
 	if err != nil {
-		return err
+		return false, err
 	}
-	if err := l.StorageVolDelete(vol, 0); err != nil && !isNoSuch(err) {
-		return fmt.Errorf("delete volume %s: %w", name, err)
+	if err := l.StorageVolDelete(vol, 0); err != nil {
+		if isNoSuch(err) {
+			return false, nil
+		}
+		return false, fmt.Errorf("delete volume %s: %w", name, err)
 	}
-	return nil
+	return true, nil
 }
 
 // Volumes lists the volumes in Shakedown's pool.

@@ -10,11 +10,16 @@ import (
 	"github.com/digitalocean/go-libvirt"
 	"libvirt.org/go/libvirtxml"
 
-	"github.com/shakedown/shakedown/backend/apperr"
 )
 
 // MetadataNS is the XML namespace of Shakedown's domain metadata.
 const MetadataNS = "https://shakedown.dev/xmlns/lab/1"
+
+// Roles of the domains Shakedown makes, in their metadata.
+const (
+	RoleClone      = "clone"      // a lab VM
+	RoleProduction = "production" // a demo production VM
+)
 
 // Meta is what Shakedown writes into the metadata of the domains it makes.
 type Meta struct {
@@ -63,8 +68,8 @@ func (e *NoSuchDomainError) Error() string {
 	return fmt.Sprintf("there is no VM named %q on libvirt host %s", e.Domain, e.Host)
 }
 
-// Kind makes a missing domain a 404 for API callers.
-func (e *NoSuchDomainError) Kind() apperr.Kind { return apperr.KindNotFound }
+// NotFound makes a missing domain a 404 for API callers.
+func (e *NoSuchDomainError) NotFound() bool { return true }
 
 func (h *Host) domain(ctx context.Context, name string) (*libvirt.Libvirt, libvirt.Domain, error) {
 	l, err := h.Conn(ctx)
@@ -248,26 +253,30 @@ func (h *Host) DefineAndStart(ctx context.Context, d *libvirtxml.Domain) error {
 }
 
 // RemoveDomain stops (hard) and undefines a domain with its snapshot
-// metadata; a missing one is not an error.
-func (h *Host) RemoveDomain(ctx context.Context, name string) error {
+// metadata. It reports whether there was one to remove; a missing one is
+// not an error.
+func (h *Host) RemoveDomain(ctx context.Context, name string) (bool, error) {
 	l, dom, err := h.domain(ctx, name)
 	if _, missing := err.(*NoSuchDomainError); missing {
-		return nil
+		return false, nil
 	}
 	if err != nil {
-		return err
+		return false, err
 	}
 	if active, _ := l.DomainIsActive(dom); active == 1 {
 		if err := l.DomainDestroy(dom); err != nil && !isNoSuch(err) {
-			return fmt.Errorf("stop %s: %w", name, err)
+			return false, fmt.Errorf("stop %s: %w", name, err)
 		}
 	}
 	os.Remove(h.ConsoleLog(name))
 	flags := libvirt.DomainUndefineManagedSave | libvirt.DomainUndefineSnapshotsMetadata | libvirt.DomainUndefineNvram | libvirt.DomainUndefineCheckpointsMetadata
-	if err := l.DomainUndefineFlags(dom, flags); err != nil && !isNoSuch(err) {
-		return fmt.Errorf("remove %s: %w", name, err)
+	if err := l.DomainUndefineFlags(dom, flags); err != nil {
+		if isNoSuch(err) {
+			return false, nil
+		}
+		return false, fmt.Errorf("remove %s: %w", name, err)
 	}
-	return nil
+	return true, nil
 }
 
 // ShutdownViaAgent asks the guest to power off through its agent.

@@ -21,8 +21,6 @@ import (
 	"github.com/digitalocean/go-libvirt"
 	"github.com/digitalocean/go-libvirt/socket/dialers"
 	"libvirt.org/go/libvirtxml"
-
-	"github.com/shakedown/shakedown/backend/apperr"
 )
 
 // LocalSocket is where the local libvirtd listens.
@@ -67,8 +65,8 @@ func (e *HostDownError) Error() string {
 }
 func (e *HostDownError) Unwrap() error { return e.Err }
 
-// Kind makes a host that is down a 503 for API callers.
-func (e *HostDownError) Kind() apperr.Kind { return apperr.KindUnavailable }
+// Unavailable makes a host that is down a 503 for API callers.
+func (e *HostDownError) Unavailable() bool { return true }
 
 // NewHost returns an unconnected host; Conn connects on first use and
 // again after libvirtd went away.

@@ -13,8 +13,6 @@ import (
 
 	"github.com/digitalocean/go-libvirt"
 	"libvirt.org/go/libvirtxml"
-
-	"github.com/shakedown/shakedown/backend/apperr"
 )
 
 // NotAnImageError refuses bytes that are no disk image Shakedown knows.
@@ -23,7 +21,19 @@ type NotAnImageError struct{ Reason string }
 func (e *NotAnImageError) Error() string {
 	return "This is not a disk image Shakedown can import (" + e.Reason + "): send a raw disk (with a partition table or a filesystem), a qcow2 or a vmdk image."
 }
-func (e *NotAnImageError) Kind() apperr.Kind { return apperr.KindInvalid }
+
+// Invalid makes it a 422 for API callers.
+func (e *NotAnImageError) Invalid() bool { return true }
+
+// ShortStreamError says an image stream was not of its announced size.
+type ShortStreamError struct{ Got, Want int64 }
+
+func (e *ShortStreamError) Error() string {
+	return fmt.Sprintf("The image stream ended after %d of %d bytes; nothing was kept.", e.Got, e.Want)
+}
+
+// Invalid makes it a 422 for API callers.
+func (e *ShortStreamError) Invalid() bool { return true }
 
 // SniffFormat tells an image's format from its first 64 KiB: qcow2 and
 // vmdk by their magic, raw only when it carries a partition table or a
@@ -74,7 +84,7 @@ type Imported struct {
 // volume behind.
 func (h *Host) ImportImage(ctx context.Context, name string, r io.Reader, size int64, progress func(done int64)) (Imported, error) {
 	if size <= 0 {
-		return Imported{}, apperr.Invalid("size", "The image's size must be known in advance (Content-Length, or the device size).")
+		return Imported{}, &ShortStreamError{Want: size}
 	}
 	br := bufio.NewReaderSize(r, 64<<10)
 	head, err := br.Peek(64 << 10)
@@ -114,12 +124,12 @@ func (h *Host) ImportImage(ctx context.Context, name string, r io.Reader, size i
 	cr := &countingReader{r: io.TeeReader(br, sum), ctx: ctx, progress: progress}
 	if err := l.StorageVolUpload(vol, io.LimitReader(cr, size), 0, uint64(size), 0); err != nil {
 		if cr.n < size && !errors.Is(err, context.Canceled) {
-			return Imported{}, apperr.Invalid("size", "The image stream ended after %d of %d bytes; nothing was kept.", cr.n, size)
+			return Imported{}, &ShortStreamError{Got: cr.n, Want: size}
 		}
 		return Imported{}, fmt.Errorf("upload into %s: %w", staging, err)
 	}
 	if cr.n != size {
-		return Imported{}, apperr.Invalid("size", "The image stream ended after %d of %d bytes; nothing was kept.", cr.n, size)
+		return Imported{}, &ShortStreamError{Got: cr.n, Want: size}
 	}
 	out := Imported{SourceFormat: format, Format: format, Bytes: size, SHA256: hex.EncodeToString(sum.Sum(nil))}
 	if format == "raw" {

@@ -41,14 +41,14 @@ func TestIsolatedNetworkOnTestDriver(t *testing.T) {
 	if x.Forward != nil || len(x.IPs) != 0 {
 		t.Fatalf("lab network is not isolated: forward=%v ips=%v", x.Forward, x.IPs)
 	}
-	if err := h.DeleteNetwork(ctx, name); err != nil {
-		t.Fatal(err)
+	if ok, err := h.DeleteNetwork(ctx, name); err != nil || !ok {
+		t.Fatal(ok, err)
 	}
 	if _, err := l.NetworkLookupByName(name); !isNoSuch(err) {
 		t.Fatalf("network still there: %v", err)
 	}
-	if err := h.DeleteNetwork(ctx, name); err != nil {
-		t.Fatalf("deleting a missing network: %v", err)
+	if ok, err := h.DeleteNetwork(ctx, name); err != nil || ok {
+		t.Fatalf("deleting a missing network: %v %v", ok, err)
 	}
 }
 

@@ -7,31 +7,22 @@ import (
 	"libvirt.org/go/libvirtxml"
 )
 
-// networkName is the libvirt name of a lab's network; the lab id in the
-// name is how reconciliation finds it.
-func networkName(labID string) string { return "sd-lab-" + labID }
+// bridgeName derives a bridge name from a network name that fits Linux's
+// 15-character limit.
+func bridgeName(network string) string { return "sdl" + shortHash(network)[:10] }
 
-// bridgeName fits Linux's 15-character limit.
-func bridgeName(labID string) string {
-	if len(labID) > 10 {
-		labID = labID[:10]
-	}
-	return "sdl" + labID
-}
-
-// CreateIsolatedNetwork starts a libvirt network with no <forward> and no
-// host address: guests on it reach each other and nothing else — not
-// production, not the host, not another lab. Clones keep production's
-// static addresses on it.
-func (h *Host) CreateIsolatedNetwork(ctx context.Context, labID string) (string, error) {
+// CreateIsolatedNetwork starts a transient libvirt network with no
+// <forward> and no host address: guests on it reach each other and nothing
+// else — not production, not the host, not another lab. Clones keep
+// production's static addresses on it.
+func (h *Host) CreateIsolatedNetwork(ctx context.Context, name string) (string, error) {
 	l, err := h.Conn(ctx)
 	if err != nil {
 		return "", err
 	}
-	name := networkName(labID)
 	x := &libvirtxml.Network{
 		Name:   name,
-		Bridge: &libvirtxml.NetworkBridge{Name: bridgeName(labID), STP: "off"},
+		Bridge: &libvirtxml.NetworkBridge{Name: bridgeName(name), STP: "off"},
 	}
 	doc, err := x.Marshal()
 	if err != nil {
@@ -43,26 +34,47 @@ func (h *Host) CreateIsolatedNetwork(ctx context.Context, labID string) (string,
 	return name, nil
 }
 
-// DeleteNetwork stops and removes a network; a missing one is not an error.
-func (h *Host) DeleteNetwork(ctx context.Context, name string) error {
+// Networks lists the names of every network on the host.
+func (h *Host) Networks(ctx context.Context) ([]string, error) {
 	l, err := h.Conn(ctx)
 	if err != nil {
-		return err
+		return nil, err
+	}
+	nets, _, err := l.ConnectListAllNetworks(1, 0)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(nets))
+	for i, n := range nets {
+		out[i] = n.Name
+	}
+	return out, nil
+}
+
+// DeleteNetwork stops and removes a network. It reports whether there was
+// one to remove; a missing one is not an error.
+func (h *Host) DeleteNetwork(ctx context.Context, name string) (bool, error) {
+	l, err := h.Conn(ctx)
+	if err != nil {
+		return false, err
 	}
 	n, err := l.NetworkLookupByName(name)
 	if isNoSuch(err) {
-		return nil
+		return false, nil
 	}
 	if err != nil {
-		return err
+		return false, err
 	}
 	if active, _ := l.NetworkIsActive(n); active == 1 {
-		if err := l.NetworkDestroy(n); err != nil && !isNoSuch(err) {
-			return fmt.Errorf("stop network %s: %w", name, err)
+		if err := l.NetworkDestroy(n); err != nil {
+			if isNoSuch(err) {
+				return false, nil
+			}
+			return false, fmt.Errorf("stop network %s: %w", name, err)
 		}
 	}
 	if err := l.NetworkUndefine(n); err != nil && !isNoSuch(err) && !isNotPersistent(err) {
-		return fmt.Errorf("remove network %s: %w", name, err)
+		return false, fmt.Errorf("remove network %s: %w", name, err)
 	}
-	return nil
+	return true, nil
 }

@@ -23,7 +23,7 @@ import (
 	"github.com/shakedown/shakedown/backend/packages"
 	"github.com/shakedown/shakedown/backend/release"
 	"github.com/shakedown/shakedown/backend/store"
-	"github.com/shakedown/shakedown/labs"
+	"github.com/shakedown/shakedown/backend/lab"
 )
 
 // Prefix is where the API lives.
@@ -43,7 +43,7 @@ type Deps struct {
 	Ops      *ops.Manager
 	Bus      *events.Bus
 	Host     *hostinfo.Sampler
-	Labs     *labs.Service
+	Labs     *lab.Service
 	Packages *packages.Store
 	Log      *slog.Logger
 	Version  string

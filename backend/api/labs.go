@@ -5,7 +5,9 @@ import (
 	"strconv"
 
 	"github.com/shakedown/shakedown/backend/apperr"
+	"github.com/shakedown/shakedown/backend/lab"
 	"github.com/shakedown/shakedown/backend/ops"
+	"github.com/shakedown/shakedown/backend/release"
 	"github.com/shakedown/shakedown/labs"
 )
 
@@ -15,19 +17,19 @@ func (a *API) labRoutes() []route {
 		{Method: "POST", Path: "/hosts", Tag: "labs", Summary: "Register a libvirt host (local, qemu+tcp, qemu+tls or qemu+ssh URI); it is connected to at once", Access: signedIn, Roles: admins, Body: labs.HostConfig{}, Out: labs.HostStatus{}, Status: 201, Handle: a.addHost},
 		{Method: "DELETE", Path: "/hosts/{name}", Tag: "labs", Summary: "Unregister a host with no live lab", Access: signedIn, Roles: admins, Status: 204, Handle: a.removeHost},
 		{Method: "GET", Path: "/hosts/{name}/domains", Tag: "labs", Summary: "The libvirt VMs on a host (to link a CI to one)", Access: signedIn, Out: labs.DomainInfo{}, List: true, Status: 200, Handle: a.hostDomains},
-		{Method: "GET", Path: "/labs", Tag: "labs", Summary: "List labs, newest first", Access: signedIn, Out: labs.Lab{}, List: true, Status: 200, Handle: a.listLabs,
+		{Method: "GET", Path: "/labs", Tag: "labs", Summary: "List labs, newest first", Access: signedIn, Out: lab.Lab{}, List: true, Status: 200, Handle: a.listLabs,
 			Query: append([]param{{Name: "release_id", Type: "integer"}, {Name: "status", Type: "string"}}, pageArgs...)},
-		{Method: "GET", Path: "/labs/reconcile", Tag: "labs", Summary: "What the last reconciliation of the database with the hosts adopted and removed", Access: signedIn, Out: labs.ReconcileReport{}, Status: 200, Handle: a.reconcileReport},
-		{Method: "GET", Path: "/labs/{id}", Tag: "labs", Summary: "One lab with its VMs and evidence summary", Access: signedIn, Out: labs.Lab{}, Status: 200, Handle: a.getLab},
-		{Method: "POST", Path: "/releases/{id}/labs", Tag: "labs", Summary: "Build a lab for a release: capture, clone, isolate, boot, apply the package, run the test period (an operation)", Access: signedIn, Roles: testers, Body: labs.LabInput{}, Out: labs.Started{}, Status: 202, Handle: a.createLab},
-		{Method: "POST", Path: "/labs/{id}/test-periods", Tag: "labs", Summary: "Run another test period on a ready lab (an operation)", Access: signedIn, Roles: testers, Body: labs.PeriodInput{}, Out: labs.Started{}, Status: 202, Handle: a.labPeriod},
-		{Method: "POST", Path: "/labs/{id}/teardown", Tag: "labs", Summary: "Tear a lab down: VMs, clones, network; production overlays are merged back (an operation)", Access: signedIn, Roles: testers, Out: labs.Started{}, Status: 202, Handle: a.teardownLab},
-		{Method: "POST", Path: "/cis/{id}/images", Tag: "labs", Summary: "P2V: stream a physical machine's disk image (raw, qcow2 or vmdk; Content-Length required) into a libvirt volume; vmdk and qcow2 are converted to a standalone qcow2", Access: signedIn, Roles: testers, RawBody: "application/octet-stream", Out: labs.Image{}, Status: 201, Handle: a.importImage,
+		{Method: "GET", Path: "/labs/reconcile", Tag: "labs", Summary: "What the last reconciliation of the database with the hosts adopted and removed", Access: signedIn, Out: lab.ReconcileReport{}, Status: 200, Handle: a.reconcileReport},
+		{Method: "GET", Path: "/labs/{id}", Tag: "labs", Summary: "One lab with its VMs and evidence summary", Access: signedIn, Out: lab.Lab{}, Status: 200, Handle: a.getLab},
+		{Method: "POST", Path: "/releases/{id}/labs", Tag: "labs", Summary: "Build a lab for a release: capture, clone, isolate, boot, apply the package, run the test period (an operation)", Access: signedIn, Roles: testers, Body: lab.LabInput{}, Out: lab.Started{}, Status: 202, Handle: a.createLab},
+		{Method: "POST", Path: "/labs/{id}/test-periods", Tag: "labs", Summary: "Run another test period on a ready lab (an operation)", Access: signedIn, Roles: testers, Body: lab.PeriodInput{}, Out: lab.Started{}, Status: 202, Handle: a.labPeriod},
+		{Method: "POST", Path: "/labs/{id}/teardown", Tag: "labs", Summary: "Tear a lab down: VMs, clones, network; production overlays are merged back (an operation)", Access: signedIn, Roles: testers, Out: lab.Started{}, Status: 202, Handle: a.teardownLab},
+		{Method: "POST", Path: "/cis/{id}/images", Tag: "labs", Summary: "P2V: stream a physical machine's disk image (raw, qcow2 or vmdk; Content-Length required) into a libvirt volume; vmdk and qcow2 are converted to a standalone qcow2", Access: signedIn, Roles: testers, RawBody: "application/octet-stream", Out: lab.Image{}, Status: 201, Handle: a.importImage,
 			Query: []param{{Name: "host", Type: "string", Doc: "libvirt host to import into (default local)"}, {Name: "origin", Type: "string", Doc: "where the image comes from, e.g. the machine and device"}}},
-		{Method: "POST", Path: "/cis/{id}/images/ssh", Tag: "labs", Summary: "P2V over SSH: stream a physical machine's disk device with dd into a libvirt volume (an operation)", Access: signedIn, Roles: testers, Body: labs.SSHSource{}, Out: ops.Operation{}, Status: 202, Handle: byIDBody("configuration item", a.Labs.ImportCIImageSSH)},
+		{Method: "POST", Path: "/cis/{id}/images/ssh", Tag: "labs", Summary: "P2V over SSH: stream a physical machine's disk device with dd into a libvirt volume (an operation)", Access: signedIn, Roles: testers, Body: lab.SSHSource{}, Out: ops.Operation{}, Status: 202, Handle: byIDBody("configuration item", a.Labs.ImportCIImageSSH)},
 		{Method: "DELETE", Path: "/cis/{id}/images/{image}", Tag: "labs", Summary: "Delete an imported disk image (refused while a live lab is built on it)", Access: signedIn, Roles: testers, Status: 204, Handle: a.deleteImage},
-		{Method: "GET", Path: "/cis/{id}/images", Tag: "labs", Summary: "A CI's imported disk images, newest first", Access: signedIn, Out: labs.Image{}, List: true, Status: 200, Handle: a.listImages},
-		{Method: "GET", Path: "/releases/{id}/evidence", Tag: "labs", Summary: "Test evidence of a release, newest first", Access: signedIn, Out: labs.Evidence{}, List: true, Status: 200, Handle: a.listEvidence,
+		{Method: "GET", Path: "/cis/{id}/images", Tag: "labs", Summary: "A CI's imported disk images, newest first", Access: signedIn, Out: lab.Image{}, List: true, Status: 200, Handle: a.listImages},
+		{Method: "GET", Path: "/releases/{id}/evidence", Tag: "labs", Summary: "Test evidence of a release, newest first", Access: signedIn, Out: release.Evidence{}, List: true, Status: 200, Handle: a.listEvidence,
 			Query: append([]param{{Name: "lab_id", Type: "string"}, {Name: "passed", Type: "boolean"}}, pageArgs...)},
 	}
 }
@@ -73,14 +75,14 @@ func (a *API) listLabs(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	f := labs.Filter{Status: c.r.URL.Query().Get("status"), Limit: limit, Offset: offset}
+	f := lab.Filter{Status: lab.Status(c.r.URL.Query().Get("status")), Limit: limit, Offset: offset}
 	if v := c.r.URL.Query().Get("release_id"); v != "" {
 		if f.ReleaseID, err = strconv.ParseInt(v, 10, 64); err != nil || f.ReleaseID <= 0 {
 			return nil, apperr.Invalid("release_id", "release_id must be a release id.")
 		}
 	}
 	items, total, err := a.Labs.List(c.ctx(), f)
-	return List[labs.Lab]{Items: items, Total: total, Limit: limit, Offset: offset}, err
+	return List[lab.Lab]{Items: items, Total: total, Limit: limit, Offset: offset}, err
 }
 
 func (a *API) reconcileReport(c *call) (any, error) { return a.Labs.Report(), nil }
@@ -88,7 +90,7 @@ func (a *API) reconcileReport(c *call) (any, error) { return a.Labs.Report(), ni
 func (a *API) getLab(c *call) (any, error) { return a.Labs.Get(c.ctx(), c.r.PathValue("id")) }
 
 func (a *API) createLab(c *call) (any, error) {
-	id, in, err := idAndBody[labs.LabInput](c, "release")
+	id, in, err := idAndBody[lab.LabInput](c, "release")
 	if err != nil {
 		return nil, err
 	}
@@ -96,7 +98,7 @@ func (a *API) createLab(c *call) (any, error) {
 }
 
 func (a *API) labPeriod(c *call) (any, error) {
-	var in labs.PeriodInput
+	var in lab.PeriodInput
 	if err := decode(c.r, &in); err != nil {
 		return nil, err
 	}
@@ -149,7 +151,7 @@ func (a *API) listImages(c *call) (any, error) {
 		return nil, err
 	}
 	imgs, err := a.Labs.Images(c.ctx(), id)
-	return List[labs.Image]{Items: imgs, Total: len(imgs), Limit: len(imgs)}, err
+	return List[lab.Image]{Items: imgs, Total: len(imgs), Limit: len(imgs)}, err
 }
 
 func (a *API) listEvidence(c *call) (any, error) {
@@ -164,7 +166,7 @@ func (a *API) listEvidence(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	f := labs.EvidenceFilter{ReleaseID: id, LabID: c.r.URL.Query().Get("lab_id"), Limit: limit, Offset: offset}
+	f := release.EvidenceFilter{ReleaseID: id, LabID: c.r.URL.Query().Get("lab_id"), Limit: limit, Offset: offset}
 	switch c.r.URL.Query().Get("passed") {
 	case "":
 	case "true":
@@ -176,6 +178,6 @@ func (a *API) listEvidence(c *call) (any, error) {
 	default:
 		return nil, apperr.Invalid("passed", "passed must be true or false.")
 	}
-	items, total, err := a.Labs.ListEvidence(c.ctx(), f)
-	return List[labs.Evidence]{Items: items, Total: total, Limit: limit, Offset: offset}, err
+	items, total, err := a.Releases.ListEvidence(c.ctx(), f)
+	return List[release.Evidence]{Items: items, Total: total, Limit: limit, Offset: offset}, err
 }

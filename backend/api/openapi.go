@@ -114,9 +114,10 @@ func (s *schemaSet) fields(t reflect.Type, props map[string]any) {
 var schemaRenames = map[string]string{
 	"audit.Entry": "AuditEntry", "audit.Verification": "AuditVerification", "hostinfo.Status": "HostStatus",
 	"release.Input": "ReleaseInput", "release.Summary": "ReleaseSummary", "release.Ref": "ReleaseRef",
-	"api.Me": "Me", "ops.Operation": "Operation", "labs.Started": "LabStarted", "labs.VM": "LabVM", "labs.Summary": "LabSummary",
-	"labs.Base": "LabBase", "labs.Capacity": "HostCapacity", "labs.HostStatus": "LibvirtHost", "labs.HostConfig": "LibvirtHostInput",
-	"labs.DomainInfo": "LibvirtDomain", "labs.Meta": "LibvirtDomainMeta", "labs.HostReport": "ReconcileHostReport",
+	"api.Me": "Me", "ops.Operation": "Operation", "lab.Started": "LabStarted", "lab.VM": "LabVM", "lab.Summary": "LabSummary",
+	"lab.Base": "LabBase", "labs.Capacity": "HostCapacity", "labs.HostStatus": "LibvirtHost", "labs.HostConfig": "LibvirtHostInput",
+	"labs.DomainInfo": "LibvirtDomain", "labs.Meta": "LibvirtDomainMeta", "lab.HostReport": "ReconcileHostReport",
+	"lab.Status": "LabStatus", "lab.Filter": "LabFilter",
 }
 
 func schemaName(t reflect.Type) string {

@@ -30,7 +30,7 @@ type AttachRequest struct {
 
 // EvidenceList is the answer to attaching a test run.
 type EvidenceList struct {
-	Items []release.EvidenceRecord `json:"items"`
+	Items []release.Evidence `json:"items"`
 }
 
 // AttachedList lists the packages a release has had.

@@ -31,11 +31,36 @@ type Kinded interface {
 	Kind() Kind
 }
 
+// Errors of packages that must not import this one (the libvirt driver in
+// labs/) tell their kind by behaviour, as net.Error tells a timeout.
+type (
+	notFound    interface{ NotFound() bool }
+	unavailable interface{ Unavailable() bool }
+	invalid     interface{ Invalid() bool }
+	conflict    interface{ Conflict() bool }
+)
+
 // KindOf returns the kind of err, or KindInternal if it carries none.
 func KindOf(err error) Kind {
 	var k Kinded
 	if errors.As(err, &k) {
 		return k.Kind()
+	}
+	var nf notFound
+	if errors.As(err, &nf) && nf.NotFound() {
+		return KindNotFound
+	}
+	var un unavailable
+	if errors.As(err, &un) && un.Unavailable() {
+		return KindUnavailable
+	}
+	var inv invalid
+	if errors.As(err, &inv) && inv.Invalid() {
+		return KindInvalid
+	}
+	var c conflict
+	if errors.As(err, &c) && c.Conflict() {
+		return KindConflict
 	}
 	return KindInternal
 }

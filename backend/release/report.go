@@ -36,7 +36,7 @@ type reportData struct {
 	R         *Release
 	SignOff   *SignOff
 	Packages  []AttachedPackage
-	Evidence  []EvidenceRecord
+	Evidence  []Evidence
 	Deploys   []Transition
 	Notes     template.HTML
 	Generated string
@@ -56,21 +56,7 @@ func (s *Service) Report(ctx context.Context, by auth.Actor, id int64) ([]byte, 
 	if d.Packages, err = s.Packages(ctx, id); err != nil {
 		return nil, err
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT id FROM evidence WHERE release_id = ? ORDER BY id LIMIT 2000`, id)
-	if err != nil {
-		return nil, err
-	}
-	var ids []int64
-	for rows.Next() {
-		var eid int64
-		if err := rows.Scan(&eid); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		ids = append(ids, eid)
-	}
-	rows.Close()
-	if d.Evidence, err = s.evidenceByID(ctx, ids); err != nil {
+	if d.Evidence, err = s.queryEvidence(ctx, ` FROM evidence WHERE release_id = ? ORDER BY id LIMIT 2000`, id); err != nil {
 		return nil, err
 	}
 	for _, t := range r.Transitions {

@@ -204,7 +204,9 @@ func (s *Service) signOff(ctx context.Context, q store.Querier, r *Release, by a
 		UNION SELECT created_by FROM packages WHERE digest = ?`, r.ID, so.PackageDigest, so.PackageDigest); err != nil {
 		return nil, err
 	}
-	if so.Testers, err = distinct(ctx, q, `SELECT created_by FROM labs WHERE release_id = ? UNION SELECT added_by FROM evidence WHERE release_id = ?`, r.ID, r.ID); err != nil {
+	// Testers are whoever recorded evidence: manual runs, and labs (under
+	// the name of whoever built the lab or ran its test period).
+	if so.Testers, err = distinct(ctx, q, `SELECT added_by FROM evidence WHERE release_id = ?`, r.ID); err != nil {
 		return nil, err
 	}
 	rows, err := q.QueryContext(ctx, `SELECT id, decision, actor, reason, at, package_digest, evidence_digest, evidence_count, round

@@ -21,6 +21,7 @@ import (
 	"github.com/shakedown/shakedown/backend/demo"
 	"github.com/shakedown/shakedown/backend/events"
 	"github.com/shakedown/shakedown/backend/hostinfo"
+	"github.com/shakedown/shakedown/backend/lab"
 	"github.com/shakedown/shakedown/backend/ops"
 	"github.com/shakedown/shakedown/backend/packages"
 	"github.com/shakedown/shakedown/backend/release"
@@ -64,7 +65,7 @@ type Server struct {
 	Releases *release.Service
 	Ops      *ops.Manager
 	Host     *hostinfo.Sampler
-	Labs     *labs.Service
+	Labs     *lab.Service
 	Packages *packages.Store
 	API      *api.API
 
@@ -95,7 +96,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.PoolDir == "" {
 		cfg.PoolDir = "/var/lib/shakedown/pool"
 	}
-	reg, err := labs.NewRegistry(ctx, db, cfg.LocalURI, cfg.PoolDir)
+	reg, err := lab.NewRegistry(ctx, db, cfg.LocalURI, cfg.PoolDir, lab.RealHost)
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -111,7 +112,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		db.Close()
 		return nil, err
 	}
-	if s.Labs, err = labs.NewService(ctx, db, s.Ops, s.Bus, cfg.Log, reg, catalog{s.Releases, s.Packages, cfg.Log}); err != nil {
+	if s.Labs, err = lab.NewService(ctx, lab.Config{DB: db, Ops: s.Ops, Bus: s.Bus, Log: cfg.Log, Hosts: reg, Releases: s.Releases, Packages: s.Packages}); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -203,27 +204,15 @@ func (s *Server) startDemoProduction() {
 		s.cfg.Log.Warn("no demo production VMs", "reason", err)
 		return
 	}
-	host, err := s.Labs.Hosts().Get(labs.LocalHost)
+	h, err := s.Labs.Hosts().Get(lab.LocalHost)
 	if err != nil {
 		return
 	}
-	_, err = s.Ops.Start(context.Background(), auth.System, ops.Spec{Kind: "demo.production", Entity: "host", EntityID: labs.LocalHost,
-		Run: func(ctx context.Context, p *ops.Progress) error {
-			p.Update("boot", 10, "Starting the demo production VMs prod-web-1, prod-web-2, prod-db-1")
-			vms := make([]labs.ProductionVM, len(labs.DemoProduction))
-			for i, vm := range labs.DemoProduction {
-				vm.Name = s.cfg.DemoVMPrefix + vm.Name
-				vms[i] = vm
-			}
-			created, err := host.EnsureProduction(ctx, g, vms, s.cfg.DemoVMPrefix+labs.ProductionNetwork)
-			if err != nil {
-				s.cfg.Log.Warn("demo production", "err", err)
-				return err
-			}
-			p.Update("done", 100, fmt.Sprintf("Demo production ready (%d VM(s) created)", len(created)))
-			return nil
-		}})
-	if err != nil {
+	host, ok := h.(*labs.Host)
+	if !ok {
+		return // a fake host in tests: nothing to boot
+	}
+	if _, err := demo.StartProduction(s.Ops, host, g, s.cfg.DemoVMPrefix); err != nil {
 		s.cfg.Log.Warn("demo production", "err", err)
 	}
 }

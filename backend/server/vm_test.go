@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -32,15 +33,50 @@ type shakedown struct {
 	log   *bytes.Buffer
 }
 
+var (
+	buildOnce sync.Once
+	builtBin  string
+	buildErr  error
+)
+
+// serverBinary is the shakedown binary the tests start: SHAKEDOWN_BIN (make
+// test builds it from this tree first), else one built from this tree now,
+// never a bin/shakedown that may be older than the code under test.
+func serverBinary(t *testing.T) string {
+	t.Helper()
+	if bin := os.Getenv("SHAKEDOWN_BIN"); bin != "" {
+		return bin
+	}
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "shakedown-vmtest-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		builtBin = filepath.Join(dir, "shakedown")
+		cmd := exec.Command("go", "build", "-o", builtBin, ".")
+		cmd.Dir = labtest.RepoRoot(t)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return builtBin
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if builtBin != "" {
+		os.RemoveAll(filepath.Dir(builtBin))
+	}
+	os.Exit(code)
+}
+
 func startShakedown(t *testing.T, data string) *shakedown {
 	t.Helper()
-	bin := os.Getenv("SHAKEDOWN_BIN")
-	if bin == "" {
-		bin = filepath.Join(labtest.RepoRoot(t), "bin", "shakedown")
-	}
-	if _, err := os.Stat(bin); err != nil {
-		t.Skipf("no shakedown binary at %s: run make build", bin)
-	}
+	bin := serverBinary(t)
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
 	addr := ln.Addr().String()
 	ln.Close()
@@ -184,11 +220,11 @@ func TestLabSurvivesAKilledServer(t *testing.T) {
 	h, g := labtest.Host(t)
 	ctx := context.Background()
 	labtest.Sweep(t, h, srvPrefix, nil)
-	prod := []labs.ProductionVM{
+	prod := []labs.GuestVM{
 		{Name: srvPrefix + "web-1", IP: "10.77.0.11/24", MAC: "52:54:00:5d:02:11", Version: "1.0.0"},
 		{Name: srvPrefix + "web-2", IP: "10.77.0.12/24", MAC: "52:54:00:5d:02:12", Version: "1.0.0"},
 	}
-	if _, err := h.EnsureProduction(ctx, g, prod, srvPrefix+"prod"); err != nil {
+	if _, err := h.EnsureGuests(ctx, g, prod, srvPrefix+"prod", labs.RoleProduction); err != nil {
 		t.Fatal(err)
 	}
 	data := t.TempDir()
@@ -446,8 +482,8 @@ func TestLabBuildRidesOutALibvirtdRestart(t *testing.T) {
 	}
 	const prefix = labtest.Prefix + "rst-"
 	labtest.Sweep(t, h, prefix, nil)
-	prod := []labs.ProductionVM{{Name: prefix + "web-1", IP: "10.77.0.11/24", MAC: "52:54:00:5d:03:11", Version: "1.0.0"}}
-	if _, err := h.EnsureProduction(ctx, g, prod, prefix+"prod"); err != nil {
+	prod := []labs.GuestVM{{Name: prefix + "web-1", IP: "10.77.0.11/24", MAC: "52:54:00:5d:03:11", Version: "1.0.0"}}
+	if _, err := h.EnsureGuests(ctx, g, prod, prefix+"prod", labs.RoleProduction); err != nil {
 		t.Fatal(err)
 	}
 	data := t.TempDir()

@@ -415,4 +415,10 @@ var Migrations = []Migration{
 		`CREATE INDEX evidence_release ON evidence(release_id, id)`,
 		`CREATE INDEX evidence_lab ON evidence(lab_id, id)`,
 	)},
+	{Version: 5, Name: "image deletion in two steps; lab bases lose their unread host", Up: execAll(
+		// An image's row is marked deleting before its volume goes and is
+		// removed after, so that no row ever points at a volume that is gone.
+		`ALTER TABLE ci_images ADD COLUMN state TEXT NOT NULL DEFAULT 'ready' CHECK (state IN ('ready','deleting'))`,
+		`ALTER TABLE lab_bases DROP COLUMN host`,
+	)},
 }

@@ -80,6 +80,25 @@ func TestMigrationsFromEachPreviousVersion(t *testing.T) {
 // migrationSeeds puts rows into a database at version N-1; migrationChecks
 // reads them back after migration N.
 var migrationSeeds = map[int]func(context.Context, *DB) error{
+	5: func(ctx context.Context, db *DB) error {
+		return db.Tx(ctx, func(tx *sql.Tx) error {
+			for _, s := range []string{
+				`INSERT INTO cis (id, name, kind, environment, criticality, created_at, updated_at) VALUES (1,'db7','host','production','high','x','x')`,
+				`INSERT INTO ci_images (ci_id, host, volume, path, format, source_format, capacity, bytes, sha256, origin, created_by, created_at)
+					VALUES (1,'local','sd-image-1-ab.img','/p/sd-image-1-ab.img','raw','raw',1,1,'x','upload','tess','x')`,
+				`INSERT INTO releases (id, name, version, type, environment, state, planned_start, planned_end, created_by, created_at, updated_at) VALUES
+					(1,'a','1','minor','production','testing','2026-01-01T08:00:00.000Z','2026-01-01T10:00:00.000Z','t','x','x')`,
+				`INSERT INTO labs (id, release_id, host, status, expires_at, created_by, created_at, updated_at) VALUES ('l1',1,'local','passed','x','tess','x','x')`,
+				`INSERT INTO lab_bases (lab_id, host, domain, disk, kind, base_path, base_format, capacity, state, created_at)
+					VALUES ('l1','local','web','vda','snapshot','/p/web.qcow2','qcow2',1,'in-use','x')`,
+			} {
+				if _, err := tx.ExecContext(ctx, s); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	},
 	4: func(ctx context.Context, db *DB) error {
 		return db.Tx(ctx, func(tx *sql.Tx) error {
 			for _, s := range []string{
@@ -116,6 +135,21 @@ var migrationSeeds = map[int]func(context.Context, *DB) error{
 	},
 }
 var migrationChecks = map[int]func(context.Context, *DB) error{
+	// Images are ready, bases keep everything but the host.
+	5: func(ctx context.Context, db *DB) error {
+		var state, domain string
+		if err := db.QueryRowContext(ctx, `SELECT state FROM ci_images WHERE ci_id = 1`).Scan(&state); err != nil || state != "ready" {
+			return fmt.Errorf("image state %q (%v), want ready", state, err)
+		}
+		if err := db.QueryRowContext(ctx, `SELECT domain FROM lab_bases WHERE lab_id = 'l1'`).Scan(&domain); err != nil || domain != "web" {
+			return fmt.Errorf("base domain %q (%v), want web", domain, err)
+		}
+		_, err := db.ExecContext(ctx, `UPDATE ci_images SET state = 'gone'`)
+		if err == nil {
+			return fmt.Errorf("an image state outside ready/deleting was accepted")
+		}
+		return nil
+	},
 	// Evidence survives the table rebuild, gains its lab's creator, and
 	// accepts manual runs; the default policies are there.
 	4: func(ctx context.Context, db *DB) error {

@@ -54,33 +54,9 @@ func RepoRoot(t *testing.T) string {
 // Sweep removes test domains, networks and volumes: those whose names
 // start with prefix (a test's own sdtest-… prefix), and those match says.
 func Sweep(t *testing.T, h *labs.Host, prefix string, match func(name string) bool) {
-	ctx := context.Background()
 	ours := func(name string) bool { return strings.HasPrefix(name, prefix) || (match != nil && match(name)) }
-	doms, err := h.Domains(ctx)
-	if err != nil {
+	if _, err := h.Sweep(context.Background(), ours); err != nil {
 		t.Errorf("sweep: %v", err)
-		return
-	}
-	for _, d := range doms {
-		if ours(d.Name) {
-			if err := h.RemoveDomain(ctx, d.Name); err != nil {
-				t.Errorf("sweep domain %s: %v", d.Name, err)
-			}
-		}
-	}
-	if l, err := h.Conn(ctx); err == nil {
-		nets, _, _ := l.ConnectListAllNetworks(1, 0)
-		for _, n := range nets {
-			if ours(n.Name) {
-				h.DeleteNetwork(ctx, n.Name)
-			}
-		}
-	}
-	vols, _ := h.Volumes(ctx)
-	for _, v := range vols {
-		if ours(v.Name) {
-			h.DeleteVolume(ctx, v.Name)
-		}
 	}
 }
 

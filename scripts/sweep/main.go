@@ -30,7 +30,7 @@ func main() {
 		}
 	}
 	ours := func(name string) bool {
-		if strings.HasPrefix(name, "sdtest-") || strings.HasPrefix(name, "sd-lab-sdtest") {
+		if strings.HasPrefix(name, "sdtest-") || strings.HasPrefix(name, "sd-lab-sdtest") || strings.Contains(name, "-sdtest-") {
 			return true
 		}
 		for id := range testLab {
@@ -40,27 +40,9 @@ func main() {
 		}
 		return false
 	}
-	n := 0
-	for _, d := range doms {
-		if ours(d.Name) || (d.Meta.Role == "clone" && strings.Contains(d.Name, "-sdtest-")) {
-			if err := h.RemoveDomain(ctx, d.Name); err == nil {
-				n++
-			}
-		}
-	}
-	if l, err := h.Conn(ctx); err == nil {
-		nets, _, _ := l.ConnectListAllNetworks(1, 0)
-		for _, nw := range nets {
-			if ours(nw.Name) && h.DeleteNetwork(ctx, nw.Name) == nil {
-				n++
-			}
-		}
-	}
-	vols, _ := h.Volumes(ctx)
-	for _, v := range vols {
-		if (ours(v.Name) || strings.Contains(v.Name, "-sdtest-")) && h.DeleteVolume(ctx, v.Name) == nil {
-			n++
-		}
+	n, err := h.Sweep(ctx, ours)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "sweep:", err)
 	}
 	fmt.Printf("sweep: removed %d test object(s)\n", n)
 }

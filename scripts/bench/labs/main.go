@@ -60,7 +60,7 @@ func main() {
 		netDone := make(chan struct{})
 		go func() {
 			t := time.Now()
-			net, netErr = h.CreateIsolatedNetwork(ctx, labID)
+			net, netErr = h.CreateIsolatedNetwork(ctx, "sd-lab-"+labID)
 			tNet = time.Since(t)
 			close(netDone)
 		}()
@@ -158,7 +158,7 @@ func makeProduction(ctx context.Context, h *labs.Host, g labs.GuestImage, gib in
 	must(err)
 	netName := "sd-lab-sdtestbp"
 	if _, err := l.NetworkLookupByName(netName); err != nil {
-		_, err := h.CreateIsolatedNetwork(ctx, "sdtestbp")
+		_, err := h.CreateIsolatedNetwork(ctx, netName)
 		must(err)
 	}
 	gold := copyGolden(g)
@@ -209,27 +209,9 @@ func cleanup(ctx context.Context, h *labs.Host) {
 			h.CommitBack(ctx, c)
 		}
 	}
-	doms, _ := h.Domains(ctx)
-	for _, d := range doms {
-		if strings.HasPrefix(d.Name, prefix) || strings.HasPrefix(d.Name, "sd-lab-sdtestb") {
-			h.RemoveDomain(ctx, d.Name)
-		}
-	}
-	l, err := h.Conn(ctx)
-	if err == nil {
-		nets, _, _ := l.ConnectListAllNetworks(1, 0)
-		for _, n := range nets {
-			if strings.HasPrefix(n.Name, "sd-lab-sdtestb") || strings.HasPrefix(n.Name, prefix) {
-				h.DeleteNetwork(ctx, n.Name)
-			}
-		}
-	}
-	vols, _ := h.Volumes(ctx)
-	for _, v := range vols {
-		if strings.HasPrefix(v.Name, prefix) || strings.HasPrefix(v.Name, "sd-lab-sdtestb") {
-			h.DeleteVolume(ctx, v.Name)
-		}
-	}
+	h.Sweep(ctx, func(name string) bool {
+		return strings.HasPrefix(name, prefix) || strings.HasPrefix(name, "sd-lab-sdtestb")
+	})
 }
 
 func run(name string, args ...string) {

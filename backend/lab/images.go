@@ -1,4 +1,4 @@
-package labs
+package lab
 
 import (
 	"context"
@@ -40,7 +40,7 @@ var MaxImageBytes int64 = 256 << 30
 // as the CI's newest image. origin says where it came from (an upload's
 // file name, "ssh root@db7:/dev/sda").
 func (s *Service) ImportCIImage(ctx context.Context, by auth.Actor, ciID int64, hostName string, r io.Reader, size int64, origin string) (Image, error) {
-	ci, err := s.catalog.CI(ctx, ciID)
+	ci, err := s.releases.GetCI(ctx, ciID)
 	if err != nil {
 		return Image{}, err
 	}
@@ -61,7 +61,7 @@ func (s *Service) ImportCIImage(ctx context.Context, by auth.Actor, ciID int64, 
 	}
 	img := Image{CIID: ci.ID, Host: hostName, Volume: imp.Volume.Name, Path: imp.Volume.Path, Format: imp.Format, SourceFormat: imp.SourceFormat,
 		Capacity: imp.Volume.Capacity, Bytes: imp.Bytes, SHA256: imp.SHA256, Origin: origin, CreatedBy: by.Username, CreatedAt: s.now().UTC().Truncate(time.Millisecond)}
-	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
+	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO ci_images (ci_id, host, volume, path, format, source_format, capacity, bytes, sha256, origin, created_by, created_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, img.CIID, img.Host, img.Volume, img.Path, img.Format, img.SourceFormat, img.Capacity,
 			img.Bytes, img.SHA256, img.Origin, img.CreatedBy, store.FormatTime(img.CreatedAt))
@@ -81,8 +81,12 @@ func (s *Service) ImportCIImage(ctx context.Context, by auth.Actor, ciID int64, 
 
 // Images lists a CI's imported images, newest first.
 func (s *Service) Images(ctx context.Context, ciID int64) ([]Image, error) {
+	return s.queryImages(ctx, `WHERE ci_id = ? AND state = 'ready'`, ciID)
+}
+
+func (s *Service) queryImages(ctx context.Context, where string, args ...any) ([]Image, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT id, ci_id, host, volume, path, format, source_format, capacity, bytes, sha256, origin, created_by, created_at
-		FROM ci_images WHERE ci_id = ? ORDER BY id DESC`, ciID)
+		FROM ci_images `+where+` ORDER BY id DESC`, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -100,56 +104,78 @@ func (s *Service) Images(ctx context.Context, ciID int64) ([]Image, error) {
 	return out, rows.Err()
 }
 
+var errNoImage = errors.New("no imported image")
+
 func (s *Service) latestImage(ctx context.Context, ciID int64) (Image, error) {
 	imgs, err := s.Images(ctx, ciID)
 	if err != nil {
 		return Image{}, err
 	}
 	if len(imgs) == 0 {
-		return Image{}, errors.New("no image")
+		return Image{}, errNoImage
 	}
 	return imgs[0], nil
 }
 
-// SetGuest gives the service the kernel that boots imported disk images.
-func (s *Service) SetGuest(g *GuestImage) { s.guest = g }
-
 // DeleteImage removes an imported image of a CI, unless a live lab is
-// built on it.
+// built on it. The row is marked deleting (and audited) first, the volume
+// goes, then the row: a failure half-way leaves a row that reconciliation
+// finishes, never a row pointing at nothing.
 func (s *Service) DeleteImage(ctx context.Context, by auth.Actor, ciID, imageID int64) error {
-	imgs, err := s.Images(ctx, ciID)
-	if err != nil {
-		return err
-	}
-	var img *Image
-	for i := range imgs {
-		if imgs[i].ID == imageID {
-			img = &imgs[i]
+	var img Image
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		imgs, err := s.queryImages(ctx, `WHERE id = ? AND ci_id = ? AND state = 'ready'`, imageID, ciID)
+		if err != nil {
+			return err
 		}
-	}
-	if img == nil {
-		return apperr.NotFound("disk image", imageID)
-	}
-	var inUse int
-	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM lab_bases b JOIN labs l ON l.id = b.lab_id
-		WHERE b.base_path = ? AND b.state = 'in-use' AND l.status NOT IN ('torn-down','error')`, img.Path).Scan(&inUse); err != nil {
-		return err
-	}
-	if inUse > 0 {
-		return apperr.Conflict("", "Disk image %d is the base of %d live lab(s); tear them down first.", imageID, inUse)
-	}
-	host, err := s.hosts.Get(img.Host)
-	if err != nil {
-		return err
-	}
-	if err := host.DeleteVolume(ctx, img.Volume); err != nil {
-		return err
-	}
-	return s.db.Tx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM ci_images WHERE id = ?`, imageID); err != nil {
+		if len(imgs) == 0 {
+			return apperr.NotFound("disk image", imageID)
+		}
+		img = imgs[0]
+		var inUse int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM lab_bases b JOIN labs l ON l.id = b.lab_id
+			WHERE b.base_path = ? AND b.state = 'in-use' AND l.status NOT IN ('torn-down','error')`, img.Path).Scan(&inUse); err != nil {
+			return err
+		}
+		if inUse > 0 {
+			return apperr.Conflict("", "Disk image %d is the base of %d live lab(s); tear them down first.", imageID, inUse)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE ci_images SET state = 'deleting' WHERE id = ?`, imageID); err != nil {
 			return err
 		}
 		return audit.Append(ctx, tx, s.now(), audit.Record{Actor: by.Username, Action: "ci.image.delete", Entity: "ci",
 			EntityID: strconv.FormatInt(ciID, 10), Before: img})
 	})
+	if err != nil {
+		return err
+	}
+	return s.finishImageDelete(ctx, img)
+}
+
+// finishImageDelete removes a deleting image's volume, then its row.
+func (s *Service) finishImageDelete(ctx context.Context, img Image) error {
+	host, err := s.hosts.Get(img.Host)
+	if err != nil {
+		return err
+	}
+	if _, err := host.DeleteVolume(ctx, img.Volume); err != nil {
+		return fmt.Errorf("delete the volume of disk image %d (it is removed when the host answers again): %w", img.ID, err)
+	}
+	return s.exec(ctx, `DELETE FROM ci_images WHERE id = ?`, img.ID)
+}
+
+// finishImageDeletes completes the deletions a stop or a host that was
+// down interrupted.
+func (s *Service) finishImageDeletes(ctx context.Context) []string {
+	imgs, err := s.queryImages(ctx, `WHERE state = 'deleting'`)
+	if err != nil {
+		return []string{err.Error()}
+	}
+	var done []string
+	for _, img := range imgs {
+		if err := s.finishImageDelete(ctx, img); err == nil {
+			done = append(done, fmt.Sprintf("disk image %d of CI %d (volume %s)", img.ID, img.CIID, img.Volume))
+		}
+	}
+	return done
 }

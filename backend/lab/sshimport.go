@@ -1,9 +1,8 @@
-package labs
+package lab
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/base64"
+	"database/sql"
 	"fmt"
 	"io"
 	"net"
@@ -12,11 +11,11 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/crypto/ssh"
-
 	"github.com/shakedown/shakedown/backend/apperr"
+	"github.com/shakedown/shakedown/backend/audit"
 	"github.com/shakedown/shakedown/backend/auth"
 	"github.com/shakedown/shakedown/backend/ops"
+	"github.com/shakedown/shakedown/labs"
 )
 
 // SSHSource is a physical machine whose disk is read over SSH (P2V): the
@@ -52,35 +51,15 @@ func (src *SSHSource) validate() error {
 	if src.HostKeyFingerprint == "" && !src.InsecureIgnoreHostKey {
 		return apperr.Invalid("host_key_fingerprint", "Pin the machine's host key (SHA256:… from ssh-keygen -lf), or set insecure_ignore_host_key.")
 	}
+	if err := src.disk().CheckKey(); err != nil {
+		return apperr.Invalid("private_key", "The private key cannot be read: %v", err)
+	}
 	return nil
 }
 
-func (src *SSHSource) config() (*ssh.ClientConfig, error) {
-	cfg := &ssh.ClientConfig{User: src.User, Timeout: 15 * time.Second}
-	if src.PrivateKey != "" {
-		signer, err := ssh.ParsePrivateKey([]byte(src.PrivateKey))
-		if err != nil {
-			return nil, apperr.Invalid("private_key", "The private key cannot be read: %v", err)
-		}
-		cfg.Auth = append(cfg.Auth, ssh.PublicKeys(signer))
-	}
-	if src.Password != "" {
-		cfg.Auth = append(cfg.Auth, ssh.Password(src.Password))
-	}
-	if src.InsecureIgnoreHostKey {
-		cfg.HostKeyCallback = ssh.InsecureIgnoreHostKey()
-	} else {
-		want := src.HostKeyFingerprint
-		cfg.HostKeyCallback = func(_ string, _ net.Addr, key ssh.PublicKey) error {
-			sum := sha256.Sum256(key.Marshal())
-			got := "SHA256:" + base64.RawStdEncoding.EncodeToString(sum[:])
-			if got != want {
-				return fmt.Errorf("host key %s does not match the pinned %s", got, want)
-			}
-			return nil
-		}
-	}
-	return cfg, nil
+func (src *SSHSource) disk() labs.SSHDisk {
+	return labs.SSHDisk{Address: src.Address, User: src.User, Password: src.Password, PrivateKey: src.PrivateKey, Device: src.Device,
+		HostKeyFingerprint: src.HostKeyFingerprint, InsecureIgnoreHostKey: src.InsecureIgnoreHostKey}
 }
 
 // ImportCIImageSSH streams a physical machine's disk over SSH (dd) into the
@@ -89,76 +68,44 @@ func (s *Service) ImportCIImageSSH(ctx context.Context, by auth.Actor, ciID int6
 	if err := src.validate(); err != nil {
 		return ops.Operation{}, err
 	}
-	if _, err := s.catalog.CI(ctx, ciID); err != nil {
-		return ops.Operation{}, err
-	}
-	cfg, err := src.config()
-	if err != nil {
+	if _, err := s.releases.GetCI(ctx, ciID); err != nil {
 		return ops.Operation{}, err
 	}
 	origin := fmt.Sprintf("dd over ssh from %s@%s:%s", src.User, src.Address, src.Device)
 	if src.InsecureIgnoreHostKey {
 		origin += " (host key not checked)"
 	}
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		return audit.Append(ctx, tx, s.now(), audit.Record{Actor: by.Username, Action: "ci.image.import-ssh", Entity: "ci",
+			EntityID: strconv.FormatInt(ciID, 10), After: map[string]any{"origin": origin, "host": src.Host,
+				"host_key_fingerprint": src.HostKeyFingerprint, "insecure_ignore_host_key": src.InsecureIgnoreHostKey}})
+	})
+	if err != nil {
+		return ops.Operation{}, err
+	}
 	return s.ops.Start(ctx, by, ops.Spec{Kind: "ci.import", Entity: "ci", EntityID: strconv.FormatInt(ciID, 10),
 		Run: func(ctx context.Context, p *ops.Progress) error {
-			p.Update("connect", 1, "Connecting to "+src.Address)
-			client, err := ssh.Dial("tcp", src.Address, cfg)
-			if err != nil {
-				return fmt.Errorf("ssh to %s: %w", src.Address, err)
-			}
-			defer client.Close()
-			go func() { <-ctx.Done(); client.Close() }() // a cancel ends the stream
-			size, err := remoteSize(client, src.Device)
+			p.Update(StageConnect, 1, "Connecting to "+src.Address)
+			stream, err := labs.OpenSSHDisk(ctx, src.disk())
 			if err != nil {
 				return err
 			}
-			sess, err := client.NewSession()
-			if err != nil {
-				return err
-			}
-			defer sess.Close()
-			out, err := sess.StdoutPipe()
-			if err != nil {
-				return err
-			}
-			if err := sess.Start("dd if=" + shellQuote(src.Device) + " bs=4M status=none"); err != nil {
-				return fmt.Errorf("start dd on %s: %w", src.Address, err)
-			}
-			p.Update("stream", 2, fmt.Sprintf("Streaming %s (%.1f GiB) from %s", src.Device, float64(size)/(1<<30), src.Address))
+			defer stream.Close()
+			size := stream.Size
+			p.Update(StageStream, 2, fmt.Sprintf("Streaming %s (%.1f GiB) from %s", src.Device, float64(size)/(1<<30), src.Address))
 			start := time.Now()
-			rd := &progressReader{r: out, fn: func(n int64) {
+			rd := &progressReader{r: stream, fn: func(n int64) {
 				rate := float64(n) / time.Since(start).Seconds() / (1 << 20)
-				p.Update("stream", 2+95*float64(n)/float64(size), fmt.Sprintf("%d of %d MiB at %.0f MiB/s", n>>20, size>>20, rate))
+				p.Update(StageStream, 2+95*float64(n)/float64(size), fmt.Sprintf("%d of %d MiB at %.0f MiB/s", n>>20, size>>20, rate))
 			}}
 			img, err := s.ImportCIImage(ctx, by, ciID, src.Host, rd, size, origin)
 			if err != nil {
 				return err
 			}
-			p.Update("done", 100, fmt.Sprintf("Imported %s as %s (%s)", src.Device, img.Volume, img.Format))
+			p.Update(StageDone, 100, fmt.Sprintf("Imported %s as %s (%s)", src.Device, img.Volume, img.Format))
 			return nil
 		}})
 }
-
-func remoteSize(client *ssh.Client, device string) (int64, error) {
-	sess, err := client.NewSession()
-	if err != nil {
-		return 0, err
-	}
-	defer sess.Close()
-	q := shellQuote(device)
-	out, err := sess.Output("blockdev --getsize64 " + q + " 2>/dev/null || stat -L -c %s " + q)
-	if err != nil {
-		return 0, fmt.Errorf("size of %s: %w", device, err)
-	}
-	n, err := strconv.ParseInt(strings.TrimSpace(string(out)), 10, 64)
-	if err != nil || n <= 0 {
-		return 0, fmt.Errorf("size of %s: %q is not a size", device, out)
-	}
-	return n, nil
-}
-
-func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
 type progressReader struct {
 	r    io.Reader

@@ -1,4 +1,4 @@
-package labs
+package lab
 
 import (
 	"fmt"
@@ -17,8 +17,11 @@ type LabInput struct {
 	Host       string        `json:"host"`
 	TTLMinutes int           `json:"ttl_minutes"`
 	Package    *PackageInput `json:"package"`
-	// PackageDigest installs a stored release package instead of an inline one.
+	// PackageDigest installs a stored release package instead of an inline
+	// one. With neither, the lab installs the release's current package,
+	// unless NoPackage says to install nothing.
 	PackageDigest string       `json:"package_digest"`
+	NoPackage     bool         `json:"no_package"`
 	TestPeriod    *PeriodInput `json:"test_period"`
 }
 
@@ -29,9 +32,8 @@ type PackageFile struct {
 	Mode    string `json:"mode"`
 }
 
-// PackageInput is a release package to apply inside the lab's guests.
-// (Content-addressed packages come with the packages issue; until then a
-// lab carries its package inline.)
+// PackageInput is a package to apply inside the lab's guests: given inline
+// (for quick experiments), or made from a stored release package.
 type PackageInput struct {
 	Name    string        `json:"name"`
 	Files   []PackageFile `json:"files"`
@@ -79,6 +81,9 @@ func (in *LabInput) validate() error {
 	}
 	if in.Package != nil && in.PackageDigest != "" {
 		return apperr.Invalid("package_digest", "Give either a stored package (package_digest) or an inline package, not both.")
+	}
+	if in.NoPackage && (in.Package != nil || in.PackageDigest != "") {
+		return apperr.Invalid("no_package", "no_package says to install nothing: leave out package and package_digest.")
 	}
 	if in.Package != nil {
 		if err := in.Package.validate("package."); err != nil {

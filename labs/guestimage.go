@@ -39,23 +39,14 @@ func LoadGuestImage(dir string) (GuestImage, error) {
 	return g, nil
 }
 
-// ProductionVM describes one demo production machine.
-type ProductionVM struct {
+// GuestVM is one running test guest with its own identity: what the demo
+// production and the real-VM tests are made of.
+type GuestVM struct {
 	Name    string
 	IP      string // with prefix, e.g. 10.77.0.11/24
 	MAC     string
 	Version string // what its web server serves at /version
 }
-
-// DemoProduction is the small production estate `make run` creates.
-var DemoProduction = []ProductionVM{
-	{Name: "prod-web-1", IP: "10.77.0.11/24", MAC: "52:54:00:5d:00:11", Version: "1.0.0"},
-	{Name: "prod-web-2", IP: "10.77.0.12/24", MAC: "52:54:00:5d:00:12", Version: "1.0.0"},
-	{Name: "prod-db-1", IP: "10.77.0.13/24", MAC: "52:54:00:5d:00:13", Version: "1.0.0"},
-}
-
-// ProductionNetwork is the demo production's own isolated network.
-const ProductionNetwork = "sd-prod"
 
 // golden copies the guest's base disk into the pool once (by content), so
 // that production disks do not depend on the build folder.
@@ -146,11 +137,11 @@ func GuestDefinition(g GuestImage, name, disk, network, mac, consoleLog string, 
 	return d
 }
 
-// EnsureProduction creates (or starts) the demo production VMs: each a
-// running test guest on the isolated production network, with its own
-// hostname, address and served version written to its disk. It returns
-// the names of the VMs it created.
-func (h *Host) EnsureProduction(ctx context.Context, g GuestImage, vms []ProductionVM, network string) ([]string, error) {
+// EnsureGuests creates (or starts) running test guests on a persistent
+// isolated network, each with its own hostname, address and served version
+// written to its disk, marked with role in their metadata. It returns the
+// names of the VMs it created.
+func (h *Host) EnsureGuests(ctx context.Context, g GuestImage, vms []GuestVM, network, role string) ([]string, error) {
 	l, err := h.Conn(ctx)
 	if err != nil {
 		return nil, err
@@ -192,7 +183,7 @@ func (h *Host) EnsureProduction(ctx context.Context, g GuestImage, vms []Product
 			return created, err
 		}
 		d := GuestDefinition(g, vm.Name, vol.Path, network, vm.MAC, h.ConsoleLog(vm.Name),
-			Meta{CI: vm.Name, Role: "production"})
+			Meta{CI: vm.Name, Role: role})
 		// The first boot takes its identity from the kernel command line;
 		// it is then written to the disk so that it persists (and clones keep it).
 		d.OS.Cmdline = fmt.Sprintf("%s sd.hostname=%s sd.ip=%s", g.Cmdline, vm.Name, vm.IP)
@@ -204,7 +195,7 @@ func (h *Host) EnsureProduction(ctx context.Context, g GuestImage, vms []Product
 		created = append(created, vm.Name)
 	}
 	for _, name := range created {
-		var vm ProductionVM
+		var vm GuestVM
 		for _, v := range vms {
 			if v.Name == name {
 				vm = v
