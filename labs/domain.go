@@ -9,7 +9,6 @@ import (
 
 	"github.com/digitalocean/go-libvirt"
 	"libvirt.org/go/libvirtxml"
-
 )
 
 // MetadataNS is the XML namespace of Shakedown's domain metadata.

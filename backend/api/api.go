@@ -19,11 +19,11 @@ import (
 	"github.com/shakedown/shakedown/backend/auth"
 	"github.com/shakedown/shakedown/backend/events"
 	"github.com/shakedown/shakedown/backend/hostinfo"
+	"github.com/shakedown/shakedown/backend/lab"
 	"github.com/shakedown/shakedown/backend/ops"
 	"github.com/shakedown/shakedown/backend/packages"
 	"github.com/shakedown/shakedown/backend/release"
 	"github.com/shakedown/shakedown/backend/store"
-	"github.com/shakedown/shakedown/backend/lab"
 )
 
 // Prefix is where the API lives.
