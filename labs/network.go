@@ -2,6 +2,8 @@ package labs
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 
 	"libvirt.org/go/libvirtxml"
@@ -9,7 +11,10 @@ import (
 
 // bridgeName derives a bridge name from a network name that fits Linux's
 // 15-character limit.
-func bridgeName(network string) string { return "sdl" + shortHash(network)[:10] }
+func bridgeName(network string) string {
+	sum := sha256.Sum256([]byte(network))
+	return "sdl" + hex.EncodeToString(sum[:])[:10]
+}
 
 // CreateIsolatedNetwork starts a transient libvirt network with no
 // <forward> and no host address: guests on it reach each other and nothing

@@ -1,0 +1,507 @@
+// Package fakehost is an in-memory libvirt host for fast tests of the lab
+// service: it keeps domains, networks, volumes, capture overlays and guest
+// files as libvirtd would, refuses what libvirtd refuses (a name taken, an
+// object that is not there), and lets a test inject faults or run code at
+// any step. It is never used in place of the real-VM tests.
+package fakehost
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"libvirt.org/go/libvirtxml"
+
+	"github.com/shakedown/shakedown/labs"
+)
+
+// Host is a fake libvirt host. The zero value is not usable: call New.
+type Host struct {
+	cfg labs.HostConfig
+
+	mu       sync.Mutex
+	domains  map[string]*domain
+	networks map[string]bool
+	volumes  map[string]labs.Volume
+	overlays map[string]string // production domain → overlay path of a capture
+	faults   map[string]error
+	hooks    map[string]func()
+	down     bool
+
+	// OnExec runs a command in a guest; by default every command exits 0.
+	OnExec func(domain string, argv []string) (labs.ExecResult, error)
+	// MemFree and DiskFree are what Status reports (0: plenty).
+	MemFree, DiskFree uint64
+}
+
+type domain struct {
+	x      *libvirtxml.Domain
+	active bool
+	meta   labs.Meta
+	files  map[string][]byte
+}
+
+// New returns an empty fake host.
+func New(cfg labs.HostConfig) *Host {
+	if cfg.PoolDir == "" {
+		cfg.PoolDir = "/fake/pool"
+	}
+	return &Host{cfg: cfg, domains: map[string]*domain{}, networks: map[string]bool{}, volumes: map[string]labs.Volume{},
+		overlays: map[string]string{}, faults: map[string]error{}, hooks: map[string]func(){}}
+}
+
+// Fail makes the next call of method (e.g. "LinkedClone") fail with err.
+func (h *Host) Fail(method string, err error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.faults[method] = err
+}
+
+// Before runs fn (once) at the start of the next call of method, outside
+// the host's lock: a test's way to race something against a step.
+func (h *Host) Before(method string, fn func()) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.hooks[method] = fn
+}
+
+// SetDown makes the host unreachable (libvirtd stopped) or back.
+func (h *Host) SetDown(down bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.down = down
+}
+
+// enter runs the hook and returns the fault of method, then takes the lock.
+func (h *Host) enter(method string) error {
+	h.mu.Lock()
+	hook := h.hooks[method]
+	delete(h.hooks, method)
+	h.mu.Unlock()
+	if hook != nil {
+		hook()
+	}
+	h.mu.Lock()
+	if h.down {
+		return &labs.HostDownError{Host: h.cfg.Name, Err: fmt.Errorf("fake host is down")}
+	}
+	if err := h.faults[method]; err != nil {
+		delete(h.faults, method)
+		return err
+	}
+	return nil
+}
+
+// AddProduction defines a running production VM with one qcow2 disk in
+// the pool, as the demo production is.
+func (h *Host) AddProduction(name string, memMiB uint) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	disk := path.Join(h.cfg.PoolDir, name+".qcow2")
+	h.volumes[name+".qcow2"] = labs.Volume{Name: name + ".qcow2", Path: disk, Capacity: 1 << 30}
+	x := &libvirtxml.Domain{Type: "qemu", Name: name, Memory: &libvirtxml.DomainMemory{Value: memMiB, Unit: "MiB"},
+		Devices: &libvirtxml.DomainDeviceList{
+			Disks: []libvirtxml.DomainDisk{{Device: "disk", Driver: &libvirtxml.DomainDiskDriver{Name: "qemu", Type: "qcow2"},
+				Source: &libvirtxml.DomainDiskSource{File: &libvirtxml.DomainDiskSourceFile{File: disk}},
+				Target: &libvirtxml.DomainDiskTarget{Dev: "vda", Bus: "virtio"}}},
+			Interfaces: []libvirtxml.DomainInterface{{MAC: &libvirtxml.DomainInterfaceMAC{Address: "52:54:00:00:00:01"},
+				Source: &libvirtxml.DomainInterfaceSource{Network: &libvirtxml.DomainInterfaceSourceNetwork{Network: "sd-prod"}}}},
+		}}
+	h.domains[name] = &domain{x: x, active: true, meta: labs.Meta{CI: name, Role: labs.RoleProduction}, files: map[string][]byte{}}
+}
+
+// Overlay returns the capture overlay production domain writes to now ("" when none).
+func (h *Host) Overlay(domain string) string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.overlays[domain]
+}
+
+// File returns a file written into a guest.
+func (h *Host) File(domain, p string) ([]byte, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	d, ok := h.domains[domain]
+	if !ok {
+		return nil, false
+	}
+	b, ok := d.files[p]
+	return b, ok
+}
+
+// Objects lists every domain, network and volume whose name contains s,
+// as "domain x" / "network x" / "volume x", sorted.
+func (h *Host) Objects(s string) []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []string
+	for n := range h.domains {
+		if strings.Contains(n, s) {
+			out = append(out, "domain "+n)
+		}
+	}
+	for n := range h.networks {
+		if strings.Contains(n, s) {
+			out = append(out, "network "+n)
+		}
+	}
+	for n := range h.volumes {
+		if strings.Contains(n, s) {
+			out = append(out, "volume "+n)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (h *Host) Name() string            { return h.cfg.Name }
+func (h *Host) Config() labs.HostConfig { return h.cfg }
+func (h *Host) Lost() bool              { h.mu.Lock(); defer h.mu.Unlock(); return h.down }
+func (h *Host) Close() error            { return nil }
+
+func (h *Host) ConsoleLog(domain string) string { return "/fake/console/" + domain + ".log" }
+
+func (h *Host) Status(ctx context.Context) labs.HostStatus {
+	st := labs.HostStatus{HostConfig: h.cfg}
+	if err := h.enter("Status"); err != nil {
+		h.mu.Unlock()
+		st.Error = err.Error()
+		return st
+	}
+	defer h.mu.Unlock()
+	st.Connected = true
+	st.Capacity = labs.Capacity{CPUs: 2, MemTotal: 24 << 30, MemFree: h.MemFree, DiskFree: h.DiskFree}
+	if st.Capacity.MemFree == 0 {
+		st.Capacity.MemFree = 16 << 30
+	}
+	if st.Capacity.DiskFree == 0 {
+		st.Capacity.DiskFree = 100 << 30
+	}
+	for _, d := range h.domains {
+		if d.active {
+			st.Capacity.RunningVMs++
+		}
+	}
+	return st
+}
+
+func (h *Host) noSuch(name string) error { return &labs.NoSuchDomainError{Host: h.cfg.Name, Domain: name} }
+
+func (h *Host) Domains(ctx context.Context) ([]labs.DomainInfo, error) {
+	if err := h.enter("Domains"); err != nil {
+		h.mu.Unlock()
+		return nil, err
+	}
+	defer h.mu.Unlock()
+	var out []labs.DomainInfo
+	for n, d := range h.domains {
+		out = append(out, labs.DomainInfo{Name: n, Active: d.active, Meta: d.meta, Ours: d.meta.Role != ""})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+func (h *Host) DomainXML(ctx context.Context, name string) (*libvirtxml.Domain, error) {
+	if err := h.enter("DomainXML"); err != nil {
+		h.mu.Unlock()
+		return nil, err
+	}
+	defer h.mu.Unlock()
+	d, ok := h.domains[name]
+	if !ok {
+		return nil, h.noSuch(name)
+	}
+	raw, _ := d.x.Marshal()
+	var x libvirtxml.Domain
+	return &x, x.Unmarshal(raw)
+}
+
+func (h *Host) Define(ctx context.Context, x *libvirtxml.Domain) error {
+	if err := h.enter("Define"); err != nil {
+		h.mu.Unlock()
+		return err
+	}
+	defer h.mu.Unlock()
+	if _, taken := h.domains[x.Name]; taken {
+		return fmt.Errorf("define %s: domain already exists", x.Name)
+	}
+	for _, disk := range x.Devices.Disks {
+		if disk.Source != nil && disk.Source.File != nil && !h.pathExists(disk.Source.File.File) {
+			return fmt.Errorf("define %s: disk %s does not exist", x.Name, disk.Source.File.File)
+		}
+	}
+	for _, nic := range x.Devices.Interfaces {
+		if n := nic.Source.Network.Network; n != "sd-prod" && !h.networks[n] {
+			return fmt.Errorf("define %s: network %s does not exist", x.Name, n)
+		}
+	}
+	var meta labs.Meta
+	if x.Metadata != nil {
+		meta = parseMeta(x.Metadata.XML)
+	}
+	h.domains[x.Name] = &domain{x: x, meta: meta, files: map[string][]byte{}}
+	return nil
+}
+
+func (h *Host) pathExists(p string) bool {
+	for _, v := range h.volumes {
+		if v.Path == p {
+			return true
+		}
+	}
+	return false
+}
+
+func (h *Host) Start(ctx context.Context, name string) error {
+	if err := h.enter("Start"); err != nil {
+		h.mu.Unlock()
+		return err
+	}
+	defer h.mu.Unlock()
+	d, ok := h.domains[name]
+	if !ok {
+		return h.noSuch(name)
+	}
+	if d.active {
+		return fmt.Errorf("start %s: domain is already running", name)
+	}
+	d.active = true
+	return nil
+}
+
+func (h *Host) RemoveDomain(ctx context.Context, name string) (bool, error) {
+	if err := h.enter("RemoveDomain"); err != nil {
+		h.mu.Unlock()
+		return false, err
+	}
+	defer h.mu.Unlock()
+	_, ok := h.domains[name]
+	delete(h.domains, name)
+	return ok, nil
+}
+
+func (h *Host) CaptureDisks(ctx context.Context, domains []string, captureID string) ([]labs.Capture, error) {
+	if err := h.enter("CaptureDisks"); err != nil {
+		h.mu.Unlock()
+		return nil, err
+	}
+	defer h.mu.Unlock()
+	var out []labs.Capture
+	for _, name := range domains {
+		d, ok := h.domains[name]
+		if !ok {
+			for _, c := range out { // as the driver does: undo the others
+				h.commit(c)
+			}
+			return nil, fmt.Errorf("capture %s: %w", name, h.noSuch(name))
+		}
+		base := d.x.Devices.Disks[0].Source.File.File
+		c := labs.Capture{Domain: name, Disk: "vda", BasePath: base, BaseFormat: "qcow2", Capacity: 1 << 30, Live: d.active, Quiesced: d.active}
+		if d.active {
+			c.OverlayPath = path.Join(h.cfg.PoolDir, fmt.Sprintf("%s.sd-%s.qcow2", name, captureID))
+			h.overlays[name] = c.OverlayPath
+			d.x.Devices.Disks[0].Source.File.File = c.OverlayPath
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+func (h *Host) commit(c labs.Capture) bool {
+	d, ok := h.domains[c.Domain]
+	if !ok || !d.active || c.OverlayPath == "" || h.overlays[c.Domain] != c.OverlayPath {
+		return false
+	}
+	delete(h.overlays, c.Domain)
+	d.x.Devices.Disks[0].Source.File.File = c.BasePath
+	return true
+}
+
+func (h *Host) CommitBack(ctx context.Context, c labs.Capture) (bool, error) {
+	if err := h.enter("CommitBack"); err != nil {
+		h.mu.Unlock()
+		return false, err
+	}
+	defer h.mu.Unlock()
+	return h.commit(c), nil
+}
+
+func (h *Host) CreateIsolatedNetwork(ctx context.Context, name string) (string, error) {
+	if err := h.enter("CreateIsolatedNetwork"); err != nil {
+		h.mu.Unlock()
+		return "", err
+	}
+	defer h.mu.Unlock()
+	if h.networks[name] {
+		return "", fmt.Errorf("create lab network %s: network already exists", name)
+	}
+	h.networks[name] = true
+	return name, nil
+}
+
+func (h *Host) Networks(ctx context.Context) ([]string, error) {
+	if err := h.enter("Networks"); err != nil {
+		h.mu.Unlock()
+		return nil, err
+	}
+	defer h.mu.Unlock()
+	var out []string
+	for n := range h.networks {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+func (h *Host) DeleteNetwork(ctx context.Context, name string) (bool, error) {
+	if err := h.enter("DeleteNetwork"); err != nil {
+		h.mu.Unlock()
+		return false, err
+	}
+	defer h.mu.Unlock()
+	ok := h.networks[name]
+	delete(h.networks, name)
+	return ok, nil
+}
+
+func (h *Host) LinkedClone(ctx context.Context, name, basePath, baseFormat string, capacity uint64) (labs.Volume, error) {
+	if err := h.enter("LinkedClone"); err != nil {
+		h.mu.Unlock()
+		return labs.Volume{}, err
+	}
+	defer h.mu.Unlock()
+	if _, taken := h.volumes[name]; taken {
+		return labs.Volume{}, fmt.Errorf("linked clone %s: volume already exists", name)
+	}
+	if !h.pathExists(basePath) {
+		return labs.Volume{}, fmt.Errorf("linked clone %s: base %s does not exist", name, basePath)
+	}
+	v := labs.Volume{Name: name, Path: path.Join(h.cfg.PoolDir, name), Capacity: capacity, Allocation: 196 << 10}
+	h.volumes[name] = v
+	return v, nil
+}
+
+func (h *Host) Volumes(ctx context.Context) ([]labs.Volume, error) {
+	if err := h.enter("Volumes"); err != nil {
+		h.mu.Unlock()
+		return nil, err
+	}
+	defer h.mu.Unlock()
+	var out []labs.Volume
+	for _, v := range h.volumes {
+		out = append(out, v)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+func (h *Host) DeleteVolume(ctx context.Context, name string) (bool, error) {
+	if err := h.enter("DeleteVolume"); err != nil {
+		h.mu.Unlock()
+		return false, err
+	}
+	defer h.mu.Unlock()
+	_, ok := h.volumes[name]
+	delete(h.volumes, name)
+	return ok, nil
+}
+
+func (h *Host) ImportImage(ctx context.Context, name string, r io.Reader, size int64, progress func(int64)) (labs.Imported, error) {
+	if err := h.enter("ImportImage"); err != nil {
+		h.mu.Unlock()
+		return labs.Imported{}, err
+	}
+	h.mu.Unlock()
+	n, err := io.Copy(io.Discard, io.LimitReader(r, size))
+	if err != nil {
+		return labs.Imported{}, err
+	}
+	if n != size {
+		return labs.Imported{}, &labs.ShortStreamError{Got: n, Want: size}
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	v := labs.Volume{Name: name, Path: path.Join(h.cfg.PoolDir, name), Capacity: uint64(size), Allocation: uint64(size)}
+	h.volumes[name] = v
+	return labs.Imported{Volume: v, Format: "raw", SourceFormat: "raw", Bytes: size}, nil
+}
+
+func (h *Host) WaitAgent(ctx context.Context, name string, timeout time.Duration) error {
+	if err := h.enter("WaitAgent"); err != nil {
+		h.mu.Unlock()
+		return err
+	}
+	d, ok := h.domains[name]
+	h.mu.Unlock()
+	if !ok {
+		return h.noSuch(name)
+	}
+	if !d.active {
+		return &labs.AgentTimeoutError{Domain: name, After: timeout}
+	}
+	return ctx.Err()
+}
+
+func (h *Host) exec(name string, argv []string) (labs.ExecResult, error) {
+	d, ok := h.domains[name]
+	if !ok {
+		return labs.ExecResult{}, h.noSuch(name)
+	}
+	if !d.active {
+		return labs.ExecResult{}, fmt.Errorf("run %q in %s: domain is not running", argv[0], name)
+	}
+	return labs.ExecResult{}, nil
+}
+
+// Exec runs argv in a running guest through OnExec.
+func (h *Host) Exec(ctx context.Context, name string, argv []string, stdin []byte) (labs.ExecResult, error) {
+	if err := h.enter("Exec"); err != nil {
+		h.mu.Unlock()
+		return labs.ExecResult{}, err
+	}
+	_, err := h.exec(name, argv)
+	fn := h.OnExec
+	h.mu.Unlock()
+	if err != nil {
+		return labs.ExecResult{}, err
+	}
+	if err := ctx.Err(); err != nil {
+		return labs.ExecResult{}, err
+	}
+	if fn != nil {
+		return fn(name, argv)
+	}
+	return labs.ExecResult{Took: time.Millisecond}, nil
+}
+
+func (h *Host) WriteFile(ctx context.Context, name, p string, data []byte) error {
+	if err := h.enter("WriteFile"); err != nil {
+		h.mu.Unlock()
+		return err
+	}
+	defer h.mu.Unlock()
+	if _, err := h.exec(name, []string{"write"}); err != nil {
+		return err
+	}
+	h.domains[name].files[p] = append([]byte(nil), data...)
+	return nil
+}
+
+func parseMeta(inner string) labs.Meta {
+	var m labs.Meta
+	get := func(attr string) string {
+		i := strings.Index(inner, " "+attr+`="`)
+		if i < 0 {
+			return ""
+		}
+		rest := inner[i+len(attr)+3:]
+		return rest[:strings.Index(rest, `"`)]
+	}
+	m.LabID, m.CI, m.Role = get("id"), get("ci"), get("role")
+	return m
+}
