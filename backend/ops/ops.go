@@ -4,6 +4,7 @@
 package ops
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"database/sql"
@@ -13,10 +14,10 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/shakedown/shakedown/backend/apperr"
+	"github.com/shakedown/shakedown/backend/audit"
 	"github.com/shakedown/shakedown/backend/auth"
 	"github.com/shakedown/shakedown/backend/events"
 	"github.com/shakedown/shakedown/backend/store"
@@ -74,58 +75,50 @@ type Manager struct {
 	log *slog.Logger
 	now func() time.Time
 
-	base     context.Context
-	stop     context.CancelFunc
-	wg       sync.WaitGroup
-	mu       sync.Mutex
-	running  map[string]*runState
-	resumers map[string]func(Operation) Func
+	base    context.Context
+	stop    context.CancelFunc
+	wg      sync.WaitGroup
+	mu      sync.Mutex
+	running map[string]*run
 }
 
 // NewManager returns a manager whose operations stop when Shutdown is called.
 func NewManager(db *store.DB, bus events.Publisher, log *slog.Logger) *Manager {
 	base, stop := context.WithCancel(context.Background())
-	return &Manager{db: db, bus: bus, log: log, now: time.Now, base: base, stop: stop,
-		running: map[string]*runState{}, resumers: map[string]func(Operation) Func{}}
+	return &Manager{db: db, bus: bus, log: log, now: time.Now, base: base, stop: stop, running: map[string]*run{}}
 }
 
-// OnRestart registers how to resume an operation of kind that was running
-// when Shakedown stopped. Kinds without one are marked failed on restart.
-func (m *Manager) OnRestart(kind string, resume func(Operation) Func) {
-	m.mu.Lock()
-	m.resumers[kind] = resume
-	m.mu.Unlock()
-}
+// interrupted is the error of an operation Shakedown stopped under it.
+const interrupted = "Shakedown stopped while this operation ran; it did not finish."
 
-// Recover deals with operations left unfinished by a previous run: resumes
-// those whose kind knows how, and marks the others failed. It returns how
-// many of each.
-func (m *Manager) Recover(ctx context.Context) (resumed, failed int, err error) {
+// Recover settles the operations a previous run left unfinished: pending
+// and running ones are marked failed, cancelling ones cancelled. Those
+// running in this process are left alone. It returns how many it settled.
+func (m *Manager) Recover(ctx context.Context) (int, error) {
 	list, _, err := m.List(ctx, Filter{Statuses: []Status{StatusPending, StatusRunning, StatusCancelling}, Limit: 10000})
 	if err != nil {
-		return 0, 0, err
+		return 0, err
 	}
+	settled := 0
 	for _, op := range list {
-		m.mu.Lock()
-		resume := m.resumers[op.Kind]
-		m.mu.Unlock()
-		if resume != nil && op.Status != StatusCancelling {
-			m.launch(op, resume(op))
-			resumed++
+		if m.Running(op.ID) {
 			continue
 		}
-		status := StatusFailure
-		msg := "Shakedown stopped while this operation ran; it did not finish."
 		if op.Status == StatusCancelling {
-			status, msg = StatusCancelled, "Cancelled (Shakedown stopped while cancelling)."
+			op.Status, op.Error = StatusCancelled, "Cancelled (Shakedown stopped while cancelling)."
+		} else {
+			op.Status, op.Error = StatusFailure, interrupted
 		}
-		op.Status, op.Error = status, msg
-		if err := m.save(ctx, &op); err != nil {
-			return resumed, failed, err
+		op.UpdatedAt = m.stamp()
+		if err := m.write(ctx, op, nil); errors.Is(err, errEnded) {
+			continue // it ended in this process after the listing
+		} else if err != nil {
+			return settled, err
 		}
-		failed++
+		m.bus.Publish(events.OperationUpdated, op.ID, op)
+		settled++
 	}
-	return resumed, failed, nil
+	return settled, nil
 }
 
 // Start records a new operation and runs it in the background. The
@@ -134,7 +127,7 @@ func (m *Manager) Start(ctx context.Context, by auth.Actor, spec Spec) (Operatio
 	if m.base.Err() != nil {
 		return Operation{}, apperr.Conflict("", "Shakedown is shutting down; try again when it is back.")
 	}
-	now := m.now().UTC().Truncate(time.Millisecond)
+	now := m.stamp()
 	op := Operation{ID: newID(), Kind: spec.Kind, Status: StatusPending, Entity: spec.Entity, EntityID: spec.EntityID,
 		CreatedBy: by.Username, CreatedAt: now, UpdatedAt: now}
 	err := m.db.Tx(ctx, func(tx *sql.Tx) error {
@@ -151,43 +144,86 @@ func (m *Manager) Start(ctx context.Context, by auth.Actor, spec Spec) (Operatio
 	return op, nil
 }
 
-// runState is what the manager keeps of a running operation.
-type runState struct {
-	cancel     context.CancelFunc
-	cancelling atomic.Bool
+// run is an operation running in this process. It owns the operation's
+// state: every change is made under its lock, in memory first, then written
+// to the row and published in that order; none once the operation ended.
+type run struct {
+	m      *Manager
+	id     string
+	cancel context.CancelFunc
+	done   chan struct{} // closed once the final state is written and published
+
+	mu        sync.Mutex
+	op        Operation
+	lastWrite time.Time
 }
 
-func (m *Manager) launch(op Operation, run Func) {
+// snapshot returns the operation's state now.
+func (r *run) snapshot() Operation {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.op
+}
+
+// flush writes the in-memory state to the row and publishes it. The
+// caller holds r.mu, so rows and events follow the order of the changes.
+// A failed write is logged; the event still tells clients what Wait returns.
+func (r *run) flush() {
+	r.op.UpdatedAt = r.m.stamp()
+	r.lastWrite = r.m.now()
+	if err := r.m.write(context.Background(), r.op, nil); err != nil {
+		r.m.log.Error("save operation", "id", r.id, "err", err)
+	}
+	r.m.bus.Publish(events.OperationUpdated, r.id, r.op)
+}
+
+// finish sets, writes and publishes the final state, then marks the run
+// done; from then on its state is read-only.
+func (r *run) finish(ctx context.Context, err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	o := &r.op
+	switch {
+	case o.Status == StatusCancelling:
+		// A cancel that was accepted is what the user was told: it ends cancelled.
+		o.Status = StatusCancelled
+		if err == nil {
+			o.Message = "Cancelled, but its work had already finished: nothing was undone."
+		} else if !errors.Is(err, context.Canceled) {
+			o.Error = err.Error()
+		}
+	case err == nil:
+		o.Status, o.Percent = StatusSuccess, 100
+	case ctx.Err() != nil && errors.Is(err, context.Canceled):
+		o.Status, o.Error = StatusFailure, interrupted // only Shutdown cancels an op that is not cancelling
+	default:
+		o.Status, o.Error = StatusFailure, err.Error()
+	}
+	r.flush()
+	close(r.done)
+}
+
+func (m *Manager) launch(op Operation, fn Func) {
 	ctx, cancel := context.WithCancel(m.base)
-	rs := &runState{cancel: cancel}
+	r := &run{m: m, id: op.ID, cancel: cancel, done: make(chan struct{}), op: op}
 	m.mu.Lock()
-	m.running[op.ID] = rs
+	m.running[op.ID] = r
 	m.mu.Unlock()
 	m.wg.Add(1)
 	go func() {
 		defer m.wg.Done()
-		defer func() {
-			m.mu.Lock()
-			delete(m.running, op.ID)
-			m.mu.Unlock()
-			cancel()
-		}()
-		p := &Progress{m: m, op: op, rs: rs}
-		p.set(func(o *Operation) { o.Status = StatusRunning }, true)
-		err := runSafely(ctx, run, p)
-		p.set(func(o *Operation) {
-			switch {
-			case err == nil:
-				o.Status, o.Percent = StatusSuccess, 100
-			case ctx.Err() != nil && (errors.Is(err, context.Canceled) || o.Status == StatusCancelling):
-				o.Status = StatusCancelled
-				if m.base.Err() != nil {
-					o.Status, o.Error = StatusFailure, "Shakedown stopped while this operation ran; it did not finish."
-				}
-			default:
-				o.Status, o.Error = StatusFailure, err.Error()
-			}
-		}, true)
+		defer cancel()
+		r.mu.Lock()
+		if r.op.Status == StatusPending { // a cancel may have come first
+			r.op.Status = StatusRunning
+			r.flush()
+		}
+		r.mu.Unlock()
+		err := runSafely(ctx, fn, &Progress{r: r})
+		r.finish(ctx, err)
+		m.mu.Lock()
+		delete(m.running, op.ID)
+		m.mu.Unlock()
 	}()
 }
 
@@ -200,31 +236,58 @@ func runSafely(ctx context.Context, run Func, p *Progress) (err error) {
 	return run(ctx, p)
 }
 
-// Cancel asks a running operation to stop.
+// Cancel asks a running operation to stop, and audits who asked. An
+// operation that has ended cannot be cancelled (a conflict).
 func (m *Manager) Cancel(ctx context.Context, by auth.Actor, id string) (Operation, error) {
-	op, err := m.Get(ctx, id)
-	if err != nil {
-		return op, err
-	}
-	if by.Username != op.CreatedBy && !by.Has(auth.RoleAdmin) {
-		return op, apperr.Forbidden("Only %s, who started operation %s, or an admin may cancel it.", op.CreatedBy, id)
-	}
-	if op.Status.Done() {
-		return op, apperr.Conflict("", "Operation %s has already ended (%s); there is nothing to cancel.", id, op.Status)
-	}
 	m.mu.Lock()
-	rs := m.running[id]
+	r := m.running[id]
 	m.mu.Unlock()
-	if rs == nil {
+	if r == nil {
+		op, err := m.Get(ctx, id)
+		if err != nil {
+			return op, err
+		}
+		if err := mayCancel(by, op); err != nil {
+			return op, err
+		}
+		if op.Status.Done() {
+			return op, ended(op)
+		}
 		return op, apperr.Conflict("", "Operation %s is not running in this Shakedown process.", id)
 	}
-	rs.cancelling.Store(true)
-	op.Status, op.Message = StatusCancelling, "Cancelling at the request of "+by.Username
-	if err := m.save(ctx, &op); err != nil {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	op := r.op
+	if err := mayCancel(by, op); err != nil {
 		return op, err
 	}
-	rs.cancel()
-	return op, nil
+	if op.Status.Done() {
+		return op, ended(op)
+	}
+	if op.Status == StatusCancelling {
+		return op, nil // asked already; it is on its way out
+	}
+	next := op
+	next.Status, next.Message, next.UpdatedAt = StatusCancelling, "Cancelling at the request of "+by.Username, m.stamp()
+	rec := audit.Record{Actor: by.Username, Action: "operation.cancel", Entity: "operation", EntityID: id, Before: op, After: next}
+	if err := m.write(ctx, next, &rec); err != nil {
+		return op, err
+	}
+	r.op = next
+	m.bus.Publish(events.OperationUpdated, id, next)
+	r.cancel()
+	return next, nil
+}
+
+func mayCancel(by auth.Actor, op Operation) error {
+	if by.Username != op.CreatedBy && !by.Has(auth.RoleAdmin) {
+		return apperr.Forbidden("Only %s, who started operation %s, or an admin may cancel it.", op.CreatedBy, op.ID)
+	}
+	return nil
+}
+
+func ended(op Operation) error {
+	return apperr.Conflict("", "Operation %s has already ended (%s); there is nothing to cancel.", op.ID, op.Status)
 }
 
 // Running reports whether the operation runs in this process now.
@@ -246,18 +309,21 @@ func (m *Manager) Shutdown(ctx context.Context) {
 	}
 }
 
-// Wait blocks until the operation ends or ctx is done.
+// Wait blocks until the operation ends or ctx is done, and returns its
+// state. An operation not running in this process has ended, or was
+// interrupted by a stop: its recorded state is returned at once.
 func (m *Manager) Wait(ctx context.Context, id string) (Operation, error) {
-	for {
-		op, err := m.Get(ctx, id)
-		if err != nil || op.Status.Done() {
-			return op, err
-		}
-		select {
-		case <-ctx.Done():
-			return op, ctx.Err()
-		case <-time.After(20 * time.Millisecond):
-		}
+	m.mu.Lock()
+	r := m.running[id]
+	m.mu.Unlock()
+	if r == nil {
+		return m.Get(ctx, id)
+	}
+	select {
+	case <-r.done:
+		return r.snapshot(), nil
+	case <-ctx.Done():
+		return r.snapshot(), ctx.Err()
 	}
 }
 
@@ -328,32 +394,39 @@ func (m *Manager) query(ctx context.Context, cond string, args []any, limit, off
 	return out, total, rows.Err()
 }
 
-// save writes op's mutable fields and publishes it. A context detached from
-// the request's is used so that a final status is written even when the
-// operation's own context was cancelled.
-func (m *Manager) save(ctx context.Context, op *Operation) error {
-	op.UpdatedAt = m.now().UTC().Truncate(time.Millisecond)
+// stamp is the time written into a row, at the store's precision.
+func (m *Manager) stamp() time.Time { return m.now().UTC().Truncate(time.Millisecond) }
+
+// errEnded is returned by write for a row that has already ended.
+var errEnded = errors.New("operation has already ended")
+
+// write saves op's mutable fields, and rec in the same transaction when
+// given; a row that has ended is never written again (errEnded). The
+// transaction and its statements run detached from ctx's cancellation: a
+// state already decided in memory is always written.
+func (m *Manager) write(ctx context.Context, op Operation, rec *audit.Record) error {
 	ctx = context.WithoutCancel(ctx)
-	err := m.db.Tx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE operations SET status = ?, stage = ?, percent = ?, message = ?, error = ?, updated_at = ? WHERE id = ?`,
-			string(op.Status), op.Stage, op.Percent, op.Message, op.Error, store.FormatTime(op.UpdatedAt), op.ID)
-		return err
+	return m.db.Tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE operations SET status = ?, stage = ?, percent = ?, message = ?, error = ?, updated_at = ?
+			WHERE id = ? AND status NOT IN (?, ?, ?)`,
+			string(op.Status), op.Stage, op.Percent, op.Message, op.Error, store.FormatTime(op.UpdatedAt), op.ID,
+			string(StatusSuccess), string(StatusFailure), string(StatusCancelled))
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return cmp.Or(err, errEnded)
+		}
+		if rec == nil {
+			return nil
+		}
+		return audit.Append(ctx, tx, op.UpdatedAt, *rec)
 	})
-	if err != nil {
-		m.log.Error("save operation", "id", op.ID, "err", err)
-		return err
-	}
-	m.bus.Publish(events.OperationUpdated, op.ID, *op)
-	return nil
 }
 
 // Progress is handed to a running operation to report how far it is.
 type Progress struct {
-	m         *Manager
-	rs        *runState
-	mu        sync.Mutex
-	op        Operation
-	lastWrite time.Time
+	r *run
 }
 
 // progressInterval bounds how often progress is written and published.
@@ -361,34 +434,24 @@ const progressInterval = 200 * time.Millisecond
 
 // Update reports the stage, percent done (0–100) and a human message.
 // Stage changes are always written; percent-only changes at most five
-// times a second.
+// times a second. Once the operation has ended, updates are ignored.
 func (p *Progress) Update(stage string, percent float64, message string) {
-	p.mu.Lock()
-	force := stage != p.op.Stage
-	p.mu.Unlock()
-	p.set(func(o *Operation) {
-		o.Stage, o.Message = stage, message
-		o.Percent = max(0, min(100, percent))
-	}, force)
+	r := p.r
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.op.Status.Done() {
+		return
+	}
+	force := stage != r.op.Stage
+	r.op.Stage, r.op.Message, r.op.Percent = stage, message, max(0, min(100, percent))
+	if !force && r.m.now().Sub(r.lastWrite) < progressInterval {
+		return // kept in memory; the next write or the final one carries it
+	}
+	r.flush()
 }
 
 // ID is the operation's id.
-func (p *Progress) ID() string { return p.op.ID }
-
-func (p *Progress) set(change func(*Operation), force bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.rs.cancelling.Load() && !p.op.Status.Done() {
-		p.op.Status = StatusCancelling
-	}
-	change(&p.op)
-	now := p.m.now()
-	if !force && now.Sub(p.lastWrite) < progressInterval {
-		return
-	}
-	p.lastWrite = now
-	_ = p.m.save(context.Background(), &p.op)
-}
+func (p *Progress) ID() string { return p.r.id }
 
 func newID() string {
 	b := make([]byte, 8)

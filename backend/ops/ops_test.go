@@ -2,13 +2,16 @@ package ops
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/shakedown/shakedown/backend/apperr"
+	"github.com/shakedown/shakedown/backend/audit"
 	"github.com/shakedown/shakedown/backend/auth"
 	"github.com/shakedown/shakedown/backend/events"
 	"github.com/shakedown/shakedown/backend/store"
@@ -113,8 +116,8 @@ func TestCancelRunsUndo(t *testing.T) {
 	}
 }
 
-// An operation left running by a crash is marked failed, or resumed when
-// its kind registered a resumer.
+// Operations left unfinished by a crash are settled on the next start:
+// running or pending ones fail, cancelling ones end cancelled.
 func TestRecoverAfterRestart(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "db")
 	ctx := context.Background()
@@ -124,11 +127,15 @@ func TestRecoverAfterRestart(t *testing.T) {
 	}
 	m := NewManager(db, events.NewBus(), slog.Default())
 	block := make(chan struct{})
-	a, _ := m.Start(ctx, who, Spec{Kind: "lab.create", Run: func(ctx context.Context, p *Progress) error { <-block; return nil }})
-	b, _ := m.Start(ctx, who, Spec{Kind: "other", Run: func(ctx context.Context, p *Progress) error { <-block; return nil }})
-	time.Sleep(50 * time.Millisecond)
-	// Simulate a crash: the process goes away without finishing; close the
-	// database under it and open a new manager on the same file.
+	stubborn := func(ctx context.Context, p *Progress) error { <-block; return nil } // ignores cancel
+	a, _ := m.Start(ctx, who, Spec{Kind: "lab.create", Run: stubborn})
+	b, _ := m.Start(ctx, who, Spec{Kind: "other", Run: stubborn})
+	c, _ := m.Start(ctx, who, Spec{Kind: "other", Run: stubborn})
+	if _, err := m.Cancel(ctx, who, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	// Simulate a crash: the process goes away without finishing; open a
+	// new manager on the same file.
 	db2, err := store.Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
@@ -136,23 +143,245 @@ func TestRecoverAfterRestart(t *testing.T) {
 	defer db2.Close()
 	m2 := NewManager(db2, events.NewBus(), slog.Default())
 	defer m2.Shutdown(ctx)
-	m2.OnRestart("lab.create", func(op Operation) Func {
-		return func(ctx context.Context, p *Progress) error {
-			p.Update("resumed", 50, "picked up after restart")
-			return nil
+	settled, err := m2.Recover(ctx)
+	if err != nil || settled != 3 {
+		t.Fatalf("recover = %d settled, %v", settled, err)
+	}
+	for id, want := range map[string]Status{a.ID: StatusFailure, b.ID: StatusFailure, c.ID: StatusCancelled} {
+		if op, _ := m2.Wait(ctx, id); op.Status != want {
+			t.Fatalf("interrupted op = %+v, want %s", op, want)
 		}
-	})
-	resumed, failed, err := m2.Recover(ctx)
-	if err != nil || resumed != 1 || failed != 1 {
-		t.Fatalf("recover = %d resumed, %d failed, %v", resumed, failed, err)
-	}
-	if op, _ := m2.Wait(ctx, a.ID); op.Status != StatusSuccess || op.Stage != "resumed" {
-		t.Fatalf("resumed op = %+v", op)
-	}
-	if op, _ := m2.Get(ctx, b.ID); op.Status != StatusFailure {
-		t.Fatalf("interrupted op = %+v", op)
 	}
 	close(block)
 	m.Shutdown(ctx)
 	db.Close()
+}
+
+// Recover leaves alone what runs in this process: it is not interrupted.
+func TestRecoverSparesRunningOperations(t *testing.T) {
+	m, _, _ := setup(t)
+	ctx := context.Background()
+	release := make(chan struct{})
+	var once sync.Once
+	t.Cleanup(func() { once.Do(func() { close(release) }) }) // before Shutdown, even when the test fails
+	op, _ := m.Start(ctx, who, Spec{Kind: "test.slow", Run: func(ctx context.Context, p *Progress) error { <-release; return nil }})
+	settled, err := m.Recover(ctx)
+	if err != nil || settled != 0 {
+		t.Fatalf("recover = %d settled, %v", settled, err)
+	}
+	once.Do(func() { close(release) })
+	if done, _ := m.Wait(ctx, op.ID); done.Status != StatusSuccess {
+		t.Fatalf("running op after recover = %+v", done)
+	}
+}
+
+// A cancel racing the operation's end leaves one consistent state: the
+// cancel is refused and the operation succeeded, or the cancel is
+// accepted and the operation ended cancelled. The row and the last event
+// both equal that state.
+func TestCancelRacesCompletion(t *testing.T) {
+	m, _, bus := setup(t)
+	ctx := context.Background()
+	n := 500
+	if testing.Short() {
+		n = 100
+	}
+	var cancelled, succeeded int
+	for i := 0; i < n; i++ {
+		ch, unsubscribe := bus.Subscribe(64)
+		release := make(chan struct{})
+		op, err := m.Start(ctx, who, Spec{Kind: "test.race", Run: func(ctx context.Context, p *Progress) error {
+			select {
+			case <-release:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cancelErr := make(chan error, 1)
+		go func() { _, err := m.Cancel(ctx, who, op.ID); cancelErr <- err }()
+		close(release)
+		cerr := <-cancelErr
+		wctx, stop := context.WithTimeout(ctx, 5*time.Second)
+		final, err := m.Wait(wctx, op.ID)
+		stop()
+		if err != nil {
+			t.Fatalf("#%d wait: %v (state %+v)", i, err, final)
+		}
+		switch {
+		case cerr == nil && final.Status == StatusCancelled:
+			cancelled++
+		case apperr.KindOf(cerr) == apperr.KindConflict && final.Status == StatusSuccess:
+			succeeded++
+		default:
+			t.Fatalf("#%d cancel returned %v, operation ended %+v", i, cerr, final)
+		}
+		row, err := m.Get(ctx, op.ID)
+		if err != nil || asJSON(row) != asJSON(final) {
+			t.Fatalf("#%d row %+v (%v), final state %+v", i, row, err, final)
+		}
+		var last Operation
+		for len(ch) > 0 {
+			if msg := <-ch; msg.ID == op.ID {
+				last = msg.Data.(Operation)
+			}
+		}
+		unsubscribe()
+		if asJSON(last) != asJSON(final) {
+			t.Fatalf("#%d last event %+v, final state %+v", i, last, final)
+		}
+	}
+	t.Logf("%d cancelled, %d succeeded before the cancel", cancelled, succeeded)
+}
+
+func asJSON(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// A progress report arriving after the end (a reporter goroutine that
+// outlived its operation) changes nothing: the final state is the last
+// one written and published.
+func TestFinalStateIsWrittenLast(t *testing.T) {
+	m, _, bus := setup(t)
+	ctx := context.Background()
+	ch, unsubscribe := bus.Subscribe(100)
+	defer unsubscribe()
+	handle := make(chan *Progress, 1)
+	op, _ := m.Start(ctx, who, Spec{Kind: "test.ok", Run: func(ctx context.Context, p *Progress) error {
+		p.Update("copy", 10, "copying")
+		handle <- p
+		return nil
+	}})
+	final, _ := m.Wait(ctx, op.ID)
+	late := <-handle
+	late.Update("straggler", 50, "reported after the end")
+	late.Update("straggler", 60, "reported after the end")
+	if row, _ := m.Get(ctx, op.ID); asJSON(row) != asJSON(final) || final.Status != StatusSuccess {
+		t.Fatalf("row after a late update %+v, final state %+v", row, final)
+	}
+	var last Operation
+	for len(ch) > 0 {
+		last = (<-ch).Data.(Operation)
+	}
+	if asJSON(last) != asJSON(final) {
+		t.Fatalf("last event %+v, final state %+v", last, final)
+	}
+}
+
+// Wait on a running operation listens for its end instead of reading the
+// database: it returns the ended state even when the store has gone away.
+func TestWaitListensForTheEnd(t *testing.T) {
+	m, db, _ := setup(t)
+	ctx := context.Background()
+	release := make(chan struct{})
+	op, _ := m.Start(ctx, who, Spec{Kind: "test.slow", Run: func(ctx context.Context, p *Progress) error { <-release; return nil }})
+	waited := make(chan Operation, 1)
+	waitErr := make(chan error, 1)
+	go func() { o, err := m.Wait(ctx, op.ID); waited <- o; waitErr <- err }()
+	time.Sleep(50 * time.Millisecond)
+	db.Close()
+	close(release)
+	if o, err := <-waited, <-waitErr; err != nil || o.Status != StatusSuccess {
+		t.Fatalf("wait = %+v, %v", o, err)
+	}
+}
+
+// Wait on an operation left unfinished by a previous run (not running
+// here) returns its recorded state at once rather than waiting forever.
+func TestWaitOnInterruptedOperation(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "db")
+	ctx := context.Background()
+	db, err := store.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := NewManager(db, events.NewBus(), slog.Default())
+	block := make(chan struct{})
+	op, _ := m.Start(ctx, who, Spec{Kind: "other", Run: func(ctx context.Context, p *Progress) error { <-block; return nil }})
+	defer func() { close(block); m.Shutdown(ctx); db.Close() }()
+	db2, err := store.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db2.Close()
+	m2 := NewManager(db2, events.NewBus(), slog.Default())
+	defer m2.Shutdown(ctx)
+	wctx, stop := context.WithTimeout(ctx, 2*time.Second)
+	defer stop()
+	got, err := m2.Wait(wctx, op.ID)
+	if err != nil || got.ID != op.ID || got.Status.Done() {
+		t.Fatalf("wait on an interrupted op = %+v, %v", got, err)
+	}
+}
+
+// Cancelling is audited in the same transaction as the state it writes:
+// who cancelled which operation.
+func TestCancelIsAudited(t *testing.T) {
+	m, db, _ := setup(t)
+	ctx := context.Background()
+	started := make(chan struct{})
+	op, _ := m.Start(ctx, who, Spec{Kind: "test.slow", Run: func(ctx context.Context, p *Progress) error {
+		close(started)
+		<-ctx.Done()
+		return ctx.Err()
+	}})
+	<-started
+	admin := auth.Actor{Username: "ada", Roles: []auth.Role{auth.RoleAdmin}}
+	if _, err := m.Cancel(ctx, admin, op.ID); err != nil {
+		t.Fatal(err)
+	}
+	m.Wait(ctx, op.ID)
+	entries, total, err := audit.List(ctx, db, audit.Filter{Entity: "operation", EntityID: op.ID})
+	if err != nil || total != 1 || entries[0].Actor != "ada" || entries[0].Action != "operation.cancel" {
+		t.Fatalf("audit = %+v (%d), %v", entries, total, err)
+	}
+	var after Operation
+	if err := json.Unmarshal(entries[0].After, &after); err != nil || after.Status != StatusCancelling {
+		t.Fatalf("audited state %s: %v", entries[0].After, err)
+	}
+	if v, err := audit.Verify(ctx, db); err != nil || !v.OK {
+		t.Fatalf("audit chain = %+v, %v", v, err)
+	}
+}
+
+// The undo a cancelled operation reports, and its final state, are written
+// although the operation's context is cancelled.
+func TestWritesAfterCancel(t *testing.T) {
+	m, _, _ := setup(t)
+	ctx := context.Background()
+	started := make(chan struct{})
+	op, _ := m.Start(ctx, who, Spec{Kind: "test.slow", Run: func(ctx context.Context, p *Progress) error {
+		close(started)
+		<-ctx.Done()
+		p.Update("undo", 80, "removing the half-made clone")
+		return ctx.Err()
+	}})
+	<-started
+	if _, err := m.Cancel(ctx, who, op.ID); err != nil {
+		t.Fatal(err)
+	}
+	m.Wait(ctx, op.ID)
+	if row, _ := m.Get(ctx, op.ID); row.Status != StatusCancelled || row.Stage != "undo" {
+		t.Fatalf("row after cancel = %+v", row)
+	}
+}
+
+// An ended row is never written again, whoever tries (a late Recover).
+func TestEndedRowIsReadOnly(t *testing.T) {
+	m, _, _ := setup(t)
+	ctx := context.Background()
+	op, _ := m.Start(ctx, who, Spec{Kind: "test.ok", Run: func(ctx context.Context, p *Progress) error { return nil }})
+	done, _ := m.Wait(ctx, op.ID)
+	stale := done
+	stale.Status, stale.Error = StatusFailure, interrupted
+	if err := m.write(ctx, stale, nil); !errors.Is(err, errEnded) {
+		t.Fatalf("write over an ended row: %v", err)
+	}
+	if row, _ := m.Get(ctx, op.ID); asJSON(row) != asJSON(done) {
+		t.Fatalf("ended row changed to %+v", row)
+	}
 }

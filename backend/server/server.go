@@ -143,12 +143,12 @@ func (s *Server) bootstrap(ctx context.Context) error {
 	} else if created {
 		s.cfg.Log.Info("created the first admin account", "user", "admin", "password", "from SHAKEDOWN_ADMIN_PASSWORD")
 	}
-	resumed, failed, err := s.Ops.Recover(ctx)
+	settled, err := s.Ops.Recover(ctx)
 	if err != nil {
 		return fmt.Errorf("recover operations: %w", err)
 	}
-	if resumed+failed > 0 {
-		s.cfg.Log.Warn("operations interrupted by the last stop", "resumed", resumed, "marked_failed", failed)
+	if settled > 0 {
+		s.cfg.Log.Warn("operations interrupted by the last stop", "marked_ended", settled)
 	}
 	// Labs left half-built or half-removed by the last stop are cleaned up;
 	// live ones are adopted; orphans on the hosts are removed.
