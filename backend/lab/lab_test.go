@@ -284,11 +284,16 @@ func TestReconcileRacingLabCreationNeverRemovesIt(t *testing.T) {
 				go func() { defer wg.Done(); reports <- e.labs.Reconcile(context.Background()) }()
 				time.Sleep(time.Millisecond) // let it list the world mid-step
 			})
-			l, op := e.run(spec())
+			in := spec()
+			in.TestPeriod = nil // the install runs Exec; the period adds nothing here but time
+			l, op := e.run(in)
 			wg.Wait()
 			rep := <-reports
 			if op.Status != ops.StatusSuccess || l.Status != lab.StatusPassed {
 				t.Fatalf("reconcile at %s: op %s %q, lab %s %q", step, op.Status, op.Error, l.Status, l.Error)
+			}
+			if op.Status == ops.StatusSuccess && l.Status != lab.StatusPassed {
+				t.Fatalf("lab %s", l.Status)
 			}
 			if got := len(e.host.Objects(l.ID)); got != 5 {
 				t.Fatalf("reconcile at %s left %d of 5 objects: %v", step, got, e.host.Objects(l.ID))
