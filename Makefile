@@ -7,7 +7,7 @@ ADDR    ?= 127.0.0.1:8080
 DATA    ?= data
 BIN     := bin/shakedown
 
-.PHONY: run test build desktop deps frontend bench bench-labs bench-desktop example-package clean
+.PHONY: run test test-unit build desktop deps frontend bench bench-labs bench-desktop example-package clean
 
 run: build ## build and start Shakedown with the demo dataset and demo production VMs
 	scripts/libvirt.sh start
@@ -17,6 +17,10 @@ run: build ## build and start Shakedown with the demo dataset and demo productio
 
 test: build desktop ## run every test and print the summary
 	scripts/test.sh
+
+test-unit: ## the fast tier: every Go test that needs no libvirtd, VM, browser or X server (under a minute)
+	go vet ./...
+	go test -short -count=1 ./...
 
 build: deps frontend
 	go build -ldflags "-X main.version=$(VERSION)" -o $(BIN) .
