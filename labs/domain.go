@@ -278,15 +278,6 @@ func (h *Host) RemoveDomain(ctx context.Context, name string) (bool, error) {
 	return true, nil
 }
 
-// ShutdownViaAgent asks the guest to power off through its agent.
-func (h *Host) ShutdownViaAgent(ctx context.Context, name string) error {
-	l, dom, err := h.domain(ctx, name)
-	if err != nil {
-		return err
-	}
-	return l.DomainShutdownFlags(dom, libvirt.DomainShutdownGuestAgent)
-}
-
 // IsActive reports whether the domain runs.
 func (h *Host) IsActive(ctx context.Context, name string) (bool, error) {
 	l, dom, err := h.domain(ctx, name)

@@ -52,15 +52,6 @@ type agentCmd struct {
 	Arguments any    `json:"arguments,omitempty"`
 }
 
-// Ping asks the agent whether it is there.
-func (h *Host) Ping(ctx context.Context, domain string) error {
-	l, dom, err := h.domain(ctx, domain)
-	if err != nil {
-		return err
-	}
-	return agent(l, dom, agentCmd{Execute: "guest-ping"}, nil, 5*time.Second)
-}
-
 // WaitAgent waits until the domain's guest agent answers. It listens for
 // libvirt's agent lifecycle events rather than sleeping, and pings once
 // more on each event (and at the start, in case it is up already).
