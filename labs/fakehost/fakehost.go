@@ -190,7 +190,9 @@ func (h *Host) Status(ctx context.Context) labs.HostStatus {
 	return st
 }
 
-func (h *Host) noSuch(name string) error { return &labs.NoSuchDomainError{Host: h.cfg.Name, Domain: name} }
+func (h *Host) noSuch(name string) error {
+	return &labs.NoSuchDomainError{Host: h.cfg.Name, Domain: name}
+}
 
 func (h *Host) Domains(ctx context.Context) ([]labs.DomainInfo, error) {
 	if err := h.enter("Domains"); err != nil {
