@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/shakedown/shakedown/backend/apperr"
+	"github.com/shakedown/shakedown/backend/jsonenc"
 )
 
 // maxBody bounds every JSON request body.
@@ -88,7 +89,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.WriteHeader(status)
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(true)
-	_ = enc.Encode(v)
+	_ = enc.Encode(jsonenc.EmptyLists(v))
 }
 
 // decode reads exactly one JSON value into v: bounded in size, unknown
