@@ -62,19 +62,22 @@ type Risk struct {
 	Reasons []Reason `json:"reasons,omitempty"`
 }
 
+// ConflictKind is what a scheduling conflict is about.
+type ConflictKind string
+
 // Conflict kinds.
 const (
-	ConflictFreeze     = "freeze"
-	ConflictCIOverlap  = "ci_overlap"
-	ConflictDependency = "dependency"
+	ConflictFreeze     ConflictKind = "freeze"
+	ConflictCIOverlap  ConflictKind = "ci_overlap"
+	ConflictDependency ConflictKind = "dependency"
 )
 
 // Conflict is a scheduling problem the calendar flags.
 type Conflict struct {
-	Kind      string `json:"kind"`
-	Message   string `json:"message"`
-	ReleaseID int64  `json:"release_id,omitempty"`
-	FreezeID  int64  `json:"freeze_id,omitempty"`
+	Kind      ConflictKind `json:"kind"`
+	Message   string       `json:"message"`
+	ReleaseID int64        `json:"release_id,omitempty"`
+	FreezeID  int64        `json:"freeze_id,omitempty"`
 }
 
 // Summary is a release as lists, the board and the calendar show it.

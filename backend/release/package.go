@@ -167,23 +167,33 @@ type EvidenceInput struct {
 	Checks []ManualCheck `json:"checks"`
 }
 
+// EvidenceKind says where a piece of evidence comes from.
+type EvidenceKind string
+
+// The kinds of evidence: a lab's install and checks, or a test run recorded by hand.
+const (
+	EvidenceInstall EvidenceKind = "install"
+	EvidenceCheck   EvidenceKind = "check"
+	EvidenceManual  EvidenceKind = "manual"
+)
+
 // EvidenceRecord is one stored evidence row.
 type EvidenceRecord struct {
-	ID            int64  `json:"id"`
-	ReleaseID     int64  `json:"release_id"`
-	LabID         string `json:"lab_id"`
-	At            string `json:"at"`
-	VM            string `json:"vm"`
-	Kind          string `json:"kind"`
-	Name          string `json:"name"`
-	Round         int    `json:"round"`
-	Passed        bool   `json:"passed"`
-	ExitCode      int    `json:"exit_code"`
-	Stdout        string `json:"stdout"`
-	Stderr        string `json:"stderr"`
-	TookMS        int64  `json:"took_ms"`
-	PackageDigest string `json:"package_digest"`
-	AddedBy       string `json:"added_by"`
+	ID            int64        `json:"id"`
+	ReleaseID     int64        `json:"release_id"`
+	LabID         string       `json:"lab_id"`
+	At            string       `json:"at"`
+	VM            string       `json:"vm"`
+	Kind          EvidenceKind `json:"kind"`
+	Name          string       `json:"name"`
+	Round         int          `json:"round"`
+	Passed        bool         `json:"passed"`
+	ExitCode      int          `json:"exit_code"`
+	Stdout        string       `json:"stdout"`
+	Stderr        string       `json:"stderr"`
+	TookMS        int64        `json:"took_ms"`
+	PackageDigest string       `json:"package_digest"`
+	AddedBy       string       `json:"added_by"`
 }
 
 // AddEvidence attaches a test run done outside a lab: one record per check,
