@@ -99,9 +99,10 @@ type Summary struct {
 	UpdatedAt    time.Time  `json:"updated_at"`
 }
 
-// Transition is one recorded state change.
+// Transition is one recorded state change. The first, the record's
+// creation, has no From (it is left out of the JSON).
 type Transition struct {
-	From      State     `json:"from"`
+	From      State     `json:"from,omitempty"`
 	To        State     `json:"to"`
 	Actor     string    `json:"actor"`
 	At        time.Time `json:"at"`
