@@ -70,7 +70,7 @@ func (a *API) table() []route {
 		{Method: "GET", Path: "/events", Tag: "system", Summary: "WebSocket stream of events (release.*, freeze.changed, ci.changed, user.changed, operation.updated, host.sample)", Access: signedIn,
 			Query: []param{{Name: "token", Type: "string", Doc: "API token, for clients that cannot send headers"}}, Out: map[string]any{}, Status: 101, Handle: a.events},
 
-		{Method: "POST", Path: "/auth/login", Tag: "auth", Summary: "Sign in; sets the session cookie and returns the CSRF token", Access: public, Body: LoginRequest{}, Out: Me{}, Status: 200, Errors: []int{401, 429}, Handle: a.login},
+		{Method: "POST", Path: "/auth/login", Tag: "auth", Summary: "Sign in; sets the session cookie and returns the CSRF token", Access: public, Body: LoginRequest{}, Out: Me{}, Status: 200, Errors: []int{http.StatusUnauthorized, http.StatusTooManyRequests}, Handle: a.login},
 		{Method: "POST", Path: "/auth/logout", Tag: "auth", Summary: "Sign out", Access: signedIn, Status: 204, Handle: a.logout},
 		{Method: "GET", Path: "/auth/me", Tag: "auth", Summary: "The signed-in user and the session's CSRF token", Access: signedIn, Out: Me{}, Status: 200, Handle: a.me},
 		{Method: "GET", Path: "/auth/tokens", Tag: "auth", Summary: "Your personal API tokens", Access: signedIn, Out: auth.Token{}, List: true, Status: 200, Handle: a.listTokens},
