@@ -27,6 +27,11 @@ func (EvidenceKind) EnumValues() []string {
 	return names([]EvidenceKind{EvidenceInstall, EvidenceCheck, EvidenceManual})
 }
 
+// EnumValues lists the outcomes of a post-implementation review.
+func (ReviewOutcome) EnumValues() []string {
+	return names([]ReviewOutcome{OutcomeSuccessful, OutcomePartial, OutcomeFailed, OutcomeRolledBack})
+}
+
 func names[T ~string](values []T) []string {
 	out := make([]string, len(values))
 	for i, v := range values {

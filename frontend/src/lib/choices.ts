@@ -9,5 +9,3 @@ export const CHANGE_RISKS = ['low', 'medium', 'high'];
 export const CRITICALITIES = ['low', 'medium', 'high', 'critical'];
 /** Recurrence of a freeze window. */
 export const RECURRENCES = ['none', 'weekly', 'monthly', 'yearly'];
-/** Outcomes of a post-implementation review. */
-export const REVIEW_OUTCOMES = ['successful', 'partially-successful', 'failed', 'rolled-back'];

@@ -1741,7 +1741,7 @@ export interface components {
             follow_ups: components["schemas"]["FollowUp"][];
             incidents: components["schemas"]["Incident"][];
             lessons: string;
-            outcome: string;
+            outcome: components["schemas"]["ReviewOutcome"];
             reviewed_at: string;
             reviewer: string;
         };
@@ -1750,8 +1750,10 @@ export interface components {
             follow_ups: components["schemas"]["FollowUp"][];
             incidents: components["schemas"]["Incident"][];
             lessons: string;
-            outcome: string;
+            outcome: components["schemas"]["ReviewOutcome"];
         };
+        /** @enum {string} */
+        ReviewOutcome: "successful" | "partially-successful" | "failed" | "rolled-back";
         RiskReason: {
             detail: string;
             factor: string;
@@ -2081,6 +2083,7 @@ export type ReleaseSummaryPage = components['schemas']['ReleaseSummaryPage'];
 export type ReleaseType = components['schemas']['ReleaseType'];
 export type Review = components['schemas']['Review'];
 export type ReviewInput = components['schemas']['ReviewInput'];
+export type ReviewOutcome = components['schemas']['ReviewOutcome'];
 export type RiskReason = components['schemas']['RiskReason'];
 export type RiskSummary = components['schemas']['RiskSummary'];
 export type Role = components['schemas']['Role'];
@@ -4170,4 +4173,5 @@ export const evidenceKindValues: ReadonlyArray<FlattenedDeepRequired<components>
 export const operationStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["OperationStatus"]> = ["pending", "running", "success", "failure", "cancelling", "cancelled"];
 export const releaseStateValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ReleaseState"]> = ["planned", "building", "testing", "awaiting-approval", "approved", "deploying", "deployed", "reviewed", "closed", "rejected", "failed", "rolled-back", "cancelled"];
 export const releaseTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ReleaseType"]> = ["major", "minor", "emergency"];
+export const reviewOutcomeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ReviewOutcome"]> = ["successful", "partially-successful", "failed", "rolled-back"];
 export const roleValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Role"]> = ["tester", "manager", "admin"];
