@@ -7,7 +7,7 @@ ADDR    ?= 127.0.0.1:8080
 DATA    ?= data
 BIN     := bin/shakedown
 
-.PHONY: run test test-unit build desktop deps frontend bench bench-labs bench-desktop example-package clean
+.PHONY: run test test-unit build desktop deps frontend api bench bench-labs bench-desktop example-package clean
 
 run: build ## build and start Shakedown with the demo dataset and demo production VMs
 	scripts/libvirt.sh start
@@ -36,6 +36,10 @@ deps:
 
 frontend:
 	cd frontend && npm run build
+
+api: ## regenerate docs/openapi.json from the Go types, and the frontend's API types from it
+	go run ./scripts/openapi
+	cd frontend && npm run api
 
 bench: build ## API and WebSocket benchmarks with 10,000 releases
 	scripts/bench.sh

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Runs every test: Go unit and API tests (real SQLite files), then the
+# Runs every test: Go unit and API tests (real SQLite files, and the check
+# that docs/openapi.json is what the code generates), then the frontend's
+# check that its generated API types are current (frontend/test/) and the
 # end-to-end tests in real Chromium against the built server. Prints one
 # summary line per runner and a total "N passed, N failed" line.
 set -uo pipefail
@@ -39,7 +41,7 @@ for target in FuzzManifest FuzzScan; do
 done
 echo "fuzz: $fp passed, $ff failed"
 
-(cd frontend && SHAKEDOWN_BIN="$PWD/../bin/shakedown" node --test --test-concurrency=1 --test-reporter=spec e2e/) > "$out/e2e.txt" 2>&1
+(cd frontend && SHAKEDOWN_BIN="$PWD/../bin/shakedown" node --test --test-concurrency=1 --test-reporter=spec test/ e2e/) > "$out/e2e.txt" 2>&1
 e2e_status=$?
 cat "$out/e2e.txt" | grep -E '^(not ok|# Subtest|ℹ|✖)' | grep -vE '^ℹ (suites|todo|cancelled|skipped|duration_ms)' || true
 ep=$(sed -n 's/^\(ℹ\|#\) pass \([0-9]*\)/\2/p' "$out/e2e.txt" | tail -1)

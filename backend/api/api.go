@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -73,16 +74,21 @@ func (a *API) Patterns() []string {
 // New builds the handler.
 func New(d Deps) *API {
 	a := &API{Deps: d, hub: events.NewHub(d.Bus, d.Log), mux: http.NewServeMux()}
-	a.routes = append(append(a.table(), a.labRoutes()...), a.signOffRoutes()...)
+	a.routes = a.allRoutes()
 	for _, rt := range a.routes {
 		a.mux.Handle(rt.Method+" "+Prefix+rt.Path, a.wrap(rt))
 	}
 	a.mux.HandleFunc(Prefix+"/", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusNotFound, ErrorBody{ErrorDetail{Code: "not_found",
+		writeJSON(w, http.StatusNotFound, ErrorBody{ErrorDetail{Code: CodeNotFound,
 			Message: "No API route " + r.Method + " " + r.URL.Path + "; see /api/v1/openapi.json."}})
 	})
 	a.mux.Handle("/", a.frontend())
 	return a
+}
+
+// allRoutes is the route table: what the mux serves and the document says.
+func (a *API) allRoutes() []route {
+	return slices.Concat(a.table(), a.labRoutes(), a.signOffRoutes())
 }
 
 // ServeHTTP adds the headers every response carries and recovers panics.
@@ -95,7 +101,7 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer func() {
 		if p := recover(); p != nil {
 			a.Log.Error("panic", "path", r.URL.Path, "panic", p, "stack", string(debug.Stack()))
-			writeJSON(w, http.StatusInternalServerError, ErrorBody{ErrorDetail{Code: "internal", Message: "Something went wrong on the server; it has been logged."}})
+			writeJSON(w, http.StatusInternalServerError, ErrorBody{ErrorDetail{Code: CodeInternal, Message: "Something went wrong on the server; it has been logged."}})
 		}
 	}()
 	a.mux.ServeHTTP(w, r)
@@ -136,15 +142,32 @@ type route struct {
 	// RawBody names the media type of a streamed, non-JSON body.
 	RawBody string
 	Out     any // example value of the response type; nil means 204
-	List    bool
-	Status  int
-	Handle  func(c *call) (any, error)
+	// Produces names the media type of an answer that is not JSON (a
+	// download, a page); Out is then only a marker that there is one.
+	Produces string
+	List     bool // Out is the item type of a paginated List
+	Status   int
+	// AlsoStatus is a second success status with the same answer (200 for
+	// an upload of bytes stored before, beside 201).
+	AlsoStatus int
+	// Errors lists error statuses beyond those that follow from how the
+	// route is served (see statuses in openapi.go), e.g. 503 when a libvirt
+	// host is down.
+	Errors []int
+	// TextID says the path's {id} is an opaque string, not a number.
+	TextID bool
+	// Stages is the stage enum of the operation the route starts (202).
+	Stages OperationStages
+	Handle func(c *call) (any, error)
 }
 
 // param documents a query parameter.
 type param struct {
 	Name, Type, Doc string
-	Enum            []string
+	Enum            []string // its closed set of values, when its Go type has none
+	Of              any      // a value of its Go type (an Enum), documented by that type's schema
+	List            bool     // a comma-separated list of values
+	Required        bool
 }
 
 func (a *API) wrap(rt route) http.Handler {

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/shakedown/shakedown/backend/apperr"
+	"github.com/shakedown/shakedown/backend/jsonenc"
 )
 
 // maxBody bounds every JSON request body.
@@ -24,9 +25,32 @@ type ErrorBody struct {
 // ErrorDetail says what went wrong in a sentence, with a stable code and,
 // when one input field is at fault, its name.
 type ErrorDetail struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-	Field   string `json:"field,omitempty"`
+	Code    ErrorCode `json:"code"`
+	Message string    `json:"message"`
+	Field   string    `json:"field,omitempty"`
+}
+
+// ErrorCode is the stable, machine-readable kind of an error.
+type ErrorCode string
+
+// The error codes. Each goes with one HTTP status, except invalid: 422 for
+// a field at fault, 400, 411 and 415 for a body that cannot be read.
+const (
+	CodeInvalid      ErrorCode = "invalid"
+	CodeNotFound     ErrorCode = "not_found"
+	CodeConflict     ErrorCode = "conflict"
+	CodeForbidden    ErrorCode = "forbidden"
+	CodeUnauthorized ErrorCode = "unauthorized"
+	CodeRateLimited  ErrorCode = "rate_limited"
+	CodeTooLarge     ErrorCode = "too_large"
+	CodeUnavailable  ErrorCode = "unavailable"
+	CodeInternal     ErrorCode = "internal"
+)
+
+// EnumValues lists the error codes.
+func (ErrorCode) EnumValues() []string {
+	return []string{string(CodeInvalid), string(CodeNotFound), string(CodeConflict), string(CodeForbidden), string(CodeUnauthorized),
+		string(CodeRateLimited), string(CodeTooLarge), string(CodeUnavailable), string(CodeInternal)}
 }
 
 // badRequest is a body that could not be read as the expected JSON.
@@ -39,16 +63,16 @@ func (e *badRequest) Error() string { return e.msg }
 
 var kindStatus = map[apperr.Kind]struct {
 	status int
-	code   string
+	code   ErrorCode
 }{
-	apperr.KindInvalid:      {http.StatusUnprocessableEntity, "invalid"},
-	apperr.KindNotFound:     {http.StatusNotFound, "not_found"},
-	apperr.KindConflict:     {http.StatusConflict, "conflict"},
-	apperr.KindForbidden:    {http.StatusForbidden, "forbidden"},
-	apperr.KindUnauthorized: {http.StatusUnauthorized, "unauthorized"},
-	apperr.KindRateLimited:  {http.StatusTooManyRequests, "rate_limited"},
-	apperr.KindTooLarge:     {http.StatusRequestEntityTooLarge, "too_large"},
-	apperr.KindUnavailable:  {http.StatusServiceUnavailable, "unavailable"},
+	apperr.KindInvalid:      {http.StatusUnprocessableEntity, CodeInvalid},
+	apperr.KindNotFound:     {http.StatusNotFound, CodeNotFound},
+	apperr.KindConflict:     {http.StatusConflict, CodeConflict},
+	apperr.KindForbidden:    {http.StatusForbidden, CodeForbidden},
+	apperr.KindUnauthorized: {http.StatusUnauthorized, CodeUnauthorized},
+	apperr.KindRateLimited:  {http.StatusTooManyRequests, CodeRateLimited},
+	apperr.KindTooLarge:     {http.StatusRequestEntityTooLarge, CodeTooLarge},
+	apperr.KindUnavailable:  {http.StatusServiceUnavailable, CodeUnavailable},
 }
 
 // writeError maps err to a status and a body a user can act on. Errors of
@@ -57,9 +81,9 @@ var kindStatus = map[apperr.Kind]struct {
 func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	var br *badRequest
 	if errors.As(err, &br) {
-		code := "invalid"
+		code := CodeInvalid
 		if br.status == http.StatusRequestEntityTooLarge {
-			code = "too_large"
+			code = CodeTooLarge
 		}
 		writeJSON(w, br.status, ErrorBody{ErrorDetail{Code: code, Message: br.msg, Field: br.field}})
 		return
@@ -68,7 +92,7 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	m, ok := kindStatus[kind]
 	if !ok {
 		log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
-		writeJSON(w, http.StatusInternalServerError, ErrorBody{ErrorDetail{Code: "internal",
+		writeJSON(w, http.StatusInternalServerError, ErrorBody{ErrorDetail{Code: CodeInternal,
 			Message: "Something went wrong on the server; it has been logged. Try again, and tell an admin if it keeps happening."}})
 		return
 	}
@@ -88,7 +112,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.WriteHeader(status)
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(true)
-	_ = enc.Encode(v)
+	_ = enc.Encode(jsonenc.EmptyLists(v))
 }
 
 // decode reads exactly one JSON value into v: bounded in size, unknown

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"net/http"
 	"strconv"
 
 	"github.com/shakedown/shakedown/backend/apperr"
@@ -11,23 +12,26 @@ import (
 	"github.com/shakedown/shakedown/labs"
 )
 
+// hostDown is the status of a route that talks to a libvirt host.
+var hostDown = []int{http.StatusServiceUnavailable}
+
 func (a *API) labRoutes() []route {
 	return []route{
 		{Method: "GET", Path: "/hosts", Tag: "labs", Summary: "Libvirt hosts labs are placed on, with connection status and capacity", Access: signedIn, Out: labs.HostStatus{}, List: true, Status: 200, Handle: a.listHosts},
-		{Method: "POST", Path: "/hosts", Tag: "labs", Summary: "Register a libvirt host (local, qemu+tcp, qemu+tls or qemu+ssh URI); it is connected to at once", Access: signedIn, Roles: admins, Body: labs.HostConfig{}, Out: labs.HostStatus{}, Status: 201, Handle: a.addHost},
+		{Method: "POST", Path: "/hosts", Tag: "labs", Summary: "Register a libvirt host (local, qemu+tcp, qemu+tls or qemu+ssh URI); it is connected to at once", Access: signedIn, Roles: admins, Body: labs.HostConfig{}, Out: labs.HostStatus{}, Status: 201, Errors: hostDown, Handle: a.addHost},
 		{Method: "DELETE", Path: "/hosts/{name}", Tag: "labs", Summary: "Unregister a host with no live lab", Access: signedIn, Roles: admins, Status: 204, Handle: a.removeHost},
-		{Method: "GET", Path: "/hosts/{name}/domains", Tag: "labs", Summary: "The libvirt VMs on a host (to link a CI to one)", Access: signedIn, Out: labs.DomainInfo{}, List: true, Status: 200, Handle: a.hostDomains},
+		{Method: "GET", Path: "/hosts/{name}/domains", Tag: "labs", Summary: "The libvirt VMs on a host (to link a CI to one)", Access: signedIn, Out: labs.DomainInfo{}, List: true, Status: 200, Errors: hostDown, Handle: a.hostDomains},
 		{Method: "GET", Path: "/labs", Tag: "labs", Summary: "List labs, newest first", Access: signedIn, Out: lab.Lab{}, List: true, Status: 200, Handle: a.listLabs,
 			Query: append([]param{{Name: "release_id", Type: "integer"}, {Name: "status", Type: "string"}}, pageArgs...)},
 		{Method: "GET", Path: "/labs/reconcile", Tag: "labs", Summary: "What the last reconciliation of the database with the hosts adopted and removed", Access: signedIn, Out: lab.ReconcileReport{}, Status: 200, Handle: a.reconcileReport},
-		{Method: "GET", Path: "/labs/{id}", Tag: "labs", Summary: "One lab with its VMs and evidence summary", Access: signedIn, Out: lab.Lab{}, Status: 200, Handle: a.getLab},
-		{Method: "POST", Path: "/releases/{id}/labs", Tag: "labs", Summary: "Build a lab for a release: capture, clone, isolate, boot, apply the package, run the test period (an operation)", Access: signedIn, Roles: testers, Body: lab.LabInput{}, Out: lab.Started{}, Status: 202, Handle: a.createLab},
-		{Method: "POST", Path: "/labs/{id}/test-periods", Tag: "labs", Summary: "Run another test period on a ready lab (an operation)", Access: signedIn, Roles: testers, Body: lab.PeriodInput{}, Out: lab.Started{}, Status: 202, Handle: a.labPeriod},
-		{Method: "POST", Path: "/labs/{id}/teardown", Tag: "labs", Summary: "Tear a lab down: VMs, clones, network; production overlays are merged back (an operation)", Access: signedIn, Roles: testers, Out: lab.Started{}, Status: 202, Handle: a.teardownLab},
-		{Method: "POST", Path: "/cis/{id}/images", Tag: "labs", Summary: "P2V: stream a physical machine's disk image (raw, qcow2 or vmdk; Content-Length required) into a libvirt volume; vmdk and qcow2 are converted to a standalone qcow2", Access: signedIn, Roles: testers, RawBody: "application/octet-stream", Out: lab.Image{}, Status: 201, Handle: a.importImage,
+		{Method: "GET", Path: "/labs/{id}", Tag: "labs", Summary: "One lab with its VMs and evidence summary", Access: signedIn, TextID: true, Out: lab.Lab{}, Status: 200, Handle: a.getLab},
+		{Method: "POST", Path: "/releases/{id}/labs", Tag: "labs", Summary: "Build a lab for a release: capture, clone, isolate, boot, apply the package, run the test period (an operation)", Access: signedIn, Roles: testers, Body: lab.LabInput{}, Out: lab.Started{}, Status: 202, Errors: hostDown, Handle: a.createLab},
+		{Method: "POST", Path: "/labs/{id}/test-periods", Tag: "labs", Summary: "Run another test period on a ready lab (an operation)", Access: signedIn, Roles: testers, Body: lab.PeriodInput{}, Out: lab.Started{}, Status: 202, TextID: true, Errors: hostDown, Handle: a.labPeriod},
+		{Method: "POST", Path: "/labs/{id}/teardown", Tag: "labs", Summary: "Tear a lab down: VMs, clones, network; production overlays are merged back (an operation)", Access: signedIn, Roles: testers, Out: lab.Started{}, Status: 202, TextID: true, Errors: hostDown, Handle: a.teardownLab},
+		{Method: "POST", Path: "/cis/{id}/images", Tag: "labs", Summary: "P2V: stream a physical machine's disk image (raw, qcow2 or vmdk; Content-Length required) into a libvirt volume; vmdk and qcow2 are converted to a standalone qcow2", Access: signedIn, Roles: testers, RawBody: "application/octet-stream", Out: lab.Image{}, Status: 201, Errors: []int{http.StatusLengthRequired, http.StatusUnsupportedMediaType, http.StatusServiceUnavailable}, Handle: a.importImage,
 			Query: []param{{Name: "host", Type: "string", Doc: "libvirt host to import into (default local)"}, {Name: "origin", Type: "string", Doc: "where the image comes from, e.g. the machine and device"}}},
-		{Method: "POST", Path: "/cis/{id}/images/ssh", Tag: "labs", Summary: "P2V over SSH: stream a physical machine's disk device with dd into a libvirt volume (an operation)", Access: signedIn, Roles: testers, Body: lab.SSHSource{}, Out: ops.Operation{}, Status: 202, Handle: byIDBody("configuration item", a.Labs.ImportCIImageSSH)},
-		{Method: "DELETE", Path: "/cis/{id}/images/{image}", Tag: "labs", Summary: "Delete an imported disk image (refused while a live lab is built on it)", Access: signedIn, Roles: testers, Status: 204, Handle: a.deleteImage},
+		{Method: "POST", Path: "/cis/{id}/images/ssh", Tag: "labs", Summary: "P2V over SSH: stream a physical machine's disk device with dd into a libvirt volume (an operation)", Access: signedIn, Roles: testers, Body: lab.SSHSource{}, Out: ops.Operation{}, Status: 202, Errors: hostDown, Handle: byIDBody("configuration item", a.Labs.ImportCIImageSSH)},
+		{Method: "DELETE", Path: "/cis/{id}/images/{image}", Tag: "labs", Summary: "Delete an imported disk image (refused while a live lab is built on it)", Access: signedIn, Roles: testers, Status: 204, Errors: hostDown, Handle: a.deleteImage},
 		{Method: "GET", Path: "/cis/{id}/images", Tag: "labs", Summary: "A CI's imported disk images, newest first", Access: signedIn, Out: lab.Image{}, List: true, Status: 200, Handle: a.listImages},
 		{Method: "GET", Path: "/releases/{id}/evidence", Tag: "labs", Summary: "Test evidence of a release, newest first", Access: signedIn, Out: release.Evidence{}, List: true, Status: 200, Handle: a.listEvidence,
 			Query: append([]param{{Name: "lab_id", Type: "string"}, {Name: "passed", Type: "boolean"}}, pageArgs...)},

@@ -1,78 +1,139 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
+	"net/http"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/shakedown/shakedown/backend/auth"
-	"github.com/shakedown/shakedown/backend/ops"
-	"github.com/shakedown/shakedown/backend/release"
 )
 
 // The OpenAPI document is generated from the route table and the Go types
-// the handlers decode and encode, so that it cannot drift from the code.
+// the handlers decode and encode, so that it cannot drift from the code. It
+// is committed as docs/openapi.json (written by `go run ./scripts/openapi`;
+// a test fails when the committed copy is stale) and the frontend's client
+// types are generated from that file.
+//
+// How Go types become schemas:
+//   - a struct is a named schema under components; its name is the Go type's
+//     (schemaRenames gives clearer ones), and two Go types that would share
+//     a name are an error, never merged;
+//   - a field without omitempty is required; a pointer is nullable. In a type
+//     only ever read from requests (never answered), a pointer field is
+//     optional as well: absent and null both mean "leave it alone";
+//   - a slice is an array, never null (jsonenc.EmptyLists at the encoder);
+//   - a type whose values are a closed set implements Enum and becomes a
+//     named string enum, wherever it is used; the api package needs no list.
 
-var enums = map[reflect.Type][]string{
-	reflect.TypeOf(release.State("")): statesOf(),
-	reflect.TypeOf(release.Type("")):  {"major", "minor", "emergency"},
-	reflect.TypeOf(auth.Role("")):     {"tester", "manager", "admin"},
-	reflect.TypeOf(ops.Status("")):    {"pending", "running", "success", "failure", "cancelling", "cancelled"},
+// Enum is implemented (with a value receiver) by a string type whose values
+// are a closed set, e.g. release.State. Its values, in order, are the enum.
+type Enum interface {
+	EnumValues() []string
 }
 
-func statesOf() []string {
-	out := make([]string, len(release.States))
-	for i, s := range release.States {
-		out[i] = string(s)
+// OperationStages is the Enum of the stages an operation kind reports in
+// ops.Progress.Update, in the order it runs them. A route that starts such an
+// operation names it (route.Stages); the document lists, per kind, its stages.
+type OperationStages interface {
+	Enum
+	// OperationKind is the kind of operation (ops.Spec.Kind), e.g. "lab.create".
+	OperationKind() string
+}
+
+// APIVersion is the version of the contract (info.version of the document).
+const APIVersion = "1"
+
+var (
+	timeType = reflect.TypeFor[time.Time]()
+	rawType  = reflect.TypeFor[json.RawMessage]()
+	enumType = reflect.TypeFor[Enum]()
+)
+
+// schemaRenames gives types whose bare name would be vague a clearer one.
+// labs/ is being split into lab (the service) and labs (the libvirt driver):
+// both spellings map to one schema name so that the document stays the same.
+var schemaRenames = func() map[string]string {
+	m := map[string]string{
+		"audit.Entry": "AuditEntry", "audit.Verification": "AuditVerification", "hostinfo.Status": "HostStatus",
+		"release.Input": "ReleaseInput", "release.Summary": "ReleaseSummary", "release.Ref": "ReleaseRef",
+		"release.State": "ReleaseState", "release.Type": "ReleaseType", "release.Risk": "RiskSummary", "release.Reason": "RiskReason",
+		"release.Policy": "ApprovalPolicy", "release.Decision": "SignOffDecision",
+		"release.CIInput": "CIInput", "release.ChangeInput": "ChangeInput",
+		"auth.Role": "Role", "auth.UserInput": "UserInput",
+		"ops.Operation": "Operation", "ops.Status": "OperationStatus",
+		"packages.Entry": "PackageEntry", "packages.SourceFile": "AssembleFile", "packages.FilePlace": "ManifestFile",
+		"kpi.Report": "KPIReport", "kpi.Figure": "KPIFigure", "kpi.Series": "KPISeries", "kpi.Waiting": "KPIWaiting", "kpi.Trend": "KPITrend",
 	}
-	return out
+	for name, schema := range map[string]string{
+		"Started": "LabStarted", "VM": "LabVM", "Summary": "LabSummary", "Base": "LabBase", "Status": "LabStatus",
+		"Capacity": "HostCapacity", "HostStatus": "LibvirtHost", "HostConfig": "LibvirtHostInput",
+		"DomainInfo": "LibvirtDomain", "Meta": "LibvirtDomainMeta", "HostReport": "ReconcileHostReport",
+		"Evidence": "LabEvidence", "Image": "DiskImage", "PackageInput": "LabPackageInput", "PackageFile": "LabPackageFile",
+		"CheckInput": "LabCheck", "PeriodInput": "PeriodInput", "CreateStage": "LabCreateStage",
+		"TeardownStage": "LabTeardownStage", "PeriodStage": "LabPeriodStage", "ImportStage": "ImageImportStage",
+		"VMState": "LabVMState", "BaseKind": "LabBaseKind", "BaseState": "LabBaseState",
+	} {
+		m["labs."+name], m["lab."+name] = schema, schema
+	}
+	return m
+}()
+
+func schemaName(t reflect.Type) string {
+	if n, ok := schemaRenames[t.String()]; ok {
+		return n
+	}
+	return t.Name()
 }
 
-var timeType = reflect.TypeOf(time.Time{})
-
+// schemaSet collects the named schemas of one document.
 type schemaSet struct {
-	defs map[string]any
+	defs     map[string]any
+	owner    map[string]reflect.Type // schema name → the one Go type it stands for
+	answered map[reflect.Type]bool   // struct types that appear in some answer
+	errs     []string
 }
 
-// ref returns a schema for t, registering named structs under components.
+func newSchemaSet() *schemaSet {
+	return &schemaSet{defs: map[string]any{}, owner: map[string]reflect.Type{}, answered: map[reflect.Type]bool{}}
+}
+
+// named registers t under its schema name (once) and returns a $ref to it.
+func (s *schemaSet) named(t reflect.Type, build func() map[string]any) map[string]any {
+	name := schemaName(t)
+	if name == "" {
+		return build() // an anonymous struct: described where it is used
+	}
+	ref := map[string]any{"$ref": "#/components/schemas/" + name}
+	if prev, ok := s.owner[name]; ok {
+		if prev != t {
+			s.errs = append(s.errs, fmt.Sprintf("schema name %q stands for two Go types, %s and %s: give one a name in schemaRenames", name, prev, t))
+		}
+		return ref
+	}
+	s.owner[name] = t
+	s.defs[name] = nil // reserved: a recursive type refers back to itself
+	s.defs[name] = build()
+	return ref
+}
+
+// ref returns a schema for t (a $ref for structs and enums).
 func (s *schemaSet) ref(t reflect.Type) map[string]any {
 	nullable := false
 	for t.Kind() == reflect.Pointer {
 		t, nullable = t.Elem(), true
 	}
-	var out map[string]any
-	switch {
-	case t == timeType:
-		out = map[string]any{"type": "string", "format": "date-time"}
-	case enums[t] != nil:
-		out = map[string]any{"type": "string", "enum": enums[t]}
-	case t.Kind() == reflect.Struct:
-		name := schemaName(t)
-		if _, ok := s.defs[name]; !ok {
-			s.defs[name] = nil // reserve against recursion
-			s.defs[name] = s.object(t)
-		}
-		out = map[string]any{"$ref": "#/components/schemas/" + name}
-	case t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Uint8:
-		out = map[string]any{"description": "raw JSON"}
-	case t.Kind() == reflect.Slice:
-		out = map[string]any{"type": "array", "items": s.ref(t.Elem())}
-	case t.Kind() == reflect.Map:
-		out = map[string]any{"type": "object", "additionalProperties": true}
-	case t.Kind() == reflect.String:
-		out = map[string]any{"type": "string"}
-	case t.Kind() == reflect.Bool:
-		out = map[string]any{"type": "boolean"}
-	case t.Kind() >= reflect.Int && t.Kind() <= reflect.Uint64:
-		out = map[string]any{"type": "integer"}
-	case t.Kind() == reflect.Float32 || t.Kind() == reflect.Float64:
-		out = map[string]any{"type": "number"}
-	default:
-		out = map[string]any{}
+	out := s.plain(t)
+	if t == rawType || t.Kind() == reflect.Interface || t.Kind() == reflect.Map {
+		nullable = true // nil encodes as null
 	}
 	if nullable {
 		if _, isRef := out["$ref"]; isRef {
@@ -83,66 +144,174 @@ func (s *schemaSet) ref(t reflect.Type) map[string]any {
 	return out
 }
 
-func (s *schemaSet) object(t reflect.Type) map[string]any {
-	props := map[string]any{}
-	s.fields(t, props)
-	return map[string]any{"type": "object", "properties": props}
+func (s *schemaSet) plain(t reflect.Type) map[string]any {
+	switch {
+	case t == timeType:
+		return map[string]any{"type": "string", "format": "date-time"}
+	case t == rawType:
+		return map[string]any{"description": "any JSON value"}
+	case t.Implements(enumType) && t.Kind() == reflect.String:
+		return s.named(t, func() map[string]any {
+			values := reflect.Zero(t).Interface().(Enum).EnumValues()
+			return map[string]any{"type": "string", "enum": values}
+		})
+	case t.Kind() == reflect.Struct:
+		return s.named(t, func() map[string]any { return s.object(t) })
+	case t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Uint8:
+		return map[string]any{"type": "string", "format": "byte"}
+	case t.Kind() == reflect.Slice || t.Kind() == reflect.Array:
+		return map[string]any{"type": "array", "items": s.ref(t.Elem())}
+	case t.Kind() == reflect.Map:
+		if t.Elem().Kind() == reflect.Interface {
+			return map[string]any{"type": "object", "additionalProperties": true}
+		}
+		return map[string]any{"type": "object", "additionalProperties": s.ref(t.Elem())}
+	case t.Kind() == reflect.Interface:
+		return map[string]any{"description": "any JSON value"}
+	case t.Kind() == reflect.String:
+		return map[string]any{"type": "string"}
+	case t.Kind() == reflect.Bool:
+		return map[string]any{"type": "boolean"}
+	case t.Kind() >= reflect.Int && t.Kind() <= reflect.Uint64:
+		out := map[string]any{"type": "integer"}
+		if t.Kind() == reflect.Int64 || t.Kind() == reflect.Uint64 {
+			out["format"] = "int64"
+		}
+		return out
+	case t.Kind() == reflect.Float32 || t.Kind() == reflect.Float64:
+		return map[string]any{"type": "number"}
+	}
+	s.errs = append(s.errs, fmt.Sprintf("type %s has no JSON schema", t))
+	return map[string]any{}
 }
 
-func (s *schemaSet) fields(t reflect.Type, props map[string]any) {
-	for i := 0; i < t.NumField(); i++ {
+func (s *schemaSet) object(t reflect.Type) map[string]any {
+	props := map[string]any{}
+	var required []string
+	s.fields(t, props, &required, s.answered[t], false)
+	out := map[string]any{"type": "object", "properties": props}
+	if len(required) > 0 {
+		sort.Strings(required)
+		out["required"] = required
+	}
+	return out
+}
+
+// fields adds t's JSON fields; promoted from a nil-able embedded pointer,
+// none of them is required.
+func (s *schemaSet) fields(t reflect.Type, props map[string]any, required *[]string, answered, optional bool) {
+	for i := range t.NumField() {
 		f := t.Field(i)
-		if f.Anonymous && f.Type.Kind() == reflect.Struct {
-			s.fields(f.Type, props) // embedded: fields are promoted in JSON
+		tag := f.Tag.Get("json")
+		name, opts, _ := strings.Cut(tag, ",")
+		if name == "-" && opts == "" {
 			continue
+		}
+		if f.Anonymous && name == "" {
+			ft, ptr := f.Type, false
+			if ft.Kind() == reflect.Pointer {
+				ft, ptr = ft.Elem(), true
+			}
+			if ft.Kind() == reflect.Struct {
+				s.fields(ft, props, required, answered, optional || ptr)
+				continue
+			}
 		}
 		if !f.IsExported() {
-			continue
-		}
-		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-		if name == "-" {
 			continue
 		}
 		if name == "" {
 			name = f.Name
 		}
-		props[name] = s.ref(f.Type)
+		omit := slices.Contains(strings.Split(opts, ","), "omitempty") || slices.Contains(strings.Split(opts, ","), "omitzero")
+		ptr := f.Type.Kind() == reflect.Pointer
+		if slices.Contains(strings.Split(opts, ","), "string") {
+			props[name] = map[string]any{"type": "string"}
+		} else {
+			props[name] = s.ref(f.Type)
+		}
+		if !omit && !optional && (answered || !ptr) {
+			*required = append(*required, name)
+		}
 	}
 }
 
-// schemaRenames gives types whose bare name would be vague a clearer one.
-var schemaRenames = map[string]string{
-	"audit.Entry": "AuditEntry", "audit.Verification": "AuditVerification", "hostinfo.Status": "HostStatus",
-	"release.Input": "ReleaseInput", "release.Summary": "ReleaseSummary", "release.Ref": "ReleaseRef",
-	"api.Me": "Me", "ops.Operation": "Operation", "lab.Started": "LabStarted", "lab.VM": "LabVM", "lab.Summary": "LabSummary",
-	"lab.Base": "LabBase", "labs.Capacity": "HostCapacity", "labs.HostStatus": "LibvirtHost", "labs.HostConfig": "LibvirtHostInput",
-	"labs.DomainInfo": "LibvirtDomain", "labs.Meta": "LibvirtDomainMeta", "lab.HostReport": "ReconcileHostReport",
-	"lab.Status": "LabStatus", "lab.Filter": "LabFilter",
-}
-
-func schemaName(t reflect.Type) string {
-	if n, ok := schemaRenames[t.String()]; ok {
-		return n
+// markAnswered records every struct type reachable from t as part of an answer.
+func (s *schemaSet) markAnswered(t reflect.Type) {
+	for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Array || t.Kind() == reflect.Map {
+		t = t.Elem()
 	}
-	return t.Name()
+	if t.Kind() != reflect.Struct || t == timeType || s.answered[t] {
+		return
+	}
+	s.answered[t] = true
+	for i := range t.NumField() {
+		if f := t.Field(i); f.IsExported() || f.Anonymous {
+			s.markAnswered(f.Type)
+		}
+	}
 }
 
-var (
-	docOnce sync.Once
-	docJSON []byte
-)
-
-func (a *API) openapi(c *call) (any, error) {
-	docOnce.Do(func() { docJSON, _ = json.Marshal(a.document()) })
-	return json.RawMessage(docJSON), nil
+// errorDescriptions says when each error status is answered.
+var errorDescriptions = map[int]string{
+	400: "The body is not the JSON this route reads (malformed, empty, or more than one value)",
+	401: "Not signed in: no session or token, or one that has expired",
+	403: "The caller's roles do not allow this, or a browser write lacks its CSRF token",
+	404: "What the path (or a referenced id) names does not exist",
+	409: "Conflicts with the current state (the message says what to do)",
+	411: "The upload has no Content-Length",
+	413: "The body is over the size limit",
+	415: "The body's Content-Type is not the one this route reads",
+	422: "Invalid input; error.field names the field at fault",
+	429: "Too many attempts; Retry-After says when to try again",
+	500: "Something went wrong on the server (logged); the message is generic",
+	503: "A libvirt host (or the package store) cannot be reached right now",
 }
 
-// document builds the OpenAPI 3 document from the route table.
-func (a *API) document() map[string]any {
-	s := &schemaSet{defs: map[string]any{}}
-	errRef := s.ref(reflect.TypeOf(ErrorBody{}))
+// statuses lists the error statuses a route can answer: those that follow
+// from how it is served (body, auth, path, query) and those it names.
+func statuses(rt route) []int {
+	out := []int{500}
+	if rt.Body != nil {
+		out = append(out, 400, 413, 415, 422)
+	}
+	if rt.RawBody != "" || len(rt.Query) > 0 {
+		out = append(out, 422)
+	}
+	if rt.Access != public {
+		out = append(out, 401)
+		if len(rt.Roles) > 0 || unsafe(rt.Method) {
+			out = append(out, 403)
+		}
+		if unsafe(rt.Method) {
+			out = append(out, 409)
+		}
+	}
+	if strings.Contains(rt.Path, "{") {
+		out = append(out, 404)
+	}
+	out = append(out, rt.Errors...)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+var pathParamRE = regexp.MustCompile(`\{(\w+)\}`)
+
+// buildDocument makes the OpenAPI 3 document of routes. It fails when two Go
+// types map to one schema name, or a type has no schema.
+func buildDocument(routes []route) (map[string]any, error) {
+	s := newSchemaSet()
+	for _, rt := range routes {
+		if rt.Out != nil {
+			s.markAnswered(reflect.TypeOf(rt.Out))
+		}
+	}
+	s.markAnswered(reflect.TypeFor[ErrorBody]())
+	errRef := s.ref(reflect.TypeFor[ErrorBody]())
+	stages := map[string]any{}
+	errResponses := map[string]any{} // one per error status, referred to by the operations
 	paths := map[string]map[string]any{}
-	for _, rt := range a.routes {
+	for _, rt := range routes {
 		op := map[string]any{
 			"summary":     rt.Summary,
 			"tags":        []string{rt.Tag},
@@ -160,15 +329,15 @@ func (a *API) document() map[string]any {
 			op["description"] = "Needs the " + auth.RoleList(rt.Roles) + " role."
 		}
 		var params []any
-		for _, m := range regexp.MustCompile(`\{(\w+)\}`).FindAllStringSubmatch(rt.Path, -1) {
-			params = append(params, map[string]any{"name": m[1], "in": "path", "required": true, "schema": map[string]any{"type": "string"}})
+		for _, m := range pathParamRE.FindAllStringSubmatch(rt.Path, -1) {
+			typ := "string"
+			if (m[1] == "id" && !rt.TextID) || m[1] == "image" {
+				typ = "integer"
+			}
+			params = append(params, map[string]any{"name": m[1], "in": "path", "required": true, "schema": map[string]any{"type": typ}})
 		}
 		for _, p := range rt.Query {
-			sch := map[string]any{"type": p.Type}
-			if p.Enum != nil {
-				sch["enum"] = p.Enum
-			}
-			params = append(params, map[string]any{"name": p.Name, "in": "query", "description": p.Doc, "schema": sch})
+			params = append(params, p.document(s))
 		}
 		if params != nil {
 			op["parameters"] = params
@@ -183,87 +352,171 @@ func (a *API) document() map[string]any {
 		}
 		responses := map[string]any{}
 		switch {
+		case rt.Status == http.StatusSwitchingProtocols:
+			responses["101"] = map[string]any{"description": "Switching to WebSocket; the server sends JSON event frames {type, id, at, data}"}
 		case rt.Out == nil:
 			responses["204"] = map[string]any{"description": "Done"}
-		case rt.Status == 101:
-			responses["101"] = map[string]any{"description": "Switching to WebSocket; the server sends JSON event frames {type, id, at, data}"}
+		case rt.Produces != "":
+			responses[strconv.Itoa(rt.Status)] = map[string]any{"description": "OK", "content": map[string]any{
+				rt.Produces: map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}}}}
 		default:
-			sch := s.ref(reflect.TypeOf(rt.Out))
-			if rt.List {
-				sch = map[string]any{"type": "object", "properties": map[string]any{
-					"items": map[string]any{"type": "array", "items": sch}, "total": map[string]any{"type": "integer"},
-					"limit": map[string]any{"type": "integer"}, "offset": map[string]any{"type": "integer"}}}
+			var sch map[string]any
+			switch {
+			case rt.Path == "/openapi.json":
+				sch = map[string]any{"type": "object", "additionalProperties": true}
+			case rt.List:
+				sch = s.page(reflect.TypeOf(rt.Out))
+			default:
+				sch = s.ref(reflect.TypeOf(rt.Out))
 			}
-			if rt.Path == "/openapi.json" {
-				sch = map[string]any{"type": "object"}
-			}
-			responses[itoa(rt.Status)] = map[string]any{"description": "OK", "content": map[string]any{"application/json": map[string]any{"schema": sch}}}
+			responses[strconv.Itoa(rt.Status)] = map[string]any{"description": "OK", "content": map[string]any{"application/json": map[string]any{"schema": sch}}}
 		}
-		for _, code := range errorCodes(rt) {
-			responses[code] = map[string]any{"description": errorDescriptions[code], "content": map[string]any{"application/json": map[string]any{"schema": errRef}}}
+		if rt.AlsoStatus != 0 {
+			responses[strconv.Itoa(rt.AlsoStatus)] = responses[strconv.Itoa(rt.Status)]
+		}
+		for _, code := range statuses(rt) {
+			desc, ok := errorDescriptions[code]
+			if !ok {
+				return nil, fmt.Errorf("%s %s: status %d has no description", rt.Method, rt.Path, code)
+			}
+			name := strings.ReplaceAll(http.StatusText(code), " ", "")
+			if _, ok := errResponses[name]; !ok {
+				resp := map[string]any{"description": desc, "content": map[string]any{"application/json": map[string]any{"schema": errRef}}}
+				if code == http.StatusTooManyRequests {
+					resp["headers"] = map[string]any{"Retry-After": map[string]any{"description": "seconds to wait", "schema": map[string]any{"type": "integer"}}}
+				}
+				errResponses[name] = resp
+			}
+			responses[strconv.Itoa(code)] = map[string]any{"$ref": "#/components/responses/" + name}
 		}
 		op["responses"] = responses
-		p := Prefix + rt.Path
-		if paths[p] == nil {
-			paths[p] = map[string]any{}
+		if rt.Stages != nil {
+			kind := rt.Stages.OperationKind()
+			ref := s.ref(reflect.TypeOf(rt.Stages))
+			op["x-operation"] = map[string]any{"kind": kind, "stages": ref}
+			stages[kind] = map[string]any{"type": "array", "items": ref}
 		}
-		paths[p][strings.ToLower(rt.Method)] = op
+		if paths[rt.Path] == nil {
+			paths[rt.Path] = map[string]any{}
+		}
+		method := strings.ToLower(rt.Method)
+		if _, dup := paths[rt.Path][method]; dup {
+			return nil, fmt.Errorf("%s %s is in the route table twice", rt.Method, rt.Path)
+		}
+		paths[rt.Path][method] = op
+	}
+	if len(stages) > 0 {
+		kinds := make([]string, 0, len(stages))
+		for k := range stages {
+			kinds = append(kinds, k)
+		}
+		sort.Strings(kinds)
+		s.defs["OperationStages"] = map[string]any{"type": "object", "required": kinds, "properties": stages,
+			"description": "Per operation kind, the stages its operation.stage goes through, in order."}
+	}
+	if len(s.errs) > 0 {
+		return nil, fmt.Errorf("the OpenAPI document cannot be made:\n%s", strings.Join(s.errs, "\n"))
 	}
 	return map[string]any{
 		"openapi": "3.0.3",
-		"info": map[string]any{"title": "Shakedown API", "version": a.Version,
-			"description": "ITIL release management: release records, calendar, sign-off, labs and rollouts. Errors are {\"error\": {\"code\", \"message\", \"field\"}}. Browsers use the session cookie plus the X-CSRF-Token header on writes; scripts use a personal API token as a Bearer token."},
-		"servers": []any{map[string]any{"url": "/"}},
+		"info": map[string]any{"title": "Shakedown API", "version": APIVersion,
+			"description": "ITIL release management: release records, calendar, sign-off, labs and rollouts. " +
+				"Errors are {\"error\": {\"code\", \"message\", \"field\"}}; lists are never null (an empty list is []). " +
+				"Browsers use the session cookie plus the " + CSRFHeader + " header on writes; scripts use a personal API token as a Bearer token. " +
+				"Conventions: docs/api.md."},
+		"servers": []any{map[string]any{"url": Prefix}},
 		"paths":   paths,
 		"components": map[string]any{
-			"schemas": s.defs,
+			"schemas":   s.defs,
+			"responses": errResponses,
 			"securitySchemes": map[string]any{
 				"bearer":  map[string]any{"type": "http", "scheme": "bearer", "description": "Personal API token (sdk_…)"},
 				"session": map[string]any{"type": "apiKey", "in": "cookie", "name": SessionCookie},
 			},
 		},
 		"security": []any{map[string]any{"bearer": []any{}}, map[string]any{"session": []any{}}},
-	}
+	}, nil
 }
 
-var errorDescriptions = map[string]string{
-	"400": "Malformed JSON", "401": "Not signed in", "403": "Role lacks the right, or missing CSRF token",
-	"404": "Not found", "409": "Conflicts with the current state", "413": "Body too large",
-	"422": "Invalid input; error.field names the field", "429": "Too many attempts",
+// page is the schema of a paginated list of t, named after its items.
+func (s *schemaSet) page(t reflect.Type) map[string]any {
+	item := s.ref(t)
+	name := strings.TrimPrefix(item["$ref"].(string), "#/components/schemas/") + "Page"
+	if prev, ok := s.owner[name]; ok && prev != nil {
+		s.errs = append(s.errs, fmt.Sprintf("schema name %q is taken by %s and a page of %s", name, prev, t))
+	}
+	if _, ok := s.defs[name]; !ok {
+		s.owner[name] = nil
+		s.defs[name] = map[string]any{"type": "object", "required": []string{"items", "limit", "offset", "total"},
+			"properties": map[string]any{
+				"items": map[string]any{"type": "array", "items": item}, "total": map[string]any{"type": "integer"},
+				"limit": map[string]any{"type": "integer"}, "offset": map[string]any{"type": "integer"}}}
+	}
+	return map[string]any{"$ref": "#/components/schemas/" + name}
 }
 
-func errorCodes(rt route) []string {
-	var out []string
-	if rt.Body != nil {
-		out = append(out, "400", "413", "422")
-	}
-	if rt.Access != public {
-		out = append(out, "401", "403")
-	}
-	if strings.Contains(rt.Path, "{id}") {
-		out = append(out, "404")
-	}
-	if rt.Method != "GET" && rt.Access != public {
-		out = append(out, "409")
-	}
-	if rt.Path == "/auth/login" {
-		out = append(out, "401", "429")
-	}
-	if len(rt.Query) > 0 {
-		out = append(out, "422")
-	}
-	sort.Strings(out)
-	return compact(out)
-}
-
-func compact(s []string) []string {
-	var out []string
-	for i, v := range s {
-		if i == 0 || v != s[i-1] {
-			out = append(out, v)
+// document returns a query parameter's description in the document.
+func (p param) document(s *schemaSet) map[string]any {
+	var sch map[string]any
+	switch {
+	case p.Of != nil:
+		sch = s.ref(reflect.TypeOf(p.Of))
+	default:
+		sch = map[string]any{"type": p.Type}
+		if p.Enum != nil {
+			sch["enum"] = p.Enum
 		}
 	}
+	out := map[string]any{"name": p.Name, "in": "query"}
+	if p.Doc != "" {
+		out["description"] = p.Doc
+	}
+	if p.Required {
+		out["required"] = true
+	}
+	if p.List {
+		sch = map[string]any{"type": "array", "items": sch}
+		out["style"], out["explode"] = "form", false
+	}
+	out["schema"] = sch
 	return out
+}
+
+// Document is the OpenAPI document of the API as indented JSON, exactly as
+// committed in docs/openapi.json and served at /api/v1/openapi.json.
+func Document() ([]byte, error) { return documentJSON((&API{}).allRoutes()) }
+
+func documentJSON(routes []route) ([]byte, error) {
+	doc, err := buildDocument(routes)
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(doc); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+var (
+	docOnce sync.Once
+	docJSON []byte
+	docErr  error
+)
+
+// openapi serves the document byte for byte as committed.
+func (a *API) openapi(c *call) (any, error) {
+	docOnce.Do(func() { docJSON, docErr = documentJSON(a.routes) })
+	if docErr != nil {
+		return nil, docErr
+	}
+	c.w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	c.w.Header().Set("Cache-Control", "no-cache")
+	_, _ = c.w.Write(docJSON)
+	return handled, nil
 }
 
 func operationID(rt route) string {
@@ -275,9 +528,4 @@ func operationID(rt route) string {
 		}
 	}
 	return strings.Join(parts, "")
-}
-
-func itoa(n int) string {
-	b, _ := json.Marshal(n)
-	return string(b)
 }

@@ -41,8 +41,9 @@ type Me struct {
 
 // TokenRequest creates a personal API token.
 type TokenRequest struct {
-	Name          string `json:"name"`
-	ExpiresInDays int    `json:"expires_in_days"`
+	Name string `json:"name"`
+	// ExpiresInDays is how long the token lives; 0 or absent: it never expires.
+	ExpiresInDays int `json:"expires_in_days,omitempty"`
 }
 
 // TokenCreated carries the new token's secret, shown once.
@@ -53,8 +54,10 @@ type TokenCreated struct {
 
 // TransitionRequest moves a release to another state.
 type TransitionRequest struct {
-	To     release.State `json:"to"`
-	Reason string        `json:"reason"`
+	To release.State `json:"to"`
+	// Reason says why; moves to rejected, cancelled, failed and rolled-back
+	// (and an emergency release's expedited move) need one.
+	Reason string `json:"reason,omitempty"`
 	// Digest, on a move to deploying, must be the approved package digest.
 	Digest string `json:"digest,omitempty"`
 }
@@ -67,7 +70,7 @@ func (a *API) table() []route {
 		{Method: "GET", Path: "/events", Tag: "system", Summary: "WebSocket stream of events (release.*, freeze.changed, ci.changed, user.changed, operation.updated, host.sample)", Access: signedIn,
 			Query: []param{{Name: "token", Type: "string", Doc: "API token, for clients that cannot send headers"}}, Out: map[string]any{}, Status: 101, Handle: a.events},
 
-		{Method: "POST", Path: "/auth/login", Tag: "auth", Summary: "Sign in; sets the session cookie and returns the CSRF token", Access: public, Body: LoginRequest{}, Out: Me{}, Status: 200, Handle: a.login},
+		{Method: "POST", Path: "/auth/login", Tag: "auth", Summary: "Sign in; sets the session cookie and returns the CSRF token", Access: public, Body: LoginRequest{}, Out: Me{}, Status: 200, Errors: []int{http.StatusUnauthorized, http.StatusTooManyRequests}, Handle: a.login},
 		{Method: "POST", Path: "/auth/logout", Tag: "auth", Summary: "Sign out", Access: signedIn, Status: 204, Handle: a.logout},
 		{Method: "GET", Path: "/auth/me", Tag: "auth", Summary: "The signed-in user and the session's CSRF token", Access: signedIn, Out: Me{}, Status: 200, Handle: a.me},
 		{Method: "GET", Path: "/auth/tokens", Tag: "auth", Summary: "Your personal API tokens", Access: signedIn, Out: auth.Token{}, List: true, Status: 200, Handle: a.listTokens},
@@ -81,8 +84,8 @@ func (a *API) table() []route {
 
 		{Method: "GET", Path: "/releases", Tag: "releases", Summary: "List releases with filters, sorting and pagination", Access: signedIn, Out: release.Summary{}, List: true, Status: 200, Handle: a.listReleases,
 			Query: append([]param{
-				{Name: "state", Type: "string", Doc: "one state or a comma-separated list"},
-				{Name: "type", Type: "string", Enum: []string{"major", "minor", "emergency"}},
+				{Name: "state", Of: release.State(""), List: true, Doc: "one state or a comma-separated list"},
+				{Name: "type", Of: release.Type("")},
 				{Name: "environment", Type: "string"},
 				{Name: "q", Type: "string", Doc: "text in name, version, description or owner"},
 				{Name: "ci_id", Type: "integer", Doc: "releases touching this configuration item"},
@@ -106,16 +109,16 @@ func (a *API) table() []route {
 		{Method: "PATCH", Path: "/freezes/{id}", Tag: "calendar", Summary: "Change a freeze window", Access: signedIn, Roles: admins, Body: release.FreezeInput{}, Out: release.FreezeWindow{}, Status: 200, Handle: a.updateFreeze},
 		{Method: "DELETE", Path: "/freezes/{id}", Tag: "calendar", Summary: "Delete a freeze window", Access: signedIn, Roles: admins, Status: 204, Handle: a.deleteFreeze},
 		{Method: "GET", Path: "/calendar", Tag: "calendar", Summary: "Releases and freeze occurrences in a time range", Access: signedIn, Out: release.Calendar{}, Status: 200, Handle: a.calendar,
-			Query: []param{{Name: "from", Type: "string", Doc: "RFC 3339 start (required)"}, {Name: "to", Type: "string", Doc: "RFC 3339 end (required)"}}},
+			Query: []param{{Name: "from", Type: "string", Doc: "RFC 3339 start", Required: true}, {Name: "to", Type: "string", Doc: "RFC 3339 end", Required: true}}},
 
 		{Method: "GET", Path: "/audit", Tag: "audit", Summary: "The audit trail, newest first", Access: signedIn, Out: audit.Entry{}, List: true, Status: 200, Handle: a.listAudit,
 			Query: append([]param{{Name: "entity", Type: "string"}, {Name: "entity_id", Type: "string"}, {Name: "actor", Type: "string"}}, pageArgs...)},
 		{Method: "GET", Path: "/audit/verify", Tag: "audit", Summary: "Recompute the hash chain and report the first broken entry", Access: signedIn, Out: audit.Verification{}, Status: 200, Handle: a.verifyAudit},
 
 		{Method: "GET", Path: "/operations", Tag: "operations", Summary: "List long operations, newest first", Access: signedIn, Out: ops.Operation{}, List: true, Status: 200, Handle: a.listOps,
-			Query: append([]param{{Name: "status", Type: "string", Doc: "one status or a comma-separated list"}, {Name: "kind", Type: "string"}, {Name: "entity", Type: "string"}, {Name: "entity_id", Type: "string"}}, pageArgs...)},
-		{Method: "GET", Path: "/operations/{id}", Tag: "operations", Summary: "One operation's status and progress", Access: signedIn, Out: ops.Operation{}, Status: 200, Handle: a.getOp},
-		{Method: "POST", Path: "/operations/{id}/cancel", Tag: "operations", Summary: "Cancel a running operation (it undoes its half-done work)", Access: signedIn, Out: ops.Operation{}, Status: 202, Handle: a.cancelOp},
+			Query: append([]param{{Name: "status", Of: ops.Status(""), List: true, Doc: "one status or a comma-separated list"}, {Name: "kind", Type: "string"}, {Name: "entity", Type: "string"}, {Name: "entity_id", Type: "string"}}, pageArgs...)},
+		{Method: "GET", Path: "/operations/{id}", Tag: "operations", Summary: "One operation's status and progress", Access: signedIn, TextID: true, Out: ops.Operation{}, Status: 200, Handle: a.getOp},
+		{Method: "POST", Path: "/operations/{id}/cancel", Tag: "operations", Summary: "Cancel a running operation (it undoes its half-done work)", Access: signedIn, TextID: true, Out: ops.Operation{}, Status: 202, Handle: a.cancelOp},
 	}
 }
 

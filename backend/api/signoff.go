@@ -20,7 +20,7 @@ var (
 	managers   = []auth.Role{auth.RoleManager}
 	reviewers  = []auth.Role{auth.RoleManager, auth.RoleAdmin}
 	kpiArgs    = []param{{Name: "from", Type: "string", Doc: "first day, YYYY-MM-DD (default 90 days ago)"}, {Name: "to", Type: "string", Doc: "last day, YYYY-MM-DD (default today)"}, {Name: "environment", Type: "string", Doc: "one environment (default all)"}, {Name: "bucket", Type: "string", Enum: []string{"day", "week", "month"}}}
-	policyArgs = []param{{Name: "environment", Type: "string"}, {Name: "type", Type: "string", Enum: []string{"major", "minor", "emergency"}}}
+	policyArgs = []param{{Name: "environment", Type: "string"}, {Name: "type", Of: release.Type("")}}
 )
 
 // AttachRequest attaches a stored package to a release.
@@ -45,13 +45,13 @@ type PolicyList struct {
 
 func (a *API) signOffRoutes() []route {
 	return []route{
-		{Method: "POST", Path: "/packages", Tag: "packages", Summary: "Upload a release package (.tar.gz or .zip with a shakedown.yaml/.json manifest) as the raw body; stored by sha256 digest, idempotent; with release_id also attached to that release", Access: signedIn, Roles: testers, RawBody: "application/octet-stream", Out: packages.Package{}, Status: 201, Handle: a.uploadPackage,
+		{Method: "POST", Path: "/packages", Tag: "packages", Summary: "Upload a release package (.tar.gz or .zip with a shakedown.yaml/.json manifest) as the raw body; stored by sha256 digest, idempotent; with release_id also attached to that release", Access: signedIn, Roles: testers, RawBody: "application/octet-stream", Out: packages.Package{}, Status: 201, AlsoStatus: 200, Errors: []int{http.StatusNotFound, http.StatusRequestEntityTooLarge}, Handle: a.uploadPackage,
 			Query: []param{{Name: "filename", Type: "string"}, {Name: "release_id", Type: "integer", Doc: "attach the package to this release"}}},
-		{Method: "POST", Path: "/packages/assemble", Tag: "packages", Summary: "Build a package from a manifest and files (a deterministic .tar.gz: the same input gives the same digest)", Access: signedIn, Roles: testers, Body: packages.AssembleInput{}, Out: packages.Package{}, Status: 201, Handle: a.assemblePackage},
+		{Method: "POST", Path: "/packages/assemble", Tag: "packages", Summary: "Build a package from a manifest and files (a deterministic .tar.gz: the same input gives the same digest)", Access: signedIn, Roles: testers, Body: packages.AssembleInput{}, Out: packages.Package{}, Status: 201, AlsoStatus: 200, Errors: []int{http.StatusNotFound}, Handle: a.assemblePackage},
 		{Method: "GET", Path: "/packages", Tag: "packages", Summary: "Stored packages, newest first (entries omitted)", Access: signedIn, Out: packages.Package{}, List: true, Status: 200, Handle: a.listPackages,
 			Query: append([]param{{Name: "q", Type: "string", Doc: "name or digest prefix"}}, pageArgs...)},
-		{Method: "GET", Path: "/packages/{digest}", Tag: "packages", Summary: "One package with its manifest and entries", Access: signedIn, Out: packages.Package{}, Status: 200, Handle: a.getPackage},
-		{Method: "GET", Path: "/packages/{digest}/download", Tag: "packages", Summary: "The package archive, its digest checked on the way out", Access: signedIn, Out: map[string]any{}, Status: 200, Handle: a.downloadPackage},
+		{Method: "GET", Path: "/packages/{digest}", Tag: "packages", Summary: "One package with its manifest and entries", Access: signedIn, Out: packages.Package{}, Status: 200, Errors: []int{http.StatusUnprocessableEntity}, Handle: a.getPackage},
+		{Method: "GET", Path: "/packages/{digest}/download", Tag: "packages", Summary: "The package archive, its digest checked on the way out (503 when the stored bytes no longer match it)", Access: signedIn, Out: map[string]any{}, Produces: "application/octet-stream", Status: 200, Errors: []int{http.StatusUnprocessableEntity, http.StatusServiceUnavailable}, Handle: a.downloadPackage},
 		{Method: "PUT", Path: "/releases/{id}/package", Tag: "packages", Summary: "Make a stored package the release's package (voids an approval for another digest)", Access: signedIn, Roles: testers, Body: AttachRequest{}, Out: release.Release{}, Status: 200, Handle: a.attachPackage},
 		{Method: "GET", Path: "/releases/{id}/packages", Tag: "packages", Summary: "The packages a release has had, newest (current) first", Access: signedIn, Out: AttachedList{}, Status: 200, Handle: a.releasePackages},
 		{Method: "POST", Path: "/releases/{id}/evidence", Tag: "sign-off", Summary: "Attach a test run done outside a lab (one evidence record per check)", Access: signedIn, Roles: testers, Body: release.EvidenceInput{}, Out: EvidenceList{}, Status: 201, Handle: a.addEvidence},
@@ -60,14 +60,14 @@ func (a *API) signOffRoutes() []route {
 		{Method: "GET", Path: "/approvals/inbox", Tag: "sign-off", Summary: "Releases awaiting approval, with counts", Access: signedIn, Out: release.Inbox{}, Status: 200, Handle: a.inbox},
 		{Method: "GET", Path: "/approval-policies", Tag: "sign-off", Summary: "Approvals required per environment and release type (* is the default)", Access: signedIn, Out: PolicyList{}, Status: 200, Handle: a.listPolicies},
 		{Method: "PUT", Path: "/approval-policies", Tag: "sign-off", Summary: "Set the approvals required for a release type in an environment", Access: signedIn, Roles: admins, Body: release.Policy{}, Out: release.Policy{}, Status: 200, Handle: a.putPolicy},
-		{Method: "DELETE", Path: "/approval-policies", Tag: "sign-off", Summary: "Remove an environment's own policy (the default applies again)", Access: signedIn, Roles: admins, Query: policyArgs, Status: 204, Handle: a.deletePolicy},
+		{Method: "DELETE", Path: "/approval-policies", Tag: "sign-off", Summary: "Remove an environment's own policy (the default applies again)", Access: signedIn, Roles: admins, Query: policyArgs, Status: 204, Errors: []int{http.StatusNotFound}, Handle: a.deletePolicy},
 		{Method: "GET", Path: "/releases/{id}/notes", Tag: "review", Summary: "Release notes (generated Markdown until edited) with their HTML", Access: signedIn, Out: release.Notes{}, Status: 200, Handle: a.getNotes},
 		{Method: "PUT", Path: "/releases/{id}/notes", Tag: "review", Summary: "Edit the release notes before they are published", Access: signedIn, Roles: auth.AllRoles, Body: release.NotesInput{}, Out: release.Notes{}, Status: 200, Handle: byIDBody("release", a.Releases.PutNotes)},
 		{Method: "POST", Path: "/releases/{id}/notes/publish", Tag: "review", Summary: "Publish the release notes (they no longer change)", Access: signedIn, Roles: reviewers, Out: release.Notes{}, Status: 200, Handle: byID("release", a.Releases.PublishNotes)},
 		{Method: "PUT", Path: "/releases/{id}/review", Tag: "review", Summary: "Post-implementation review of a deployed, failed or rolled-back release (moves it to reviewed)", Access: signedIn, Roles: reviewers, Body: release.ReviewInput{}, Out: release.Release{}, Status: 200, Handle: byIDBody("release", a.Releases.PutReview)},
-		{Method: "GET", Path: "/releases/{id}/report", Tag: "review", Summary: "The release report: a printable HTML page", Access: signedIn, Out: map[string]any{}, Status: 200, Handle: a.report},
+		{Method: "GET", Path: "/releases/{id}/report", Tag: "review", Summary: "The release report: a printable HTML page", Access: signedIn, Out: map[string]any{}, Produces: "text/html", Status: 200, Handle: a.report},
 		{Method: "GET", Path: "/kpis", Tag: "kpis", Summary: "KPIs (DORA four, success, on-time, lab pass rate, approvals waiting) with definitions and trends", Access: signedIn, Query: kpiArgs, Out: kpi.Report{}, Status: 200, Handle: a.kpis},
-		{Method: "GET", Path: "/kpis.csv", Tag: "kpis", Summary: "The same KPIs as CSV", Access: signedIn, Query: kpiArgs, Out: map[string]any{}, Status: 200, Handle: a.kpisCSV},
+		{Method: "GET", Path: "/kpis.csv", Tag: "kpis", Summary: "The same KPIs as CSV", Access: signedIn, Query: kpiArgs, Out: map[string]any{}, Produces: "text/csv", Status: 200, Handle: a.kpisCSV},
 	}
 }
 

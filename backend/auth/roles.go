@@ -19,6 +19,15 @@ const (
 // AllRoles lists the roles in display order.
 var AllRoles = []Role{RoleTester, RoleManager, RoleAdmin}
 
+// EnumValues lists the roles in display order (for the OpenAPI document).
+func (Role) EnumValues() []string {
+	out := make([]string, len(AllRoles))
+	for i, r := range AllRoles {
+		out[i] = string(r)
+	}
+	return out
+}
+
 // ValidRole reports whether r is a known role.
 func ValidRole(r Role) bool { return slices.Contains(AllRoles, r) }
 

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/shakedown/shakedown/backend/jsonenc"
 )
 
 // Event types pushed to clients.
@@ -97,7 +99,7 @@ func (b *Bus) Subscribers() int {
 // Publish sends an event to every subscriber.
 func (b *Bus) Publish(typ, id string, data any) {
 	m := Message{Event: Event{Type: typ, ID: id, At: b.now().UTC(), Data: data}}
-	raw, err := json.Marshal(m.Event)
+	raw, err := json.Marshal(jsonenc.EmptyLists(m.Event))
 	if err != nil {
 		raw, _ = json.Marshal(Event{Type: typ, ID: id, At: m.At})
 	}

@@ -30,11 +30,6 @@ const (
 	EvidenceManual EvidenceKind = "manual"
 )
 
-// EnumValues lists the kinds (for the API document).
-func (EvidenceKind) EnumValues() []string {
-	return []string{string(EvidenceInstall), string(EvidenceCheck), string(EvidenceManual)}
-}
-
 // Evidence is one recorded test result.
 type Evidence struct {
 	ID        int64        `json:"id"`

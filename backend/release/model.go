@@ -62,19 +62,22 @@ type Risk struct {
 	Reasons []Reason `json:"reasons,omitempty"`
 }
 
+// ConflictKind is what a scheduling conflict is about.
+type ConflictKind string
+
 // Conflict kinds.
 const (
-	ConflictFreeze     = "freeze"
-	ConflictCIOverlap  = "ci_overlap"
-	ConflictDependency = "dependency"
+	ConflictFreeze     ConflictKind = "freeze"
+	ConflictCIOverlap  ConflictKind = "ci_overlap"
+	ConflictDependency ConflictKind = "dependency"
 )
 
 // Conflict is a scheduling problem the calendar flags.
 type Conflict struct {
-	Kind      string `json:"kind"`
-	Message   string `json:"message"`
-	ReleaseID int64  `json:"release_id,omitempty"`
-	FreezeID  int64  `json:"freeze_id,omitempty"`
+	Kind      ConflictKind `json:"kind"`
+	Message   string       `json:"message"`
+	ReleaseID int64        `json:"release_id,omitempty"`
+	FreezeID  int64        `json:"freeze_id,omitempty"`
 }
 
 // Summary is a release as lists, the board and the calendar show it.
@@ -96,9 +99,10 @@ type Summary struct {
 	UpdatedAt    time.Time  `json:"updated_at"`
 }
 
-// Transition is one recorded state change.
+// Transition is one recorded state change. The first, the record's
+// creation, has no From (it is left out of the JSON).
 type Transition struct {
-	From      State     `json:"from"`
+	From      State     `json:"from,omitempty"`
 	To        State     `json:"to"`
 	Actor     string    `json:"actor"`
 	At        time.Time `json:"at"`

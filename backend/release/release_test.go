@@ -277,7 +277,7 @@ func TestConflictsAndDependencies(t *testing.T) {
 	got, _ = s.Get(ctx, all, c.ID)
 	var kinds []string
 	for _, k := range got.Conflicts {
-		kinds = append(kinds, k.Kind)
+		kinds = append(kinds, string(k.Kind))
 	}
 	if strings.Join(kinds, ",") != "freeze,dependency" {
 		t.Fatalf("c conflicts = %+v", got.Conflicts)

@@ -15,12 +15,15 @@ import (
 	"github.com/shakedown/shakedown/backend/store"
 )
 
+// ReviewOutcome is how a deployment went, as its review judges it.
+type ReviewOutcome string
+
 // Review outcomes.
 const (
-	OutcomeSuccessful = "successful"
-	OutcomePartial    = "partially-successful"
-	OutcomeFailed     = "failed"
-	OutcomeRolledBack = "rolled-back"
+	OutcomeSuccessful ReviewOutcome = "successful"
+	OutcomePartial    ReviewOutcome = "partially-successful"
+	OutcomeFailed     ReviewOutcome = "failed"
+	OutcomeRolledBack ReviewOutcome = "rolled-back"
 )
 
 // Incident is one incident the release caused, with when it was detected and
@@ -40,11 +43,11 @@ type FollowUp struct {
 
 // ReviewInput is the post-implementation review form.
 type ReviewInput struct {
-	Outcome    string     `json:"outcome"`
-	Incidents  []Incident `json:"incidents"`
-	Deviations string     `json:"deviations"`
-	Lessons    string     `json:"lessons"`
-	FollowUps  []FollowUp `json:"follow_ups"`
+	Outcome    ReviewOutcome `json:"outcome"`
+	Incidents  []Incident    `json:"incidents"`
+	Deviations string        `json:"deviations"`
+	Lessons    string        `json:"lessons"`
+	FollowUps  []FollowUp    `json:"follow_ups"`
 }
 
 // Review is a release's post-implementation review.
@@ -76,7 +79,7 @@ func loadReview(ctx context.Context, q store.Querier, id int64) (*Review, error)
 }
 
 func (in *ReviewInput) validate() error {
-	if !slices.Contains([]string{OutcomeSuccessful, OutcomePartial, OutcomeFailed, OutcomeRolledBack}, in.Outcome) {
+	if !slices.Contains(ReviewOutcome("").EnumValues(), string(in.Outcome)) {
 		return apperr.Invalid("outcome", "The outcome is successful, partially-successful, failed or rolled-back.")
 	}
 	var err error
@@ -169,7 +172,7 @@ func (s *Service) PutReview(ctx context.Context, by auth.Actor, id int64, in Rev
 			return err
 		}
 		if r.State != StateReviewed {
-			touched, err = s.move(ctx, tx, by, r, StateReviewed, "Post-implementation review: "+in.Outcome+".", false, now)
+			touched, err = s.move(ctx, tx, by, r, StateReviewed, "Post-implementation review: "+string(in.Outcome)+".", false, now)
 		}
 		return err
 	})

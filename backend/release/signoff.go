@@ -19,31 +19,37 @@ import (
 	"github.com/shakedown/shakedown/backend/store"
 )
 
-// Decision kinds and the status of a recorded decision.
+// Decision kinds.
 const (
 	DecisionApprove = "approve"
 	DecisionReject  = "reject"
+)
 
-	DecisionValid      = "valid"
-	DecisionVoid       = "void"
-	DecisionSuperseded = "superseded"
-	DecisionRejection  = "rejection"
+// DecisionStatus says whether a recorded decision counts now.
+type DecisionStatus string
+
+// The statuses of a recorded decision.
+const (
+	DecisionValid      DecisionStatus = "valid"
+	DecisionVoid       DecisionStatus = "void"
+	DecisionSuperseded DecisionStatus = "superseded"
+	DecisionRejection  DecisionStatus = "rejection"
 )
 
 // Decision is one manager's recorded sign-off decision, bound to the package
 // digest and evidence set it saw.
 type Decision struct {
-	ID             int64  `json:"id"`
-	Decision       string `json:"decision"`
-	Actor          string `json:"actor"`
-	Reason         string `json:"reason"`
-	At             string `json:"at"`
-	PackageDigest  string `json:"package_digest"`
-	EvidenceDigest string `json:"evidence_digest"`
-	EvidenceCount  int    `json:"evidence_count"`
-	Round          int    `json:"round"`
-	Status         string `json:"status"`
-	VoidReason     string `json:"void_reason"`
+	ID             int64          `json:"id"`
+	Decision       string         `json:"decision"`
+	Actor          string         `json:"actor"`
+	Reason         string         `json:"reason"`
+	At             string         `json:"at"`
+	PackageDigest  string         `json:"package_digest"`
+	EvidenceDigest string         `json:"evidence_digest"`
+	EvidenceCount  int            `json:"evidence_count"`
+	Round          int            `json:"round"`
+	Status         DecisionStatus `json:"status"`
+	VoidReason     string         `json:"void_reason"`
 }
 
 // Policy is how many approvals a type of release needs in an environment
@@ -627,7 +633,7 @@ func (s *Service) Inbox(ctx context.Context, by auth.Actor) (*Inbox, error) {
 				item.Void++
 			}
 			if d.Actor == by.Username && d.Decision == DecisionApprove && item.MyDecision == "" && d.Round == so.Round {
-				item.MyDecision = map[bool]string{true: DecisionApprove, false: DecisionVoid}[d.Status == DecisionValid]
+				item.MyDecision = map[bool]string{true: DecisionApprove, false: string(DecisionVoid)}[d.Status == DecisionValid]
 			}
 		}
 		in.Items = append(in.Items, item)

@@ -2,15 +2,20 @@
 // badge: calls made while a request is in flight share its answer, and every
 // answer refreshes the counts the badge shows.
 
-import { kpiApi, type Inbox, type InboxCounts } from '../lib/api-kpi';
+import { api, ok, type Inbox } from '../lib/api';
+import type { EventType } from '../lib/events';
+
+export type InboxCounts = Inbox['counts'];
+
+/** Events after which the approvals inbox may have changed. */
+export const APPROVAL_EVENTS: EventType[] = ['release.updated', 'signoff.changed'];
 
 export const inboxCounts = $state<{ counts: InboxCounts | null }>({ counts: null });
 
 let inflight: Promise<Inbox> | null = null;
 
 export function fetchInbox(): Promise<Inbox> {
-  inflight ??= kpiApi
-    .inbox()
+  inflight ??= ok(api.GET('/approvals/inbox'))
     .then((r) => {
       inboxCounts.counts = r.counts;
       return r;

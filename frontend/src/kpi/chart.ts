@@ -12,7 +12,7 @@ import {
   Tooltip,
   type ChartConfiguration,
 } from 'chart.js';
-import type { KPISeries } from '../lib/api-kpi';
+import type { KPISeries } from '../lib/api';
 
 Chart.register(BarController, BarElement, LineController, LineElement, PointElement, CategoryScale, LinearScale, Tooltip);
 Chart.defaults.font.family = getComputedStyle(document.body).fontFamily || 'system-ui, sans-serif';

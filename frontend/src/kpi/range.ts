@@ -1,7 +1,12 @@
 // Time ranges of the KPI dashboard: presets relative to today, or custom dates.
 
 import { fmtDate } from '../lib/format';
-import { KPI_BUCKETS, type KPIBucket } from '../lib/api-kpi';
+import { pathsKpisGetParametersQueryBucketValues, type paths } from '../lib/api';
+
+/** Filters of GET /kpis and /kpis.csv; empty values are left to the server's defaults. */
+export type KPIQuery = NonNullable<paths['/kpis']['get']['parameters']['query']>;
+export type KPIBucket = NonNullable<KPIQuery['bucket']>;
+export const KPI_BUCKETS: readonly KPIBucket[] = pathsKpisGetParametersQueryBucketValues;
 
 export const RANGE_PRESETS = [30, 90, 180, 365] as const;
 export const DEFAULT_DAYS = 90;

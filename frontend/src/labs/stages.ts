@@ -1,4 +1,14 @@
-import { LAB_CREATE_STAGES, CI_IMPORT_STAGES, type Operation } from '../lib/api';
+import type { Operation } from '../lib/api';
+
+// The stages of each operation kind, in order. The Go side does not type them
+// yet: once the lab service's stage types implement api.OperationStages, the
+// document lists them (components OperationStages, and labCreateStageValues
+// etc. in lib/api) and these three lists give way to those.
+
+/** Stages of a lab.create operation, in order. */
+export const LAB_CREATE_STAGES = ['capacity', 'capture', 'network', 'clone', 'boot', 'apply', 'test-period'] as const;
+/** Stages of a ci.import operation, in order. */
+export const CI_IMPORT_STAGES = ['connect', 'stream', 'done'] as const;
 
 export const STAGE_LABELS: Record<string, string> = {
   capacity: 'Capacity',

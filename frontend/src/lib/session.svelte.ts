@@ -1,4 +1,4 @@
-import { api, type Role, type User } from './api';
+import { login, logout, me, type Role, type User } from './api';
 import { connect, disconnect } from './events';
 
 export const session = $state<{ user: User | null; checked: boolean }>({ user: null, checked: false });
@@ -10,7 +10,7 @@ export function hasRole(...roles: Role[]): boolean {
 
 export async function restore(): Promise<void> {
   try {
-    const s = await api.me();
+    const s = await me();
     session.user = s.user;
     connect();
   } catch {
@@ -21,7 +21,7 @@ export async function restore(): Promise<void> {
 }
 
 export async function signIn(username: string, password: string): Promise<void> {
-  const s = await api.login(username, password);
+  const s = await login(username, password);
   session.user = s.user;
   connect();
 }
@@ -29,7 +29,7 @@ export async function signIn(username: string, password: string): Promise<void> 
 export async function signOut(): Promise<void> {
   disconnect();
   try {
-    await api.logout();
+    await logout();
   } catch {
     // The session is dropped locally either way.
   }

@@ -12,9 +12,8 @@ export interface DraftFile {
 }
 
 export function toAssembleFile(f: DraftFile): AssembleFile {
-  const out: AssembleFile = { path: f.path.trim(), content: f.content, encoding: f.encoding };
-  if (f.mode.trim()) out.mode = f.mode.trim();
-  return out;
+  // An empty mode: the server's default (0644).
+  return { path: f.path.trim(), content: f.content, encoding: f.encoding, mode: f.mode.trim() };
 }
 
 export const OCTAL_MODE = /^0?[0-7]{3,4}$/;

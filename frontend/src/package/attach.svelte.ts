@@ -3,7 +3,7 @@
 // attached, and the lists disable every Attach button meanwhile. A failure is
 // shown in the list's own error line, `errors.error`.
 
-import { api, errorMessage, type Release } from '../lib/api';
+import { api, errorMessage, ok, type Release } from '../lib/api';
 
 export function createAttach(
   releaseId: () => number,
@@ -19,7 +19,7 @@ export function createAttach(
       busy = digest;
       errors.error = '';
       try {
-        onattached(await api.attachPackage(releaseId(), digest));
+        onattached(await ok(api.PUT('/releases/{id}/package', { params: { path: { id: releaseId() } }, body: { digest } })));
       } catch (e) {
         errors.error = errorMessage(e);
       } finally {

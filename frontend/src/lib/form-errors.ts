@@ -1,7 +1,7 @@
 // Server validation errors of the forms on the release page: an ApiError
 // whose field is shown by the form goes next to that field, anything else
 // into the form's banner.
-import { ApiError, errorMessage } from '../lib/api';
+import { ApiError, errorMessage } from './api';
 
 export interface FormErrors {
   /** message by field key, e.g. "manifest.install", "checks[0].name" */

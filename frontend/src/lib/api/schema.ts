@@ -1,0 +1,4173 @@
+// Generated from docs/openapi.json by frontend/scripts/api-types.mjs: do not edit.
+// Regenerate with `make api` (or `npm run api` after `go run ./scripts/openapi`).
+
+export interface paths {
+    "/approval-policies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Approvals required per environment and release type (* is the default) */
+        get: operations["getApproval_policies"];
+        /**
+         * Set the approvals required for a release type in an environment
+         * @description Needs the admin role.
+         */
+        put: operations["putApproval_policies"];
+        post?: never;
+        /**
+         * Remove an environment's own policy (the default applies again)
+         * @description Needs the admin role.
+         */
+        delete: operations["deleteApproval_policies"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/approvals/inbox": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Releases awaiting approval, with counts */
+        get: operations["getApprovalsInbox"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The audit trail, newest first */
+        get: operations["getAudit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/audit/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Recompute the hash chain and report the first broken entry */
+        get: operations["getAuditVerify"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Sign in; sets the session cookie and returns the CSRF token */
+        post: operations["postAuthLogin"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Sign out */
+        post: operations["postAuthLogout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The signed-in user and the session's CSRF token */
+        get: operations["getAuthMe"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your personal API tokens */
+        get: operations["getAuthTokens"];
+        put?: never;
+        /** Create a personal API token (the secret is shown once) */
+        post: operations["postAuthTokens"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/tokens/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke one of your tokens */
+        delete: operations["deleteAuthTokensId"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/calendar": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Releases and freeze occurrences in a time range */
+        get: operations["getCalendar"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/cis": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List the configuration item catalog */
+        get: operations["getCis"];
+        put?: never;
+        /**
+         * Add a configuration item
+         * @description Needs the tester or admin role.
+         */
+        post: operations["postCis"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/cis/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One configuration item */
+        get: operations["getCisId"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change a configuration item (re-scores the open releases touching it)
+         * @description Needs the tester or admin role.
+         */
+        patch: operations["patchCisId"];
+        trace?: never;
+    };
+    "/cis/{id}/images": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A CI's imported disk images, newest first */
+        get: operations["getCisIdImages"];
+        put?: never;
+        /**
+         * P2V: stream a physical machine's disk image (raw, qcow2 or vmdk; Content-Length required) into a libvirt volume; vmdk and qcow2 are converted to a standalone qcow2
+         * @description Needs the tester or admin role.
+         */
+        post: operations["postCisIdImages"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/cis/{id}/images/{image}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete an imported disk image (refused while a live lab is built on it)
+         * @description Needs the tester or admin role.
+         */
+        delete: operations["deleteCisIdImagesImage"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/cis/{id}/images/ssh": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * P2V over SSH: stream a physical machine's disk device with dd into a libvirt volume (an operation)
+         * @description Needs the tester or admin role.
+         */
+        post: operations["postCisIdImagesSsh"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** WebSocket stream of events (release.*, freeze.changed, ci.changed, user.changed, operation.updated, host.sample) */
+        get: operations["getEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/freezes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List freeze windows */
+        get: operations["getFreezes"];
+        put?: never;
+        /**
+         * Create a freeze window (one-off or recurring)
+         * @description Needs the admin role.
+         */
+        post: operations["postFreezes"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/freezes/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete a freeze window
+         * @description Needs the admin role.
+         */
+        delete: operations["deleteFreezesId"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a freeze window
+         * @description Needs the admin role.
+         */
+        patch: operations["patchFreezesId"];
+        trace?: never;
+    };
+    "/health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Liveness and database check (no auth) */
+        get: operations["getHealth"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/host": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Host CPU, memory, load and data-disk figures */
+        get: operations["getHost"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/hosts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Libvirt hosts labs are placed on, with connection status and capacity */
+        get: operations["getHosts"];
+        put?: never;
+        /**
+         * Register a libvirt host (local, qemu+tcp, qemu+tls or qemu+ssh URI); it is connected to at once
+         * @description Needs the admin role.
+         */
+        post: operations["postHosts"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/hosts/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Unregister a host with no live lab
+         * @description Needs the admin role.
+         */
+        delete: operations["deleteHostsName"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/hosts/{name}/domains": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The libvirt VMs on a host (to link a CI to one) */
+        get: operations["getHostsNameDomains"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/kpis": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** KPIs (DORA four, success, on-time, lab pass rate, approvals waiting) with definitions and trends */
+        get: operations["getKpis"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/kpis.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The same KPIs as CSV */
+        get: operations["getKpis_csv"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/labs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List labs, newest first */
+        get: operations["getLabs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/labs/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One lab with its VMs and evidence summary */
+        get: operations["getLabsId"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/labs/{id}/teardown": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Tear a lab down: VMs, clones, network; production overlays are merged back (an operation)
+         * @description Needs the tester or admin role.
+         */
+        post: operations["postLabsIdTeardown"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/labs/{id}/test-periods": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run another test period on a ready lab (an operation)
+         * @description Needs the tester or admin role.
+         */
+        post: operations["postLabsIdTest_periods"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/labs/reconcile": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What the last reconciliation of the database with the hosts adopted and removed */
+        get: operations["getLabsReconcile"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/openapi.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** This OpenAPI document (no auth) */
+        get: operations["getOpenapi_json"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/operations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List long operations, newest first */
+        get: operations["getOperations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/operations/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One operation's status and progress */
+        get: operations["getOperationsId"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/operations/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancel a running operation (it undoes its half-done work) */
+        post: operations["postOperationsIdCancel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/packages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Stored packages, newest first (entries omitted) */
+        get: operations["getPackages"];
+        put?: never;
+        /**
+         * Upload a release package (.tar.gz or .zip with a shakedown.yaml/.json manifest) as the raw body; stored by sha256 digest, idempotent; with release_id also attached to that release
+         * @description Needs the tester or admin role.
+         */
+        post: operations["postPackages"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/packages/{digest}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One package with its manifest and entries */
+        get: operations["getPackagesDigest"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/packages/{digest}/download": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The package archive, its digest checked on the way out (503 when the stored bytes no longer match it) */
+        get: operations["getPackagesDigestDownload"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/packages/assemble": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Build a package from a manifest and files (a deterministic .tar.gz: the same input gives the same digest)
+         * @description Needs the tester or admin role.
+         */
+        post: operations["postPackagesAssemble"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/releases": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List releases with filters, sorting and pagination */
+        get: operations["getReleases"];
+        put?: never;
+        /**
+         * Create a release (state planned)
+         * @description Needs the tester or admin role.
+         */
+        post: operations["postReleases"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/releases/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One release with scope, risk, conflicts, timeline and the transitions you may take */
+        get: operations["getReleasesId"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change a release (planned, building or rejected only); changes, ci_ids and depends_on replace the whole set
+         * @description Needs the tester or admin role.
+         */
+        patch: operations["patchReleasesId"];
+        trace?: never;
+    };
+    "/releases/{id}/approvals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Approve or reject (managers; a rejection needs a reason and returns the release to testing)
+         * @description Needs the manager role.
+         */
+        post: operations["postReleasesIdApprovals"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/releases/{id}/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Audit entries of one release, newest first */
+        get: operations["getReleasesIdAudit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/releases/{id}/evidence": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Test evidence of a release, newest first */
+        get: operations["getReleasesIdEvidence"];
+        put?: never;
+        /**
+         * Attach a test run done outside a lab (one evidence record per check)
+         * @description Needs the tester or admin role.
+         */
+        post: operations["postReleasesIdEvidence"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/releases/{id}/labs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Build a lab for a release: capture, clone, isolate, boot, apply the package, run the test period (an operation)
+         * @description Needs the tester or admin role.
+         */
+        post: operations["postReleasesIdLabs"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/releases/{id}/notes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Release notes (generated Markdown until edited) with their HTML */
+        get: operations["getReleasesIdNotes"];
+        /**
+         * Edit the release notes before they are published
+         * @description Needs the tester, manager or admin role.
+         */
+        put: operations["putReleasesIdNotes"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/releases/{id}/notes/publish": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Publish the release notes (they no longer change)
+         * @description Needs the manager or admin role.
+         */
+        post: operations["postReleasesIdNotesPublish"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/releases/{id}/package": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Make a stored package the release's package (voids an approval for another digest)
+         * @description Needs the tester or admin role.
+         */
+        put: operations["putReleasesIdPackage"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/releases/{id}/packages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The packages a release has had, newest (current) first */
+        get: operations["getReleasesIdPackages"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/releases/{id}/report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The release report: a printable HTML page */
+        get: operations["getReleasesIdReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/releases/{id}/review": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Post-implementation review of a deployed, failed or rolled-back release (moves it to reviewed)
+         * @description Needs the manager or admin role.
+         */
+        put: operations["putReleasesIdReview"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/releases/{id}/signoff": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Approval status: policy, digest and evidence bound, decisions with void reasons, whether you may decide */
+        get: operations["getReleasesIdSignoff"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/releases/{id}/transitions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Move a release to another lifecycle state (roles depend on the target state) */
+        post: operations["postReleasesIdTransitions"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List users
+         * @description Needs the admin role.
+         */
+        get: operations["getUsers"];
+        put?: never;
+        /**
+         * Create a user
+         * @description Needs the admin role.
+         */
+        post: operations["postUsers"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/users/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One user
+         * @description Needs the admin role.
+         */
+        get: operations["getUsersId"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change a user's name, roles, password or disabled flag
+         * @description Needs the admin role.
+         */
+        patch: operations["patchUsersId"];
+        trace?: never;
+    };
+}
+export type webhooks = Record<string, never>;
+export interface components {
+    schemas: {
+        ApprovalPolicy: {
+            environment: string;
+            required: number;
+            type: components["schemas"]["ReleaseType"];
+        };
+        AssembleFile: {
+            content: string;
+            encoding: string;
+            mode: string;
+            path: string;
+        };
+        AssembleInput: {
+            files: components["schemas"]["AssembleFile"][];
+            manifest: components["schemas"]["Manifest"];
+            /** Format: int64 */
+            release_id: number;
+        };
+        AttachedList: {
+            items: components["schemas"]["AttachedPackage"][];
+        };
+        AttachedPackage: {
+            attached_at: string;
+            attached_by: string;
+            current: boolean;
+            package: components["schemas"]["PackageRef"];
+        };
+        AttachRequest: {
+            digest: string;
+        };
+        AuditEntry: {
+            action: string;
+            actor: string;
+            /** @description any JSON value */
+            after: unknown;
+            /** Format: date-time */
+            at: string;
+            /** @description any JSON value */
+            before: unknown;
+            entity: string;
+            entity_id: string;
+            hash: string;
+            /** Format: int64 */
+            id: number;
+            prev_hash: string;
+        };
+        AuditEntryPage: {
+            items: components["schemas"]["AuditEntry"][];
+            limit: number;
+            offset: number;
+            total: number;
+        };
+        AuditVerification: {
+            entries: number;
+            /** Format: int64 */
+            first_bad_id: number;
+            message: string;
+            ok: boolean;
+        };
+        Calendar: {
+            freezes: components["schemas"]["Occurrence"][];
+            releases: components["schemas"]["ReleaseSummary"][];
+        };
+        Change: {
+            /** Format: int64 */
+            id: number;
+            link: string;
+            rfc: string;
+            risk: string;
+            title: string;
+        };
+        ChangeInput: {
+            link: string;
+            rfc: string;
+            risk: string;
+            title: string;
+        };
+        CI: {
+            /** Format: date-time */
+            created_at: string;
+            criticality: string;
+            description: string;
+            environment: string;
+            /** Format: int64 */
+            id: number;
+            kind: string;
+            libvirt_domain: string;
+            libvirt_host: string;
+            name: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        CIInput: {
+            criticality?: string | null;
+            description?: string | null;
+            environment?: string | null;
+            kind?: string | null;
+            libvirt_domain?: string | null;
+            libvirt_host?: string | null;
+            name?: string | null;
+        };
+        CIPage: {
+            items: components["schemas"]["CI"][];
+            limit: number;
+            offset: number;
+            total: number;
+        };
+        Conflict: {
+            /** Format: int64 */
+            freeze_id?: number;
+            kind: components["schemas"]["ConflictKind"];
+            message: string;
+            /** Format: int64 */
+            release_id?: number;
+        };
+        /** @enum {string} */
+        ConflictKind: "freeze" | "ci_overlap" | "dependency";
+        DecisionInput: {
+            decision: string;
+            reason: string;
+        };
+        /** @enum {string} */
+        DecisionStatus: "valid" | "void" | "superseded" | "rejection";
+        DiskImage: {
+            /** Format: int64 */
+            bytes: number;
+            /** Format: int64 */
+            capacity: number;
+            /** Format: int64 */
+            ci_id: number;
+            /** Format: date-time */
+            created_at: string;
+            created_by: string;
+            format: string;
+            host: string;
+            /** Format: int64 */
+            id: number;
+            origin: string;
+            path: string;
+            sha256: string;
+            source_format: string;
+            volume: string;
+        };
+        DiskImagePage: {
+            items: components["schemas"]["DiskImage"][];
+            limit: number;
+            offset: number;
+            total: number;
+        };
+        ErrorBody: {
+            error: components["schemas"]["ErrorDetail"];
+        };
+        /** @enum {string} */
+        ErrorCode: "invalid" | "not_found" | "conflict" | "forbidden" | "unauthorized" | "rate_limited" | "too_large" | "unavailable" | "internal";
+        ErrorDetail: {
+            code: components["schemas"]["ErrorCode"];
+            field?: string;
+            message: string;
+        };
+        Evidence: {
+            added_by: string;
+            /** Format: date-time */
+            at: string;
+            exit_code: number;
+            /** Format: int64 */
+            id: number;
+            kind: components["schemas"]["EvidenceKind"];
+            lab_id: string;
+            name: string;
+            package_digest: string;
+            passed: boolean;
+            /** Format: int64 */
+            release_id: number;
+            round: number;
+            stderr: string;
+            stdout: string;
+            /** Format: int64 */
+            took_ms: number;
+            vm: string;
+        };
+        EvidenceCount: {
+            count: number;
+            failed: number;
+            passed: number;
+        };
+        EvidenceInput: {
+            checks: components["schemas"]["ManualCheck"][];
+            name: string;
+            target: string;
+        };
+        /** @enum {string} */
+        EvidenceKind: "install" | "check" | "manual";
+        EvidenceList: {
+            items: components["schemas"]["Evidence"][];
+        };
+        EvidencePage: {
+            items: components["schemas"]["Evidence"][];
+            limit: number;
+            offset: number;
+            total: number;
+        };
+        FollowUp: {
+            action: string;
+            due: string;
+            owner: string;
+        };
+        FreezeInput: {
+            end?: string | null;
+            environment?: string | null;
+            name?: string | null;
+            reason?: string | null;
+            recurrence?: string | null;
+            start?: string | null;
+        };
+        FreezeWindow: {
+            /** Format: date-time */
+            created_at: string;
+            created_by: string;
+            /** Format: date-time */
+            end: string;
+            environment: string;
+            /** Format: int64 */
+            id: number;
+            name: string;
+            reason: string;
+            recurrence: string;
+            /** Format: date-time */
+            start: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        FreezeWindowPage: {
+            items: components["schemas"]["FreezeWindow"][];
+            limit: number;
+            offset: number;
+            total: number;
+        };
+        Health: {
+            database: string;
+            status: string;
+            version: string;
+        };
+        HealthCheck: {
+            command: string;
+            interval_seconds: number;
+            name: string;
+            timeout_seconds: number;
+        };
+        HostCapacity: {
+            cpus: number;
+            /** Format: int64 */
+            disk_free: number;
+            /** Format: int64 */
+            mem_free: number;
+            /** Format: int64 */
+            mem_total: number;
+            running_vms: number;
+        };
+        HostStatus: {
+            cpu_count: number;
+            cpu_percent: number;
+            /** Format: int64 */
+            disk_free: number;
+            disk_path: string;
+            /** Format: int64 */
+            disk_total: number;
+            load1: number;
+            /** Format: int64 */
+            mem_available: number;
+            /** Format: int64 */
+            mem_total: number;
+            /** Format: int64 */
+            mem_used: number;
+            /** Format: date-time */
+            sampled_at: string;
+        };
+        Inbox: {
+            counts: {
+                needs_me: number;
+                void: number;
+                waiting: number;
+            };
+            items: components["schemas"]["InboxItem"][];
+        };
+        InboxItem: {
+            age_hours: number;
+            can_decide: boolean;
+            cannot_decide_reason: string;
+            my_decision: string;
+            package_digest: string;
+            release: components["schemas"]["ReleaseSummary"];
+            required: number;
+            valid: number;
+            void: number;
+            waiting_since: string;
+        };
+        Incident: {
+            detected_at: string;
+            restored_at: string;
+            title: string;
+        };
+        KPIFigure: {
+            definition: string;
+            denominator: number;
+            display: string;
+            key: string;
+            label: string;
+            n: number;
+            numerator: number;
+            unit: string;
+            value: number | null;
+        };
+        KPIReport: {
+            bucket: string;
+            environment: string;
+            environments: string[];
+            figures: components["schemas"]["KPIFigure"][];
+            from: string;
+            to: string;
+            trend: components["schemas"]["KPITrend"];
+            waiting: components["schemas"]["KPIWaiting"][];
+        };
+        KPISeries: {
+            key: string;
+            label: string;
+            unit: string;
+            values: (number | null)[];
+        };
+        KPITrend: {
+            buckets: string[];
+            series: components["schemas"]["KPISeries"][];
+        };
+        KPIWaiting: {
+            age_hours: number;
+            name: string;
+            /** Format: int64 */
+            release_id: number;
+            since: string;
+            version: string;
+        };
+        Lab: {
+            /** Format: date-time */
+            created_at: string;
+            created_by: string;
+            error: string;
+            /** Format: date-time */
+            expires_at: string;
+            host: string;
+            id: string;
+            network: string;
+            operation_id: string;
+            /** Format: int64 */
+            release_id: number;
+            spec: components["schemas"]["LabInput"];
+            status: components["schemas"]["LabStatus"];
+            summary: components["schemas"]["LabSummary"];
+            /** Format: date-time */
+            updated_at: string;
+            vms: components["schemas"]["LabVM"][];
+        };
+        LabBase: {
+            format: string;
+            /** Format: int64 */
+            id: number;
+            kind: components["schemas"]["LabBaseKind"];
+            live: boolean;
+            origin: string;
+            path: string;
+            quiesced: boolean;
+            state: components["schemas"]["LabBaseState"];
+        };
+        /** @enum {string} */
+        LabBaseKind: "snapshot" | "import";
+        /** @enum {string} */
+        LabBaseState: "in-use" | "released" | "merged";
+        LabCheck: {
+            command: string;
+            name: string;
+        };
+        LabInput: {
+            ci_ids: number[];
+            host: string;
+            no_package: boolean;
+            package: components["schemas"]["LabPackageInput"] | null;
+            package_digest: string;
+            test_period: components["schemas"]["PeriodInput"] | null;
+            ttl_minutes: number;
+        };
+        LabPackageFile: {
+            content: string;
+            mode: string;
+            path: string;
+        };
+        LabPackageInput: {
+            checks?: components["schemas"]["LabCheck"][];
+            digest?: string;
+            files: components["schemas"]["LabPackageFile"][];
+            install: string;
+            name: string;
+            rollback?: string;
+            verify: string;
+        };
+        LabPage: {
+            items: components["schemas"]["Lab"][];
+            limit: number;
+            offset: number;
+            total: number;
+        };
+        LabStarted: {
+            lab: components["schemas"]["Lab"];
+            operation: components["schemas"]["Operation"];
+        };
+        /** @enum {string} */
+        LabStatus: "creating" | "ready" | "testing" | "passed" | "failed" | "tearing-down" | "torn-down" | "error";
+        LabSummary: {
+            checks_failed: number;
+            checks_passed: number;
+            installs_failed: number;
+            installs_passed: number;
+            rounds: number;
+        };
+        LabVM: {
+            base: components["schemas"]["LabBase"] | null;
+            /** Format: int64 */
+            ci_id: number;
+            ci_name: string;
+            domain: string;
+            state: components["schemas"]["LabVMState"];
+            volume: string;
+        };
+        /** @enum {string} */
+        LabVMState: "pending" | "captured" | "defined" | "booting" | "running" | "removed";
+        LibvirtDomain: {
+            active: boolean;
+            meta: components["schemas"]["LibvirtDomainMeta"];
+            name: string;
+            ours: boolean;
+        };
+        LibvirtDomainMeta: {
+            ci: string;
+            lab_id: string;
+            role: string;
+        };
+        LibvirtDomainPage: {
+            items: components["schemas"]["LibvirtDomain"][];
+            limit: number;
+            offset: number;
+            total: number;
+        };
+        LibvirtHost: {
+            capacity: components["schemas"]["HostCapacity"];
+            connected: boolean;
+            console_dir: string;
+            error: string;
+            name: string;
+            pool?: string;
+            pool_dir: string;
+            uri: string;
+        };
+        LibvirtHostInput: {
+            console_dir: string;
+            name: string;
+            pool?: string;
+            pool_dir: string;
+            uri: string;
+        };
+        LibvirtHostPage: {
+            items: components["schemas"]["LibvirtHost"][];
+            limit: number;
+            offset: number;
+            total: number;
+        };
+        LoginRequest: {
+            password: string;
+            username: string;
+        };
+        Manifest: {
+            description: string;
+            files: components["schemas"]["ManifestFile"][];
+            health_checks: components["schemas"]["HealthCheck"][];
+            install: string;
+            name: string;
+            rollback: string;
+            verify: string;
+            version: string;
+        };
+        ManifestFile: {
+            dest: string;
+            mode: string;
+            src: string;
+        };
+        ManualCheck: {
+            name: string;
+            output: string;
+            passed: boolean;
+        };
+        Me: {
+            csrf_token: string;
+            user: components["schemas"]["User"];
+        };
+        Notes: {
+            generated: boolean;
+            html: string;
+            markdown: string;
+            published: boolean;
+            published_at: string;
+            published_by: string;
+            updated_at: string;
+            updated_by: string;
+        };
+        NotesInput: {
+            markdown: string;
+        };
+        Occurrence: {
+            /** Format: date-time */
+            end: string;
+            environment: string;
+            /** Format: int64 */
+            freeze_id: number;
+            name: string;
+            reason: string;
+            /** Format: date-time */
+            start: string;
+        };
+        Operation: {
+            /** Format: date-time */
+            created_at: string;
+            created_by: string;
+            entity: string;
+            entity_id: string;
+            error: string;
+            id: string;
+            kind: string;
+            message: string;
+            percent: number;
+            stage: string;
+            status: components["schemas"]["OperationStatus"];
+            /** Format: date-time */
+            updated_at: string;
+        };
+        OperationPage: {
+            items: components["schemas"]["Operation"][];
+            limit: number;
+            offset: number;
+            total: number;
+        };
+        /** @enum {string} */
+        OperationStatus: "pending" | "running" | "success" | "failure" | "cancelling" | "cancelled";
+        Package: {
+            created_at: string;
+            created_by: string;
+            description: string;
+            digest: string;
+            entries: components["schemas"]["PackageEntry"][];
+            existed?: boolean;
+            filename: string;
+            format: string;
+            manifest: components["schemas"]["Manifest"];
+            name: string;
+            /** Format: int64 */
+            size: number;
+            version: string;
+        };
+        PackageEntry: {
+            link?: string;
+            mode: string;
+            path: string;
+            sha256?: string;
+            /** Format: int64 */
+            size: number;
+            type: string;
+        };
+        PackagePage: {
+            items: components["schemas"]["Package"][];
+            limit: number;
+            offset: number;
+            total: number;
+        };
+        PackageRef: {
+            created_at: string;
+            created_by: string;
+            digest: string;
+            format: string;
+            name: string;
+            /** Format: int64 */
+            size: number;
+            version: string;
+        };
+        PeriodInput: {
+            checks: components["schemas"]["LabCheck"][];
+            continue_on_failure: boolean;
+            duration_seconds: number;
+            interval_seconds: number;
+        };
+        PolicyList: {
+            items: components["schemas"]["ApprovalPolicy"][];
+        };
+        ReconcileHostReport: {
+            adopted: string[];
+            errors: string[];
+            host: string;
+            removed: string[];
+        };
+        ReconcileReport: {
+            /** Format: date-time */
+            at: string;
+            hosts: components["schemas"]["ReconcileHostReport"][];
+            records: string[];
+        };
+        Release: {
+            allowed_transitions: components["schemas"]["ReleaseState"][];
+            approved_digest: string;
+            change_count: number;
+            changes: components["schemas"]["Change"][];
+            ci_count: number;
+            cis: components["schemas"]["CI"][];
+            conflicts: components["schemas"]["Conflict"][];
+            /** Format: date-time */
+            created_at: string;
+            created_by: string;
+            depends_on: components["schemas"]["ReleaseRef"][];
+            description: string;
+            environment: string;
+            expedited: boolean;
+            /** Format: int64 */
+            id: number;
+            name: string;
+            owner: string;
+            package: components["schemas"]["PackageRef"] | null;
+            /** Format: date-time */
+            planned_end: string;
+            /** Format: date-time */
+            planned_start: string;
+            read_only: boolean;
+            required_by: components["schemas"]["ReleaseRef"][];
+            review: components["schemas"]["Review"] | null;
+            risk: components["schemas"]["RiskSummary"];
+            state: components["schemas"]["ReleaseState"];
+            transitions: components["schemas"]["Transition"][];
+            type: components["schemas"]["ReleaseType"];
+            /** Format: date-time */
+            updated_at: string;
+            version: string;
+        };
+        ReleaseInput: {
+            changes?: components["schemas"]["ChangeInput"][] | null;
+            ci_ids?: number[] | null;
+            depends_on?: number[] | null;
+            description?: string | null;
+            environment?: string | null;
+            name?: string | null;
+            owner?: string | null;
+            planned_end?: string | null;
+            planned_start?: string | null;
+            type?: components["schemas"]["ReleaseType"] | null;
+            version?: string | null;
+        };
+        ReleaseRef: {
+            /** Format: int64 */
+            id: number;
+            name: string;
+            /** Format: date-time */
+            planned_end: string;
+            /** Format: date-time */
+            planned_start: string;
+            state: components["schemas"]["ReleaseState"];
+            version: string;
+        };
+        /** @enum {string} */
+        ReleaseState: "planned" | "building" | "testing" | "awaiting-approval" | "approved" | "deploying" | "deployed" | "reviewed" | "closed" | "rejected" | "failed" | "rolled-back" | "cancelled";
+        ReleaseSummary: {
+            change_count: number;
+            ci_count: number;
+            conflicts: components["schemas"]["Conflict"][];
+            environment: string;
+            expedited: boolean;
+            /** Format: int64 */
+            id: number;
+            name: string;
+            owner: string;
+            /** Format: date-time */
+            planned_end: string;
+            /** Format: date-time */
+            planned_start: string;
+            risk: components["schemas"]["RiskSummary"];
+            state: components["schemas"]["ReleaseState"];
+            type: components["schemas"]["ReleaseType"];
+            /** Format: date-time */
+            updated_at: string;
+            version: string;
+        };
+        ReleaseSummaryPage: {
+            items: components["schemas"]["ReleaseSummary"][];
+            limit: number;
+            offset: number;
+            total: number;
+        };
+        /** @enum {string} */
+        ReleaseType: "major" | "minor" | "emergency";
+        Review: {
+            deviations: string;
+            follow_ups: components["schemas"]["FollowUp"][];
+            incidents: components["schemas"]["Incident"][];
+            lessons: string;
+            outcome: components["schemas"]["ReviewOutcome"];
+            reviewed_at: string;
+            reviewer: string;
+        };
+        ReviewInput: {
+            deviations: string;
+            follow_ups: components["schemas"]["FollowUp"][];
+            incidents: components["schemas"]["Incident"][];
+            lessons: string;
+            outcome: components["schemas"]["ReviewOutcome"];
+        };
+        /** @enum {string} */
+        ReviewOutcome: "successful" | "partially-successful" | "failed" | "rolled-back";
+        RiskReason: {
+            detail: string;
+            factor: string;
+            points: number;
+        };
+        RiskSummary: {
+            level: string;
+            reasons?: components["schemas"]["RiskReason"][];
+            score: number;
+        };
+        /** @enum {string} */
+        Role: "tester" | "manager" | "admin";
+        SignOff: {
+            approved_digest: string;
+            builders: string[];
+            can_decide: boolean;
+            can_reject: boolean;
+            cannot_decide_reason: string;
+            decisions: components["schemas"]["SignOffDecision"][];
+            evidence_count: number;
+            evidence_digest: string;
+            evidence_failed: number;
+            evidence_passed: number;
+            needs_justification: boolean;
+            package_digest: string;
+            package_evidence: components["schemas"]["EvidenceCount"];
+            policy: components["schemas"]["ApprovalPolicy"];
+            required: number;
+            round: number;
+            state: components["schemas"]["ReleaseState"];
+            testers: string[];
+            valid: number;
+        };
+        SignOffDecision: {
+            actor: string;
+            at: string;
+            decision: string;
+            evidence_count: number;
+            evidence_digest: string;
+            /** Format: int64 */
+            id: number;
+            package_digest: string;
+            reason: string;
+            round: number;
+            status: components["schemas"]["DecisionStatus"];
+            void_reason: string;
+        };
+        SSHSource: {
+            address: string;
+            device: string;
+            host: string;
+            host_key_fingerprint: string;
+            insecure_ignore_host_key: boolean;
+            password?: string;
+            private_key?: string;
+            user: string;
+        };
+        Token: {
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            expires_at: string | null;
+            /** Format: int64 */
+            id: number;
+            /** Format: date-time */
+            last_used_at: string | null;
+            name: string;
+            prefix: string;
+        };
+        TokenCreated: {
+            secret: string;
+            token: components["schemas"]["Token"];
+        };
+        TokenPage: {
+            items: components["schemas"]["Token"][];
+            limit: number;
+            offset: number;
+            total: number;
+        };
+        TokenRequest: {
+            expires_in_days?: number;
+            name: string;
+        };
+        Transition: {
+            actor: string;
+            /** Format: date-time */
+            at: string;
+            expedited: boolean;
+            from?: components["schemas"]["ReleaseState"];
+            reason: string;
+            to: components["schemas"]["ReleaseState"];
+        };
+        TransitionRequest: {
+            digest?: string;
+            reason?: string;
+            to: components["schemas"]["ReleaseState"];
+        };
+        User: {
+            /** Format: date-time */
+            created_at: string;
+            disabled: boolean;
+            display_name: string;
+            /** Format: int64 */
+            id: number;
+            roles: components["schemas"]["Role"][];
+            username: string;
+        };
+        UserInput: {
+            disabled?: boolean | null;
+            display_name?: string | null;
+            password?: string | null;
+            roles?: components["schemas"]["Role"][] | null;
+            username?: string | null;
+        };
+        UserPage: {
+            items: components["schemas"]["User"][];
+            limit: number;
+            offset: number;
+            total: number;
+        };
+    };
+    responses: {
+        /** @description The body is not the JSON this route reads (malformed, empty, or more than one value) */
+        BadRequest: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /** @description Conflicts with the current state (the message says what to do) */
+        Conflict: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /** @description The caller's roles do not allow this, or a browser write lacks its CSRF token */
+        Forbidden: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /** @description Something went wrong on the server (logged); the message is generic */
+        InternalServerError: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /** @description The upload has no Content-Length */
+        LengthRequired: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /** @description What the path (or a referenced id) names does not exist */
+        NotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /** @description The body is over the size limit */
+        RequestEntityTooLarge: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /** @description A libvirt host (or the package store) cannot be reached right now */
+        ServiceUnavailable: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /** @description Too many attempts; Retry-After says when to try again */
+        TooManyRequests: {
+            headers: {
+                /** @description seconds to wait */
+                "Retry-After"?: number;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /** @description Not signed in: no session or token, or one that has expired */
+        Unauthorized: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /** @description Invalid input; error.field names the field at fault */
+        UnprocessableEntity: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /** @description The body's Content-Type is not the one this route reads */
+        UnsupportedMediaType: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+    };
+    parameters: never;
+    requestBodies: never;
+    headers: never;
+    pathItems: never;
+}
+export type ApprovalPolicy = components['schemas']['ApprovalPolicy'];
+export type AssembleFile = components['schemas']['AssembleFile'];
+export type AssembleInput = components['schemas']['AssembleInput'];
+export type AttachedList = components['schemas']['AttachedList'];
+export type AttachedPackage = components['schemas']['AttachedPackage'];
+export type AttachRequest = components['schemas']['AttachRequest'];
+export type AuditEntry = components['schemas']['AuditEntry'];
+export type AuditEntryPage = components['schemas']['AuditEntryPage'];
+export type AuditVerification = components['schemas']['AuditVerification'];
+export type Calendar = components['schemas']['Calendar'];
+export type Change = components['schemas']['Change'];
+export type ChangeInput = components['schemas']['ChangeInput'];
+export type CI = components['schemas']['CI'];
+export type CIInput = components['schemas']['CIInput'];
+export type CIPage = components['schemas']['CIPage'];
+export type Conflict = components['schemas']['Conflict'];
+export type ConflictKind = components['schemas']['ConflictKind'];
+export type DecisionInput = components['schemas']['DecisionInput'];
+export type DecisionStatus = components['schemas']['DecisionStatus'];
+export type DiskImage = components['schemas']['DiskImage'];
+export type DiskImagePage = components['schemas']['DiskImagePage'];
+export type ErrorBody = components['schemas']['ErrorBody'];
+export type ErrorCode = components['schemas']['ErrorCode'];
+export type ErrorDetail = components['schemas']['ErrorDetail'];
+export type Evidence = components['schemas']['Evidence'];
+export type EvidenceCount = components['schemas']['EvidenceCount'];
+export type EvidenceInput = components['schemas']['EvidenceInput'];
+export type EvidenceKind = components['schemas']['EvidenceKind'];
+export type EvidenceList = components['schemas']['EvidenceList'];
+export type EvidencePage = components['schemas']['EvidencePage'];
+export type FollowUp = components['schemas']['FollowUp'];
+export type FreezeInput = components['schemas']['FreezeInput'];
+export type FreezeWindow = components['schemas']['FreezeWindow'];
+export type FreezeWindowPage = components['schemas']['FreezeWindowPage'];
+export type Health = components['schemas']['Health'];
+export type HealthCheck = components['schemas']['HealthCheck'];
+export type HostCapacity = components['schemas']['HostCapacity'];
+export type HostStatus = components['schemas']['HostStatus'];
+export type Inbox = components['schemas']['Inbox'];
+export type InboxItem = components['schemas']['InboxItem'];
+export type Incident = components['schemas']['Incident'];
+export type KPIFigure = components['schemas']['KPIFigure'];
+export type KPIReport = components['schemas']['KPIReport'];
+export type KPISeries = components['schemas']['KPISeries'];
+export type KPITrend = components['schemas']['KPITrend'];
+export type KPIWaiting = components['schemas']['KPIWaiting'];
+export type Lab = components['schemas']['Lab'];
+export type LabBase = components['schemas']['LabBase'];
+export type LabBaseKind = components['schemas']['LabBaseKind'];
+export type LabBaseState = components['schemas']['LabBaseState'];
+export type LabCheck = components['schemas']['LabCheck'];
+export type LabInput = components['schemas']['LabInput'];
+export type LabPackageFile = components['schemas']['LabPackageFile'];
+export type LabPackageInput = components['schemas']['LabPackageInput'];
+export type LabPage = components['schemas']['LabPage'];
+export type LabStarted = components['schemas']['LabStarted'];
+export type LabStatus = components['schemas']['LabStatus'];
+export type LabSummary = components['schemas']['LabSummary'];
+export type LabVM = components['schemas']['LabVM'];
+export type LabVMState = components['schemas']['LabVMState'];
+export type LibvirtDomain = components['schemas']['LibvirtDomain'];
+export type LibvirtDomainMeta = components['schemas']['LibvirtDomainMeta'];
+export type LibvirtDomainPage = components['schemas']['LibvirtDomainPage'];
+export type LibvirtHost = components['schemas']['LibvirtHost'];
+export type LibvirtHostInput = components['schemas']['LibvirtHostInput'];
+export type LibvirtHostPage = components['schemas']['LibvirtHostPage'];
+export type LoginRequest = components['schemas']['LoginRequest'];
+export type Manifest = components['schemas']['Manifest'];
+export type ManifestFile = components['schemas']['ManifestFile'];
+export type ManualCheck = components['schemas']['ManualCheck'];
+export type Me = components['schemas']['Me'];
+export type Notes = components['schemas']['Notes'];
+export type NotesInput = components['schemas']['NotesInput'];
+export type Occurrence = components['schemas']['Occurrence'];
+export type Operation = components['schemas']['Operation'];
+export type OperationPage = components['schemas']['OperationPage'];
+export type OperationStatus = components['schemas']['OperationStatus'];
+export type Package = components['schemas']['Package'];
+export type PackageEntry = components['schemas']['PackageEntry'];
+export type PackagePage = components['schemas']['PackagePage'];
+export type PackageRef = components['schemas']['PackageRef'];
+export type PeriodInput = components['schemas']['PeriodInput'];
+export type PolicyList = components['schemas']['PolicyList'];
+export type ReconcileHostReport = components['schemas']['ReconcileHostReport'];
+export type ReconcileReport = components['schemas']['ReconcileReport'];
+export type Release = components['schemas']['Release'];
+export type ReleaseInput = components['schemas']['ReleaseInput'];
+export type ReleaseRef = components['schemas']['ReleaseRef'];
+export type ReleaseState = components['schemas']['ReleaseState'];
+export type ReleaseSummary = components['schemas']['ReleaseSummary'];
+export type ReleaseSummaryPage = components['schemas']['ReleaseSummaryPage'];
+export type ReleaseType = components['schemas']['ReleaseType'];
+export type Review = components['schemas']['Review'];
+export type ReviewInput = components['schemas']['ReviewInput'];
+export type ReviewOutcome = components['schemas']['ReviewOutcome'];
+export type RiskReason = components['schemas']['RiskReason'];
+export type RiskSummary = components['schemas']['RiskSummary'];
+export type Role = components['schemas']['Role'];
+export type SignOff = components['schemas']['SignOff'];
+export type SignOffDecision = components['schemas']['SignOffDecision'];
+export type SSHSource = components['schemas']['SSHSource'];
+export type Token = components['schemas']['Token'];
+export type TokenCreated = components['schemas']['TokenCreated'];
+export type TokenPage = components['schemas']['TokenPage'];
+export type TokenRequest = components['schemas']['TokenRequest'];
+export type Transition = components['schemas']['Transition'];
+export type TransitionRequest = components['schemas']['TransitionRequest'];
+export type User = components['schemas']['User'];
+export type UserInput = components['schemas']['UserInput'];
+export type UserPage = components['schemas']['UserPage'];
+export type ResponseBadRequest = components['responses']['BadRequest'];
+export type ResponseConflict = components['responses']['Conflict'];
+export type ResponseForbidden = components['responses']['Forbidden'];
+export type ResponseInternalServerError = components['responses']['InternalServerError'];
+export type ResponseLengthRequired = components['responses']['LengthRequired'];
+export type ResponseNotFound = components['responses']['NotFound'];
+export type ResponseRequestEntityTooLarge = components['responses']['RequestEntityTooLarge'];
+export type ResponseServiceUnavailable = components['responses']['ServiceUnavailable'];
+export type ResponseTooManyRequests = components['responses']['TooManyRequests'];
+export type ResponseUnauthorized = components['responses']['Unauthorized'];
+export type ResponseUnprocessableEntity = components['responses']['UnprocessableEntity'];
+export type ResponseUnsupportedMediaType = components['responses']['UnsupportedMediaType'];
+export type $defs = Record<string, never>;
+export interface operations {
+    getApproval_policies: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PolicyList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    putApproval_policies: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApprovalPolicy"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApprovalPolicy"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["RequestEntityTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    deleteApproval_policies: {
+        parameters: {
+            query?: {
+                environment?: string;
+                type?: components["schemas"]["ReleaseType"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    getApprovalsInbox: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Inbox"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    getAudit: {
+        parameters: {
+            query?: {
+                actor?: string;
+                entity?: string;
+                entity_id?: string;
+                /** @description page size, 1–200 (default 50) */
+                limit?: number;
+                /** @description items to skip */
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditEntryPage"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    getAuditVerify: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditVerification"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    postAuthLogin: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LoginRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Me"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            413: components["responses"]["RequestEntityTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    postAuthLogout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    getAuthMe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Me"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    getAuthTokens: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenPage"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    postAuthTokens: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TokenRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenCreated"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["RequestEntityTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    deleteAuthTokensId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    getCalendar: {
+        parameters: {
+            query: {
+                /** @description RFC 3339 start */
+                from: string;
+                /** @description RFC 3339 end */
+                to: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Calendar"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    getCis: {
+        parameters: {
+            query?: {
+                environment?: string;
+                kind?: "vm" | "host";
+                /** @description page size, 1–200 (default 50) */
+                limit?: number;
+                /** @description items to skip */
+                offset?: number;
+                q?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CIPage"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    postCis: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CIInput"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CI"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["RequestEntityTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    getCisId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CI"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    patchCisId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CIInput"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CI"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["RequestEntityTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    getCisIdImages: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DiskImagePage"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    postCisIdImages: {
+        parameters: {
+            query?: {
+                /** @description libvirt host to import into (default local) */
+                host?: string;
+                /** @description where the image comes from, e.g. the machine and device */
+                origin?: string;
+            };
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/octet-stream": string;
+            };
+        };
+        responses: {
+            /** @description OK */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DiskImage"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            411: components["responses"]["LengthRequired"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    deleteCisIdImagesImage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+                image: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    postCisIdImagesSsh: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SSHSource"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["RequestEntityTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getEvents: {
+        parameters: {
+            query?: {
+                /** @description API token, for clients that cannot send headers */
+                token?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Switching to WebSocket; the server sends JSON event frames {type, id, at, data} */
+            101: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    getFreezes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FreezeWindowPage"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    postFreezes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FreezeInput"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FreezeWindow"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["RequestEntityTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    deleteFreezesId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    patchFreezesId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FreezeInput"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FreezeWindow"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["RequestEntityTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    getHealth: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Health"];
+                };
+            };
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    getHost: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HostStatus"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    getHosts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LibvirtHostPage"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    postHosts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LibvirtHostInput"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LibvirtHost"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["RequestEntityTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    deleteHostsName: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    getHostsNameDomains: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LibvirtDomainPage"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getKpis: {
+        parameters: {
+            query?: {
+                bucket?: "day" | "week" | "month";
+                /** @description one environment (default all) */
+                environment?: string;
+                /** @description first day, YYYY-MM-DD (default 90 days ago) */
+                from?: string;
+                /** @description last day, YYYY-MM-DD (default today) */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KPIReport"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    getKpis_csv: {
+        parameters: {
+            query?: {
+                bucket?: "day" | "week" | "month";
+                /** @description one environment (default all) */
+                environment?: string;
+                /** @description first day, YYYY-MM-DD (default 90 days ago) */
+                from?: string;
+                /** @description last day, YYYY-MM-DD (default today) */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    getLabs: {
+        parameters: {
+            query?: {
+                /** @description page size, 1–200 (default 50) */
+                limit?: number;
+                /** @description items to skip */
+                offset?: number;
+                release_id?: number;
+                status?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LabPage"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    getLabsId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Lab"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    postLabsIdTeardown: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LabStarted"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    postLabsIdTest_periods: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PeriodInput"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LabStarted"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["RequestEntityTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getLabsReconcile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReconcileReport"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    getOpenapi_json: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    getOperations: {
+        parameters: {
+            query?: {
+                entity?: string;
+                entity_id?: string;
+                kind?: string;
+                /** @description page size, 1–200 (default 50) */
+                limit?: number;
+                /** @description items to skip */
+                offset?: number;
+                /** @description one status or a comma-separated list */
+                status?: components["schemas"]["OperationStatus"][];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OperationPage"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    getOperationsId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    postOperationsIdCancel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Operation"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    getPackages: {
+        parameters: {
+            query?: {
+                /** @description page size, 1–200 (default 50) */
+                limit?: number;
+                /** @description items to skip */
+                offset?: number;
+                /** @description name or digest prefix */
+                q?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PackagePage"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    postPackages: {
+        parameters: {
+            query?: {
+                filename?: string;
+                /** @description attach the package to this release */
+                release_id?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/octet-stream": string;
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Package"];
+                };
+            };
+            /** @description OK */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Package"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["RequestEntityTooLarge"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    getPackagesDigest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                digest: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Package"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    getPackagesDigestDownload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                digest: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    postPackagesAssemble: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AssembleInput"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Package"];
+                };
+            };
+            /** @description OK */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Package"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["RequestEntityTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    getReleases: {
+        parameters: {
+            query?: {
+                /** @description releases touching this configuration item */
+                ci_id?: number;
+                environment?: string;
+                /** @description page size, 1–200 (default 50) */
+                limit?: number;
+                /** @description items to skip */
+                offset?: number;
+                order?: "asc" | "desc";
+                /** @description text in name, version, description or owner */
+                q?: string;
+                sort?: "name" | "version" | "state" | "type" | "planned_start" | "updated_at" | "risk" | "environment" | "owner";
+                /** @description one state or a comma-separated list */
+                state?: components["schemas"]["ReleaseState"][];
+                type?: components["schemas"]["ReleaseType"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReleaseSummaryPage"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    postReleases: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReleaseInput"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Release"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["RequestEntityTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    getReleasesId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Release"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    patchReleasesId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReleaseInput"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Release"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["RequestEntityTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    postReleasesIdApprovals: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DecisionInput"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SignOff"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["RequestEntityTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    getReleasesIdAudit: {
+        parameters: {
+            query?: {
+                /** @description page size, 1–200 (default 50) */
+                limit?: number;
+                /** @description items to skip */
+                offset?: number;
+            };
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditEntryPage"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    getReleasesIdEvidence: {
+        parameters: {
+            query?: {
+                lab_id?: string;
+                /** @description page size, 1–200 (default 50) */
+                limit?: number;
+                /** @description items to skip */
+                offset?: number;
+                passed?: boolean;
+            };
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvidencePage"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    postReleasesIdEvidence: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EvidenceInput"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvidenceList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["RequestEntityTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    postReleasesIdLabs: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LabInput"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LabStarted"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["RequestEntityTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getReleasesIdNotes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Notes"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    putReleasesIdNotes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NotesInput"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Notes"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["RequestEntityTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    postReleasesIdNotesPublish: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Notes"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    putReleasesIdPackage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AttachRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Release"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["RequestEntityTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    getReleasesIdPackages: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AttachedList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    getReleasesIdReport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    putReleasesIdReview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReviewInput"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Release"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["RequestEntityTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    getReleasesIdSignoff: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SignOff"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    postReleasesIdTransitions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TransitionRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Release"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["RequestEntityTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    getUsers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserPage"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    postUsers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UserInput"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["RequestEntityTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    getUsersId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    patchUsersId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UserInput"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["RequestEntityTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+}
+type FlattenedDeepRequired<T> = {
+    [K in keyof T]-?: FlattenedDeepRequired<T[K] extends unknown[] | undefined | null ? Extract<T[K], unknown[]>[number] : T[K]>;
+};
+type ReadonlyArray<T> = [
+    Exclude<T, undefined>
+] extends [
+    unknown[]
+] ? Readonly<Exclude<T, undefined>> : Readonly<Exclude<T, undefined>[]>;
+export const pathsCisGetParametersQueryKindValues: ReadonlyArray<FlattenedDeepRequired<paths>["/cis"]["get"]["parameters"]["query"]["kind"]> = ["vm", "host"];
+export const pathsKpisGetParametersQueryBucketValues: ReadonlyArray<FlattenedDeepRequired<paths>["/kpis"]["get"]["parameters"]["query"]["bucket"]> = ["day", "week", "month"];
+export const pathsKpisCsvGetParametersQueryBucketValues: ReadonlyArray<FlattenedDeepRequired<paths>["/kpis.csv"]["get"]["parameters"]["query"]["bucket"]> = ["day", "week", "month"];
+export const pathsReleasesGetParametersQueryOrderValues: ReadonlyArray<FlattenedDeepRequired<paths>["/releases"]["get"]["parameters"]["query"]["order"]> = ["asc", "desc"];
+export const pathsReleasesGetParametersQuerySortValues: ReadonlyArray<FlattenedDeepRequired<paths>["/releases"]["get"]["parameters"]["query"]["sort"]> = ["name", "version", "state", "type", "planned_start", "updated_at", "risk", "environment", "owner"];
+export const conflictKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ConflictKind"]> = ["freeze", "ci_overlap", "dependency"];
+export const decisionStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["DecisionStatus"]> = ["valid", "void", "superseded", "rejection"];
+export const errorCodeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ErrorCode"]> = ["invalid", "not_found", "conflict", "forbidden", "unauthorized", "rate_limited", "too_large", "unavailable", "internal"];
+export const evidenceKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["EvidenceKind"]> = ["install", "check", "manual"];
+export const labBaseKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["LabBaseKind"]> = ["snapshot", "import"];
+export const labBaseStateValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["LabBaseState"]> = ["in-use", "released", "merged"];
+export const labStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["LabStatus"]> = ["creating", "ready", "testing", "passed", "failed", "tearing-down", "torn-down", "error"];
+export const labVMStateValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["LabVMState"]> = ["pending", "captured", "defined", "booting", "running", "removed"];
+export const operationStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["OperationStatus"]> = ["pending", "running", "success", "failure", "cancelling", "cancelled"];
+export const releaseStateValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ReleaseState"]> = ["planned", "building", "testing", "awaiting-approval", "approved", "deploying", "deployed", "reviewed", "closed", "rejected", "failed", "rolled-back", "cancelled"];
+export const releaseTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ReleaseType"]> = ["major", "minor", "emergency"];
+export const reviewOutcomeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ReviewOutcome"]> = ["successful", "partially-successful", "failed", "rolled-back"];
+export const roleValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Role"]> = ["tester", "manager", "admin"];
