@@ -3,6 +3,7 @@
 #   - API read throughput and latency: GET /api/v1/releases?limit=50 (wrk)
 #   - WebSocket fan-out: write → delivery on 200 clients (scripts/bench/wsfanout)
 #   - server RSS with 10,000 releases, idle and after the load
+# The database is seeded once with the current binary into build/bench-data-N (ignored by git).
 # Targets (issue 2): >= 2,000 req/s, p99 < 25 ms; fan-out p99 < 100 ms; RSS < 150 MiB.
 set -euo pipefail
 cd "$(dirname "$0")/.."
