@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 
 	"github.com/shakedown/shakedown/backend/apperr"
@@ -65,7 +64,8 @@ func (s *Service) insertLab(ctx context.Context, l Lab, actor string) error {
 func (s *Service) setStatus(ctx context.Context, labID string, status Status, msg string) error {
 	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var from string
-		if err := tx.QueryRowContext(ctx, `SELECT status FROM labs WHERE id = ?`, labID).Scan(&from); err != nil {
+		var releaseID int64
+		if err := tx.QueryRowContext(ctx, `SELECT status, release_id FROM labs WHERE id = ?`, labID).Scan(&from, &releaseID); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE labs SET status = ?, error = ?, updated_at = ? WHERE id = ?`,
@@ -77,8 +77,6 @@ func (s *Service) setStatus(ctx context.Context, labID string, status Status, ms
 			if Status(from) == status {
 				return nil
 			}
-			var releaseID int64
-			tx.QueryRowContext(ctx, `SELECT release_id FROM labs WHERE id = ?`, labID).Scan(&releaseID)
 			return s.auditLab(ctx, tx, "system", "lab.status", Lab{ID: labID, ReleaseID: releaseID}, map[string]any{"from": from, "to": status, "message": msg})
 		}
 		return nil
@@ -269,5 +267,3 @@ func (s *Service) labRows(ctx context.Context, where string, args ...any) ([]lab
 	}
 	return out, rows.Err()
 }
-
-var errNoLab = errors.New("no such lab")
