@@ -150,7 +150,7 @@ func seed(args []string) error {
 	}
 	defer srv.Close()
 	start := time.Now()
-	err = demo.Bulk(ctx, srv.Releases, *n, func(done int) { log.Info("seeding", "releases", done) })
+	err = demo.Bulk(ctx, srv.Releases, srv.Packages, *n, func(done int) { log.Info("seeding", "releases", done) })
 	log.Info("seeded", "releases", *n, "took", time.Since(start).Round(time.Millisecond))
 	return err
 }

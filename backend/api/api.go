@@ -20,6 +20,7 @@ import (
 	"github.com/shakedown/shakedown/backend/auth"
 	"github.com/shakedown/shakedown/backend/events"
 	"github.com/shakedown/shakedown/backend/hostinfo"
+	"github.com/shakedown/shakedown/backend/kpi"
 	"github.com/shakedown/shakedown/backend/lab"
 	"github.com/shakedown/shakedown/backend/ops"
 	"github.com/shakedown/shakedown/backend/packages"
@@ -41,6 +42,7 @@ type Deps struct {
 	DB       *store.DB
 	Auth     *auth.Service
 	Releases *release.Service
+	KPIs     *kpi.Service
 	Ops      *ops.Manager
 	Bus      *events.Bus
 	Host     *hostinfo.Sampler

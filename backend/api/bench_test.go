@@ -39,7 +39,7 @@ func BenchmarkListReleases(b *testing.B) {
 	}
 	defer srv.Close()
 	if os.Getenv("SHAKEDOWN_BENCH_DATA") == "" {
-		if err := demo.Bulk(ctx, srv.Releases, 2000, nil); err != nil {
+		if err := demo.Bulk(ctx, srv.Releases, srv.Packages, 2000, nil); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -238,7 +238,7 @@ func (a *API) kpiReport(c *call) (*kpi.Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	return kpi.Compute(c.ctx(), a.DB, query, now)
+	return a.KPIs.Report(c.ctx(), query, now)
 }
 
 func (a *API) kpis(c *call) (any, error) { return a.kpiReport(c) }

@@ -197,32 +197,7 @@ func Seed(ctx context.Context, as *auth.Service, rs *release.Service, ps *packag
 	// build assembles the release's package (build n) and attaches it with a
 	// passing smoke run as evidence.
 	build := func(rel string, n int) act {
-		return act{tess, func(id int64) error {
-			r, err := rs.Get(ctx, tess, id)
-			if err != nil {
-				return err
-			}
-			version := fmt.Sprintf("%s-%d", r.Version, n)
-			p, err := ps.Assemble(ctx, tess, packages.AssembleInput{ReleaseID: id, Manifest: packages.Manifest{
-				Name: slug(rel), Version: version, Description: r.Description,
-				Install: "sh install.sh", Verify: "grep -q " + version + " /srv/www/version.txt", Rollback: "sh rollback.sh",
-				Files:        []packages.FilePlace{{Src: "version.txt", Dest: "/srv/www/version.txt"}},
-				HealthChecks: []packages.HealthCheck{{Name: "version served", Command: "test -s /srv/www/version.txt"}},
-			}, Files: []packages.SourceFile{
-				{Path: "version.txt", Content: version + "\n"},
-				{Path: "install.sh", Content: "echo installing " + version + "\n", Mode: "0755"},
-				{Path: "rollback.sh", Content: "echo rolling back " + version + "\n", Mode: "0755"},
-			}})
-			if err != nil {
-				return err
-			}
-			if _, err := rs.AttachPackage(ctx, tess, id, p.Digest); err != nil {
-				return err
-			}
-			_, err = rs.AddEvidence(ctx, tess, id, release.EvidenceInput{Name: "Smoke test " + version, Target: "stage-web-1",
-				Checks: []release.ManualCheck{{Name: "home page", Passed: true, Output: "HTTP 200"}, {Name: "login", Passed: true, Output: "HTTP 302 to /account"}}})
-			return err
-		}}
+		return act{tess, func(id int64) error { return buildPackage(ctx, rs, ps, tess, id, slug(rel), n) }}
 	}
 	path := func(rel string, start float64, acts ...act) []step {
 		var out []step
@@ -302,6 +277,36 @@ func Seed(ctx context.Context, as *auth.Service, rs *release.Service, ps *packag
 	}
 	ps.SetClock(time.Now)
 	return true, nil
+}
+
+// buildPackage assembles release id's package (build n: a version file, an
+// install, verify and rollback script) as by, attaches it and records a
+// passing smoke run as evidence.
+func buildPackage(ctx context.Context, rs *release.Service, ps *packages.Store, by auth.Actor, id int64, name string, n int) error {
+	r, err := rs.Get(ctx, by, id)
+	if err != nil {
+		return err
+	}
+	version := fmt.Sprintf("%s-%d", r.Version, n)
+	p, err := ps.Assemble(ctx, by, packages.AssembleInput{ReleaseID: id, Manifest: packages.Manifest{
+		Name: name, Version: version, Description: r.Description,
+		Install: "sh install.sh", Verify: "grep -q " + version + " /srv/www/version.txt", Rollback: "sh rollback.sh",
+		Files:        []packages.FilePlace{{Src: "version.txt", Dest: "/srv/www/version.txt"}},
+		HealthChecks: []packages.HealthCheck{{Name: "version served", Command: "test -s /srv/www/version.txt"}},
+	}, Files: []packages.SourceFile{
+		{Path: "version.txt", Content: version + "\n"},
+		{Path: "install.sh", Content: "echo installing " + version + "\n", Mode: "0755"},
+		{Path: "rollback.sh", Content: "echo rolling back " + version + "\n", Mode: "0755"},
+	}})
+	if err != nil {
+		return err
+	}
+	if _, err := rs.AttachPackage(ctx, by, id, p.Digest); err != nil {
+		return err
+	}
+	_, err = rs.AddEvidence(ctx, by, id, release.EvidenceInput{Name: "Smoke test " + version, Target: "stage-web-1",
+		Checks: []release.ManualCheck{{Name: "home page", Passed: true, Output: "HTTP 200"}, {Name: "login", Passed: true, Output: "HTTP 302 to /account"}}})
+	return err
 }
 
 // The Storefront history: one release every 10 days from 85 days ago.

@@ -144,12 +144,41 @@ func ParseQuery(from, to, env, bucket string, now time.Time) (Query, error) {
 	return q, nil
 }
 
-// Compute works out every figure and trend for q at time now.
+// Service serves KPI reports. What a report is computed from is read once
+// per range and kept until the next write to the database; the figures
+// that depend on the time (approval ages) are worked out on every call.
+type Service struct {
+	db    *store.DB
+	loads *store.Memo[Query, *data]
+}
+
+// NewService returns the KPI service over db.
+func NewService(db *store.DB) *Service {
+	return &Service{db: db, loads: store.NewMemo[Query, *data](db, 32)}
+}
+
+// Report works out every figure and trend for q at time now.
+func (s *Service) Report(ctx context.Context, q Query, now time.Time) (*Report, error) {
+	d, err := s.loads.Get(q, func() (*data, error) { return load(context.WithoutCancel(ctx), s.db, q) })
+	if err != nil {
+		return nil, err
+	}
+	return compute(d, q, now), nil
+}
+
+// Compute works out every figure and trend for q at time now, reading
+// everything afresh.
 func Compute(ctx context.Context, db store.Querier, q Query, now time.Time) (*Report, error) {
 	d, err := load(ctx, db, q)
 	if err != nil {
 		return nil, err
 	}
+	return compute(d, q, now), nil
+}
+
+// compute works the report out of d, which it does not change (d may be
+// shared by concurrent calls).
+func compute(d *data, q Query, now time.Time) *Report {
 	rep := &Report{From: q.From.Format(time.DateOnly), To: q.To.AddDate(0, 0, -1).Format(time.DateOnly), Environment: q.Environment,
 		Bucket: q.Bucket, Environments: d.environments}
 	in := func(t time.Time) bool { return !t.IsZero() && !t.Before(q.From) && t.Before(q.To) }
@@ -242,11 +271,11 @@ func Compute(ctx context.Context, db store.Querier, q Query, now time.Time) (*Re
 	}
 	weeks := q.To.Sub(q.From).Hours() / (24 * 7)
 	var waitAges []float64
-	for i := range d.waiting {
-		d.waiting[i].AgeHours = round(now.Sub(d.waitingSince[i]).Hours(), 1)
+	rep.Waiting = slices.Clone(d.waiting)
+	for i := range rep.Waiting {
+		rep.Waiting[i].AgeHours = round(now.Sub(d.waitingSince[i]).Hours(), 1)
 		waitAges = append(waitAges, now.Sub(d.waitingSince[i]).Hours())
 	}
-	rep.Waiting = d.waiting
 
 	rep.Figures = []Figure{
 		rate("deployment_frequency", "Deployment frequency", float64(len(started)), weeks, "per week", len(started)),
@@ -291,7 +320,7 @@ func Compute(ctx context.Context, db store.Querier, q Query, now time.Time) (*Re
 	for i := range rep.Figures {
 		rep.Figures[i].Definition = definitions[rep.Figures[i].Key]
 	}
-	return rep, nil
+	return rep
 }
 
 // bucketStats is what one trend bucket counts.

@@ -2,6 +2,7 @@ package kpi
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"path/filepath"
 	"testing"
@@ -197,5 +198,52 @@ func TestParseQuery(t *testing.T) {
 	q, err := ParseQuery("", "", "", "", now)
 	if err != nil || q.Bucket != "week" || q.To.Format(time.DateOnly) != "2026-10-29" || q.To.Sub(q.From) != 90*24*time.Hour {
 		t.Errorf("defaults %+v %v", q, err)
+	}
+}
+
+// The service keeps what a report reads until the next write, and works the
+// time-dependent figures out on every call.
+func TestServiceSeesWritesAndTheClock(t *testing.T) {
+	db := seed(t)
+	svc := NewService(db)
+	ctx := context.Background()
+	q, err := ParseQuery("2026-10-01", "2026-10-28", "production", "week", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fig := func(rep *Report, key string) Figure {
+		for _, f := range rep.Figures {
+			if f.Key == key {
+				return f
+			}
+		}
+		t.Fatalf("no figure %s", key)
+		return Figure{}
+	}
+	first, err := svc.Report(ctx, q, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh, _ := Compute(ctx, db, q, now)
+	if a, b := fig(first, "deployment_frequency").N, fig(fresh, "deployment_frequency").N; a != b {
+		t.Fatalf("service counts %d deployments, Compute %d", a, b)
+	}
+	later, _ := svc.Report(ctx, q, now.Add(6*time.Hour))
+	if got, want := *fig(later, "approval_age").Value, *fig(first, "approval_age").Value+6; got != want {
+		t.Fatalf("approval age six hours later = %v, want %v (the clock must move on a kept read)", got, want)
+	}
+	if first.Waiting[0].AgeHours == later.Waiting[0].AgeHours {
+		t.Fatalf("the waiting list's ages did not move with the clock: %v", later.Waiting[0].AgeHours)
+	}
+	err = db.Tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.Exec(`INSERT INTO release_transitions (release_id, from_state, to_state, actor, at) VALUES (4, '', 'deploying', 'adam', '2026-10-26T10:00:00.000Z')`)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, _ := svc.Report(ctx, q, now)
+	if got, want := fig(after, "deployment_frequency").N, fig(first, "deployment_frequency").N+1; got != want {
+		t.Fatalf("after a new deployment the service counts %d, want %d", got, want)
 	}
 }

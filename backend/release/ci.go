@@ -207,7 +207,6 @@ func (s *Service) UpdateCI(ctx context.Context, by auth.Actor, id int64, in CIIn
 	if err != nil {
 		return CI{}, err
 	}
-	s.gen.Add(1)
 	s.bus.Publish(events.CIChanged, events.ID(id), c)
 	s.publishReleases(ctx, touched)
 	return c, nil

@@ -121,21 +121,13 @@ func (s *Service) List(ctx context.Context, f Filter) ([]Summary, int, error) {
 	return out, total, nil
 }
 
-// count returns how many releases match, from a cache that every release
-// write invalidates (counting 10,000 rows on every page read is the
-// largest cost of a list otherwise).
+// count returns how many releases match, remembered until the next write.
 func (s *Service) count(ctx context.Context, cond string, args []any) (int, error) {
-	gen := s.gen.Load() // read before counting: a write during the count leaves the entry stale
-	key := cond + fmt.Sprintf("%q", args)
-	if c, ok := s.totals.Load(key); ok && c.(cachedTotal).gen == gen {
-		return c.(cachedTotal).total, nil
-	}
-	var total int
-	if err := s.db.ReadRow(ctx, `SELECT count(*) FROM releases r`+cond, args...).Scan(&total); err != nil {
-		return 0, err
-	}
-	s.totals.Store(key, cachedTotal{gen: gen, total: total})
-	return total, nil
+	return s.totals.Get(cond+fmt.Sprintf("%q", args), func() (int, error) {
+		var total int
+		err := s.db.ReadRow(context.WithoutCancel(ctx), `SELECT count(*) FROM releases r`+cond, args...).Scan(&total)
+		return total, err
+	})
 }
 
 const messageTime = "2 Jan 2006 15:04 UTC"
@@ -248,17 +240,20 @@ func (s *Service) CalendarRange(ctx context.Context, from, to time.Time) (Calend
 	if to.Sub(from) > maxCalendarRange {
 		return Calendar{}, apperr.Invalid("to", "A calendar range may span at most 400 days.")
 	}
-	rels, _, err := s.List(ctx, Filter{From: from, To: to, Sort: "planned_start", Order: "asc", Limit: 2000})
-	if err != nil {
-		return Calendar{}, err
-	}
-	freezes, err := s.ListFreezes(ctx)
-	if err != nil {
-		return Calendar{}, err
-	}
-	occ := []Occurrence{}
-	for _, f := range freezes {
-		occ = append(occ, f.Occurrences(from, to)...)
-	}
-	return Calendar{Releases: rels, Freezes: occ}, nil
+	return s.calendars.Get([2]time.Time{from, to}, func() (Calendar, error) {
+		ctx := context.WithoutCancel(ctx)
+		rels, _, err := s.List(ctx, Filter{From: from, To: to, Sort: "planned_start", Order: "asc", Limit: 2000})
+		if err != nil {
+			return Calendar{}, err
+		}
+		freezes, err := s.ListFreezes(ctx)
+		if err != nil {
+			return Calendar{}, err
+		}
+		occ := []Occurrence{}
+		for _, f := range freezes {
+			occ = append(occ, f.Occurrences(from, to)...)
+		}
+		return Calendar{Releases: rels, Freezes: occ}, nil
+	})
 }

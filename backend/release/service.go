@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/shakedown/shakedown/backend/apperr"
@@ -28,20 +27,16 @@ type Service struct {
 	freezeMu sync.RWMutex
 	freezes  []FreezeWindow // nil until loaded; reset on every freeze write
 
-	// gen counts committed release writes; list totals cached under an
-	// older generation are stale.
-	gen    atomic.Uint64
-	totals sync.Map // filter key → cachedTotal
-}
-
-type cachedTotal struct {
-	gen   uint64
-	total int
+	// Until the next write: list totals (counting 10,000 rows is the
+	// largest cost of a page otherwise) and calendar ranges.
+	totals    *store.Memo[string, int]
+	calendars *store.Memo[[2]time.Time, Calendar]
 }
 
 // NewService returns the release service.
 func NewService(db *store.DB, bus events.Publisher) *Service {
-	return &Service{db: db, bus: bus, now: time.Now}
+	return &Service{db: db, bus: bus, now: time.Now,
+		totals: store.NewMemo[string, int](db, 256), calendars: store.NewMemo[[2]time.Time, Calendar](db, 64)}
 }
 
 // Now is the service's clock.
@@ -264,7 +259,6 @@ func (s *Service) move(ctx context.Context, tx *sql.Tx, by auth.Actor, before *R
 
 // finish completes a write: conflicts, the actor's next steps, the event.
 func (s *Service) finish(ctx context.Context, by auth.Actor, r *Release, event string) (*Release, error) {
-	s.gen.Add(1)
 	if err := s.fillConflicts(ctx, []*Summary{&r.Summary}); err != nil {
 		return nil, err
 	}

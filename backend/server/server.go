@@ -21,6 +21,7 @@ import (
 	"github.com/shakedown/shakedown/backend/demo"
 	"github.com/shakedown/shakedown/backend/events"
 	"github.com/shakedown/shakedown/backend/hostinfo"
+	"github.com/shakedown/shakedown/backend/kpi"
 	"github.com/shakedown/shakedown/backend/lab"
 	"github.com/shakedown/shakedown/backend/ops"
 	"github.com/shakedown/shakedown/backend/packages"
@@ -120,7 +121,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		db.Close()
 		return nil, err
 	}
-	s.API = api.New(api.Deps{DB: db, Auth: s.Auth, Releases: s.Releases, Ops: s.Ops, Bus: s.Bus, Host: s.Host, Labs: s.Labs, Packages: s.Packages,
+	s.API = api.New(api.Deps{DB: db, Auth: s.Auth, Releases: s.Releases, KPIs: kpi.NewService(db), Ops: s.Ops, Bus: s.Bus, Host: s.Host, Labs: s.Labs, Packages: s.Packages,
 		Log: cfg.Log, Version: cfg.Version, Frontend: cfg.Frontend, SecureCookies: cfg.SecureCookies})
 	return s, nil
 }

@@ -44,7 +44,8 @@ type DB struct {
 	*sql.DB
 	path    string
 	writeMu sync.Mutex
-	stmts   sync.Map // query text → *sql.Stmt
+	gen     atomic.Uint64 // write transactions finished; see Generation
+	stmts   sync.Map      // query text → *sql.Stmt
 	nstmts  atomic.Int32
 }
 
@@ -132,6 +133,9 @@ func (db *DB) Path() string { return db.path }
 func (db *DB) Tx(ctx context.Context, fn func(tx *sql.Tx) error) (err error) {
 	db.writeMu.Lock()
 	defer db.writeMu.Unlock()
+	// After the commit (or rollback): a reader that sees the new
+	// generation also sees what this transaction wrote.
+	defer db.gen.Add(1)
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
