@@ -62,6 +62,7 @@ type API struct {
 	hub    *events.Hub
 	mux    *http.ServeMux
 	routes []route
+	shared *store.Memo[string, []byte] // encoded answers of Shared routes, by URL
 }
 
 // Patterns lists the method and path of every API route the mux serves.
@@ -75,7 +76,7 @@ func (a *API) Patterns() []string {
 
 // New builds the handler.
 func New(d Deps) *API {
-	a := &API{Deps: d, hub: events.NewHub(d.Bus, d.Log), mux: http.NewServeMux()}
+	a := &API{Deps: d, hub: events.NewHub(d.Bus, d.Log), mux: http.NewServeMux(), shared: store.NewMemo[string, []byte](d.DB, 32)}
 	a.routes = a.allRoutes()
 	for _, rt := range a.routes {
 		a.mux.Handle(rt.Method+" "+Prefix+rt.Path, a.wrap(rt))
@@ -160,6 +161,10 @@ type route struct {
 	TextID bool
 	// Stages is the stage enum of the operation the route starts (202).
 	Stages OperationStages
+	// Shared says the answer depends only on the URL and the database, not
+	// on who asks (once allowed) nor on the time: it is encoded once and
+	// served to everyone until the next write.
+	Shared bool
 	Handle func(c *call) (any, error)
 }
 
@@ -178,7 +183,10 @@ func (a *API) wrap(rt route) http.Handler {
 		c := &call{w: w, r: r}
 		err := a.authorize(c, rt)
 		var out any
-		if err == nil {
+		switch {
+		case err == nil && rt.Shared:
+			out, err = a.sharedAnswer(c, rt)
+		case err == nil:
 			out, err = rt.Handle(c)
 		}
 		status := rt.Status
@@ -187,12 +195,29 @@ func (a *API) wrap(rt route) http.Handler {
 			writeError(w, r, a.Log, err)
 			status = 0
 		case out == handled:
+		case rt.Shared:
+			writeEncoded(w, status, out.([]byte))
 		case rt.Out == nil:
 			w.WriteHeader(http.StatusNoContent)
 		default:
 			writeJSON(w, status, out)
 		}
 		a.Log.Debug("request", "method", r.Method, "path", r.URL.Path, "status", status, "user", c.actor.Username, "took", time.Since(start))
+	})
+}
+
+// sharedAnswer is the encoded answer of a Shared route for c's URL, read
+// (on a context no single caller's cancel ends) when the database changed
+// since it was last encoded.
+func (a *API) sharedAnswer(c *call, rt route) (any, error) {
+	return a.shared.Get(c.r.URL.RequestURI(), func() ([]byte, error) {
+		sc := *c
+		sc.w, sc.r = nil, c.r.WithContext(context.WithoutCancel(c.r.Context()))
+		out, err := rt.Handle(&sc)
+		if err != nil {
+			return nil, err
+		}
+		return encodeJSON(out), nil
 	})
 }
 

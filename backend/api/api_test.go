@@ -659,3 +659,42 @@ func TestLabInputErrors(t *testing.T) {
 		t.Fatalf("%d labs recorded by refused requests", labsList.Total)
 	}
 }
+
+// Shared answers (the release list, the calendar) are encoded once for
+// everyone, yet still ask who is calling, and a write is seen by the very
+// next read.
+func TestSharedAnswersFollowWritesAndStillNeedSignIn(t *testing.T) {
+	e := newEnv(t, false)
+	tess := e.user("tess", "tester")
+	calendar := "/api/v1/calendar?from=2030-01-01T00:00:00Z&to=2030-02-01T00:00:00Z"
+	type list struct {
+		Total int `json:"total"`
+	}
+	var before list
+	var cal struct {
+		Releases []struct{ Name string } `json:"releases"`
+	}
+	if st := tess.do("GET", "/api/v1/releases?limit=5", nil, &before); st != 200 {
+		t.Fatalf("list = %d", st)
+	}
+	if st := tess.do("GET", calendar, nil, &cal); st != 200 || len(cal.Releases) != 0 {
+		t.Fatalf("calendar = %d, %d releases", st, len(cal.Releases))
+	}
+	if st := e.anon().do("GET", "/api/v1/releases?limit=5", nil, nil); st != 401 {
+		t.Fatalf("a kept list answered a caller who is not signed in: %d", st)
+	}
+	if st := e.anon().do("GET", calendar, nil, nil); st != 401 {
+		t.Fatalf("a kept calendar answered a caller who is not signed in: %d", st)
+	}
+	in := map[string]any{"name": "Shared", "version": "1.0", "type": "minor", "environment": "production",
+		"planned_start": "2030-01-10T10:00:00Z", "planned_end": "2030-01-10T12:00:00Z"}
+	if st := tess.do("POST", "/api/v1/releases", in, nil); st != 201 {
+		t.Fatalf("create = %d", st)
+	}
+	var after list
+	tess.do("GET", "/api/v1/releases?limit=5", nil, &after)
+	tess.do("GET", calendar, nil, &cal)
+	if after.Total != before.Total+1 || len(cal.Releases) != 1 || cal.Releases[0].Name != "Shared" {
+		t.Fatalf("after a create: total %d (was %d), calendar %v; the kept answers were served stale", after.Total, before.Total, cal.Releases)
+	}
+}

@@ -9,16 +9,18 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/shakedown/shakedown/backend/auth"
 	"github.com/shakedown/shakedown/backend/demo"
 	"github.com/shakedown/shakedown/backend/server"
 )
 
-// BenchmarkListReleases serves GET /api/v1/releases?limit=50 in-process
-// from a database of 2,000 releases (or the one SHAKEDOWN_BENCH_DATA
-// points at, e.g. build/bench-data-10000 made by scripts/bench.sh).
-func BenchmarkListReleases(b *testing.B) {
+// BenchmarkReads serves the heavy reads in-process (the release list, this
+// month's calendar, 90 days of KPIs, and /auth/me as the ceiling) from a
+// database of 2,000 bulk releases, or the one SHAKEDOWN_BENCH_DATA points at
+// (a directory scripts/bench.sh seeded under build/cache/).
+func BenchmarkReads(b *testing.B) {
 	dir := os.Getenv("SHAKEDOWN_BENCH_DATA")
 	if dir == "" {
 		dir = b.TempDir()
@@ -48,16 +50,26 @@ func BenchmarkListReleases(b *testing.B) {
 		b.Fatal(err)
 	}
 	h := srv.Handler()
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			req := httptest.NewRequest("GET", "/api/v1/releases?limit=50", nil)
-			req.Header.Set("Authorization", "Bearer "+secret)
-			w := httptest.NewRecorder()
-			h.ServeHTTP(w, req)
-			if w.Code != http.StatusOK {
-				b.Fatalf("status %d: %s", w.Code, w.Body)
-			}
-		}
-	})
+	month := time.Now().UTC().Format("2006-01") + "-01"
+	next, _ := time.Parse(time.DateOnly, month)
+	for _, bc := range []struct{ name, path string }{
+		{"auth-me", "/api/v1/auth/me"},
+		{"list", "/api/v1/releases?limit=50"},
+		{"calendar-month", "/api/v1/calendar?from=" + month + "T00:00:00Z&to=" + next.AddDate(0, 1, 0).Format(time.DateOnly) + "T00:00:00Z"},
+		{"kpis-90d", "/api/v1/kpis?bucket=week"},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					req := httptest.NewRequest("GET", bc.path, nil)
+					req.Header.Set("Authorization", "Bearer "+secret)
+					w := httptest.NewRecorder()
+					h.ServeHTTP(w, req)
+					if w.Code != http.StatusOK {
+						b.Fatalf("status %d: %s", w.Code, w.Body)
+					}
+				}
+			})
+		})
+	}
 }

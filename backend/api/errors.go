@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -107,12 +108,27 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
+	writeEncoded(w, status, encodeJSON(v))
+}
+
+// encodeJSON is v as the API answers it: lists never null, one line.
+func encodeJSON(v any) []byte {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(true)
+	if err := enc.Encode(jsonenc.EmptyLists(v)); err != nil {
+		// Only unencodable values (a channel, NaN) get here: a bug.
+		panic(fmt.Sprintf("api: encode %T: %v", v, err))
+	}
+	return buf.Bytes()
+}
+
+// writeEncoded writes an encoded JSON answer.
+func writeEncoded(w http.ResponseWriter, status int, body []byte) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(true)
-	_ = enc.Encode(jsonenc.EmptyLists(v))
+	_, _ = w.Write(body)
 }
 
 // decode reads exactly one JSON value into v: bounded in size, unknown

@@ -82,7 +82,7 @@ func (a *API) table() []route {
 		{Method: "GET", Path: "/users/{id}", Tag: "users", Summary: "One user", Access: signedIn, Roles: admins, Out: auth.User{}, Status: 200, Handle: a.getUser},
 		{Method: "PATCH", Path: "/users/{id}", Tag: "users", Summary: "Change a user's name, roles, password or disabled flag", Access: signedIn, Roles: admins, Body: auth.UserInput{}, Out: auth.User{}, Status: 200, Handle: a.updateUser},
 
-		{Method: "GET", Path: "/releases", Tag: "releases", Summary: "List releases with filters, sorting and pagination", Access: signedIn, Out: release.Summary{}, List: true, Status: 200, Handle: a.listReleases,
+		{Method: "GET", Path: "/releases", Tag: "releases", Summary: "List releases with filters, sorting and pagination", Access: signedIn, Out: release.Summary{}, List: true, Status: 200, Shared: true, Handle: a.listReleases,
 			Query: append([]param{
 				{Name: "state", Of: release.State(""), List: true, Doc: "one state or a comma-separated list"},
 				{Name: "type", Of: release.Type("")},
@@ -108,7 +108,7 @@ func (a *API) table() []route {
 		{Method: "POST", Path: "/freezes", Tag: "calendar", Summary: "Create a freeze window (one-off or recurring)", Access: signedIn, Roles: admins, Body: release.FreezeInput{}, Out: release.FreezeWindow{}, Status: 201, Handle: a.createFreeze},
 		{Method: "PATCH", Path: "/freezes/{id}", Tag: "calendar", Summary: "Change a freeze window", Access: signedIn, Roles: admins, Body: release.FreezeInput{}, Out: release.FreezeWindow{}, Status: 200, Handle: a.updateFreeze},
 		{Method: "DELETE", Path: "/freezes/{id}", Tag: "calendar", Summary: "Delete a freeze window", Access: signedIn, Roles: admins, Status: 204, Handle: a.deleteFreeze},
-		{Method: "GET", Path: "/calendar", Tag: "calendar", Summary: "Releases and freeze occurrences in a time range", Access: signedIn, Out: release.Calendar{}, Status: 200, Handle: a.calendar,
+		{Method: "GET", Path: "/calendar", Tag: "calendar", Summary: "Releases and freeze occurrences in a time range", Access: signedIn, Out: release.Calendar{}, Status: 200, Shared: true, Handle: a.calendar,
 			Query: []param{{Name: "from", Type: "string", Doc: "RFC 3339 start", Required: true}, {Name: "to", Type: "string", Doc: "RFC 3339 end", Required: true}}},
 
 		{Method: "GET", Path: "/audit", Tag: "audit", Summary: "The audit trail, newest first", Access: signedIn, Out: audit.Entry{}, List: true, Status: 200, Handle: a.listAudit,

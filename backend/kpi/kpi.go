@@ -144,41 +144,76 @@ func ParseQuery(from, to, env, bucket string, now time.Time) (Query, error) {
 	return q, nil
 }
 
-// Service serves KPI reports. What a report is computed from is read once
-// per range and kept until the next write to the database; the figures
-// that depend on the time (approval ages) are worked out on every call.
+// Service serves KPI reports. A report is worked out once per query and
+// kept until the next write to the database; the figures that depend on
+// the time (approval ages) are brought up to date on every call.
 type Service struct {
-	db    *store.DB
-	loads *store.Memo[Query, *data]
+	reports *store.Memo[Query, kept]
+	db      *store.DB
 }
 
 // NewService returns the KPI service over db.
 func NewService(db *store.DB) *Service {
-	return &Service{db: db, loads: store.NewMemo[Query, *data](db, 32)}
+	return &Service{db: db, reports: store.NewMemo[Query, kept](db, 32)}
 }
 
 // Report works out every figure and trend for q at time now.
 func (s *Service) Report(ctx context.Context, q Query, now time.Time) (*Report, error) {
-	d, err := s.loads.Get(q, func() (*data, error) { return load(context.WithoutCancel(ctx), s.db, q) })
+	k, err := s.reports.Get(q, func() (kept, error) { return read(context.WithoutCancel(ctx), s.db, q) })
 	if err != nil {
 		return nil, err
 	}
-	return compute(d, q, now), nil
+	return k.at(now), nil
 }
 
 // Compute works out every figure and trend for q at time now, reading
 // everything afresh.
 func Compute(ctx context.Context, db store.Querier, q Query, now time.Time) (*Report, error) {
-	d, err := load(ctx, db, q)
+	k, err := read(ctx, db, q)
 	if err != nil {
 		return nil, err
 	}
-	return compute(d, q, now), nil
+	return k.at(now), nil
 }
 
-// compute works the report out of d, which it does not change (d may be
-// shared by concurrent calls).
-func compute(d *data, q Query, now time.Time) *Report {
+// kept is a report without its clock: since is when each waiting release
+// entered awaiting-approval. It is shared by concurrent calls, read-only.
+type kept struct {
+	rep   *Report
+	since []time.Time
+}
+
+func read(ctx context.Context, db store.Querier, q Query) (kept, error) {
+	d, err := load(ctx, db, q)
+	if err != nil {
+		return kept{}, err
+	}
+	return kept{rep: compute(d, q), since: d.waitingSince}, nil
+}
+
+// at is the report at time now: the waiting releases' ages and their mean.
+func (k kept) at(now time.Time) *Report {
+	rep := *k.rep
+	rep.Waiting = slices.Clone(k.rep.Waiting)
+	var ages []float64
+	for i := range rep.Waiting {
+		h := now.Sub(k.since[i]).Hours()
+		rep.Waiting[i].AgeHours = round(h, 1)
+		ages = append(ages, h)
+	}
+	rep.Figures = slices.Clone(k.rep.Figures)
+	for i, f := range rep.Figures {
+		if f.Key == "approval_age" {
+			rep.Figures[i] = mean(f.Key, f.Label, ages)
+			rep.Figures[i].Definition = f.Definition
+		}
+	}
+	return &rep
+}
+
+// compute works the report out of d, but for the ages of the releases
+// waiting for approval (see kept.at).
+func compute(d *data, q Query) *Report {
 	rep := &Report{From: q.From.Format(time.DateOnly), To: q.To.AddDate(0, 0, -1).Format(time.DateOnly), Environment: q.Environment,
 		Bucket: q.Bucket, Environments: d.environments}
 	in := func(t time.Time) bool { return !t.IsZero() && !t.Before(q.From) && t.Before(q.To) }
@@ -270,12 +305,7 @@ func compute(d *data, q Query, now time.Time) *Report {
 		}
 	}
 	weeks := q.To.Sub(q.From).Hours() / (24 * 7)
-	var waitAges []float64
-	rep.Waiting = slices.Clone(d.waiting)
-	for i := range rep.Waiting {
-		rep.Waiting[i].AgeHours = round(now.Sub(d.waitingSince[i]).Hours(), 1)
-		waitAges = append(waitAges, now.Sub(d.waitingSince[i]).Hours())
-	}
+	rep.Waiting = d.waiting
 
 	rep.Figures = []Figure{
 		rate("deployment_frequency", "Deployment frequency", float64(len(started)), weeks, "per week", len(started)),
@@ -286,7 +316,7 @@ func compute(d *data, q Query, now time.Time) *Report {
 		percent("on_time_rate", "On-time rate", len(onTime), len(finished)),
 		percent("lab_pass_rate", "Lab pass rate", labsPassed, labsDone),
 		count("approvals_waiting", "Approvals waiting", len(d.waiting)),
-		mean("approval_age", "Approval age", waitAges),
+		mean("approval_age", "Approval age", nil), // see kept.at
 	}
 
 	series := map[string]*Series{}
@@ -477,8 +507,14 @@ func load(ctx context.Context, db store.Querier, q Query) (*data, error) {
 	}
 
 	// Deployments: each move to deploying, with the outcome that followed.
+	// Only releases with such a move in the range count for any figure; their
+	// whole history is read (a review is about the last deployment, lead
+	// time counts from the first successful one).
+	rangeArgs := []any{store.FormatTime(q.From), store.FormatTime(q.To)}
+	moved := `SELECT release_id FROM release_transitions WHERE to_state IN ('deploying','deployed','failed','rolled-back') AND at >= ? AND at < ?`
 	rows, err := db.QueryContext(ctx, `SELECT t.release_id, t.to_state, t.at, r.planned_start, r.planned_end FROM release_transitions t
-		JOIN releases r ON r.id = t.release_id WHERE t.to_state IN ('deploying','deployed','failed','rolled-back')`+envCond+` ORDER BY t.release_id, t.id`, args...)
+		JOIN releases r ON r.id = t.release_id WHERE t.to_state IN ('deploying','deployed','failed','rolled-back')
+		AND t.release_id IN (`+moved+`)`+envCond+` ORDER BY t.release_id, t.id`, append(slices.Clone(rangeArgs), args...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -531,8 +567,10 @@ func load(ctx context.Context, db store.Querier, q Query) (*data, error) {
 		return nil, err
 	}
 
+	// Changes count at their release's first deployment, if it is in the range.
 	rows, err = db.QueryContext(ctx, `SELECT c.release_id, c.created_at FROM release_changes c JOIN releases r ON r.id = c.release_id
-		WHERE r.id IN (SELECT release_id FROM release_transitions WHERE to_state = 'deployed')`+envCond, args...)
+		WHERE r.id IN (SELECT release_id FROM release_transitions WHERE to_state = 'deployed' AND at >= ? AND at < ?)`+envCond,
+		append(slices.Clone(rangeArgs), args...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -548,7 +586,11 @@ func load(ctx context.Context, db store.Querier, q Query) (*data, error) {
 	}
 	rows.Close()
 
-	rows, err = db.QueryContext(ctx, `SELECT v.release_id, v.outcome, v.incidents, v.reviewed_at FROM release_reviews v JOIN releases r ON r.id = v.release_id WHERE 1 = 1`+envCond, args...)
+	// Reviews: of the releases above (failures), written in the range
+	// (success rate), or with incidents (time to restore).
+	rows, err = db.QueryContext(ctx, `SELECT v.release_id, v.outcome, v.incidents, v.reviewed_at FROM release_reviews v JOIN releases r ON r.id = v.release_id
+		WHERE (v.reviewed_at >= ? AND v.reviewed_at < ? OR v.incidents <> '[]' OR v.release_id IN (`+moved+`))`+envCond,
+		append(append(slices.Clone(rangeArgs), rangeArgs...), args...)...)
 	if err != nil {
 		return nil, err
 	}

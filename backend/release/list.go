@@ -240,20 +240,17 @@ func (s *Service) CalendarRange(ctx context.Context, from, to time.Time) (Calend
 	if to.Sub(from) > maxCalendarRange {
 		return Calendar{}, apperr.Invalid("to", "A calendar range may span at most 400 days.")
 	}
-	return s.calendars.Get([2]time.Time{from, to}, func() (Calendar, error) {
-		ctx := context.WithoutCancel(ctx)
-		rels, _, err := s.List(ctx, Filter{From: from, To: to, Sort: "planned_start", Order: "asc", Limit: 2000})
-		if err != nil {
-			return Calendar{}, err
-		}
-		freezes, err := s.ListFreezes(ctx)
-		if err != nil {
-			return Calendar{}, err
-		}
-		occ := []Occurrence{}
-		for _, f := range freezes {
-			occ = append(occ, f.Occurrences(from, to)...)
-		}
-		return Calendar{Releases: rels, Freezes: occ}, nil
-	})
+	rels, _, err := s.List(ctx, Filter{From: from, To: to, Sort: "planned_start", Order: "asc", Limit: 2000})
+	if err != nil {
+		return Calendar{}, err
+	}
+	freezes, err := s.ListFreezes(ctx)
+	if err != nil {
+		return Calendar{}, err
+	}
+	occ := []Occurrence{}
+	for _, f := range freezes {
+		occ = append(occ, f.Occurrences(from, to)...)
+	}
+	return Calendar{Releases: rels, Freezes: occ}, nil
 }

@@ -27,16 +27,15 @@ type Service struct {
 	freezeMu sync.RWMutex
 	freezes  []FreezeWindow // nil until loaded; reset on every freeze write
 
-	// Until the next write: list totals (counting 10,000 rows is the
-	// largest cost of a page otherwise) and calendar ranges.
-	totals    *store.Memo[string, int]
-	calendars *store.Memo[[2]time.Time, Calendar]
+	// List totals until the next write: counting 10,000 rows is the
+	// largest cost of a page otherwise.
+	totals *store.Memo[string, int]
 }
 
 // NewService returns the release service.
 func NewService(db *store.DB, bus events.Publisher) *Service {
 	return &Service{db: db, bus: bus, now: time.Now,
-		totals: store.NewMemo[string, int](db, 256), calendars: store.NewMemo[[2]time.Time, Calendar](db, 64)}
+		totals: store.NewMemo[string, int](db, 256)}
 }
 
 // Now is the service's clock.

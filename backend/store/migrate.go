@@ -421,4 +421,11 @@ var Migrations = []Migration{
 		`ALTER TABLE ci_images ADD COLUMN state TEXT NOT NULL DEFAULT 'ready' CHECK (state IN ('ready','deleting'))`,
 		`ALTER TABLE lab_bases DROP COLUMN host`,
 	)},
+	{Version: 6, Name: "indexes for the KPIs' date ranges", Up: execAll(
+		// The KPIs read the releases that moved in the range, the reviews
+		// written in it and the labs created in it.
+		`CREATE INDEX release_transitions_state_at ON release_transitions(to_state, at)`,
+		`CREATE INDEX release_reviews_reviewed ON release_reviews(reviewed_at)`,
+		`CREATE INDEX labs_created ON labs(created_at)`,
+	)},
 }
