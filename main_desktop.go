@@ -16,8 +16,8 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/shakedown/shakedown/app"
 	"github.com/shakedown/shakedown/desktop"
+	"github.com/shakedown/shakedown/desktop/window"
 	"github.com/shakedown/shakedown/frontend"
 )
 
@@ -76,5 +76,5 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	return app.Run(app.Options{Shell: shell, Instance: instance, Version: version, DataDir: dir, Icon: icon, Log: log, SmokeJS: smokeJS})
+	return window.Run(window.Options{Shell: shell, Instance: instance, Version: version, DataDir: dir, Icon: icon, Log: log, SmokeJS: smokeJS})
 }

@@ -2,7 +2,7 @@
 // its settings, the local mode (the whole backend in-process, signed in as
 // the local user) and the connected mode (the same UI in front of a team
 // server), the live-event bridge and the choice of desktop notifications.
-// The Wails shell in app/ wires it to a window.
+// Its Wails window, in desktop/window, wires it to a native window.
 package desktop
 
 import (

@@ -12,7 +12,7 @@ mkdir -p "$out"
 
 status=0
 go vet ./... || status=1
-go vet -tags desktop,production,webkit2_40 ./app || status=1
+go vet -tags desktop,production,webkit2_40 ./desktop/window || status=1
 
 # Real parts for the VM tests: libvirtd (stopped again at the end only if
 # this run started it) and the tiny guest image.

@@ -368,3 +368,31 @@ func TestFreezeOccurrences(t *testing.T) {
 		t.Fatalf("weekly freeze longer than a week: %v", err)
 	}
 }
+
+// Saving a release's changes again keeps when each change was first
+// recorded (lead time counts from it); a new change gets the time it came.
+func TestChangesKeepTheirRecordedTime(t *testing.T) {
+	s, db := newService(t)
+	ctx := context.Background()
+	first := time.Date(2026, 10, 1, 8, 0, 0, 0, time.UTC)
+	s.SetClock(func() time.Time { return first })
+	r, err := s.Create(ctx, tester, input("Web", "1", at(1, 8), at(1, 9)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.SetClock(func() time.Time { return first.Add(48 * time.Hour) })
+	if _, err := s.Update(ctx, tester, r.ID, Input{Changes: &[]ChangeInput{{RFC: "RFC-1", Title: "Patch (typo fixed)", Risk: "medium"}, {RFC: "RFC-2", Title: "New", Risk: "low"}}}); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	rows, _ := db.Query(`SELECT rfc, created_at FROM release_changes WHERE release_id = ?`, r.ID)
+	for rows.Next() {
+		var rfc, at string
+		rows.Scan(&rfc, &at)
+		got[rfc] = at
+	}
+	rows.Close()
+	if got["RFC-1"] != store.FormatTime(first) || got["RFC-2"] != store.FormatTime(first.Add(48*time.Hour)) {
+		t.Fatalf("recorded times %v", got)
+	}
+}

@@ -1,5 +1,10 @@
 package release
 
+// A release's sign-off: the decisions managers record, the SignOff computed
+// from them, Decide, and the gate a transition passes. The policies are in
+// signoff_policy.go, where approvals are voided in signoff_void.go, and the
+// approvals inbox in signoff_inbox.go.
+
 import (
 	"context"
 	"crypto/sha256"
@@ -7,7 +12,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"math"
 	"slices"
 	"strings"
 	"time"
@@ -50,14 +54,6 @@ type Decision struct {
 	Round          int            `json:"round"`
 	Status         DecisionStatus `json:"status"`
 	VoidReason     string         `json:"void_reason"`
-}
-
-// Policy is how many approvals a type of release needs in an environment
-// ("*" is every environment without its own policy).
-type Policy struct {
-	Environment string `json:"environment"`
-	Type        Type   `json:"type"`
-	Required    int    `json:"required"`
 }
 
 // SignOff is a release's approval status as managers see it.
@@ -149,16 +145,6 @@ func currentPackage(ctx context.Context, q store.Querier, id int64) (digest, at 
 	return digest, at, err
 }
 
-func (s *Service) policyFor(ctx context.Context, q store.Querier, env string, t Type) (Policy, error) {
-	p := Policy{Type: t}
-	err := q.QueryRowContext(ctx, `SELECT environment, required FROM approval_policies WHERE release_type = ? AND environment IN (?, '*')
-		ORDER BY environment = '*' LIMIT 1`, string(t), env).Scan(&p.Environment, &p.Required)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Policy{Environment: "*", Type: t, Required: 1}, nil
-	}
-	return p, err
-}
-
 func distinct(ctx context.Context, q store.Querier, query string, args ...any) ([]string, error) {
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
@@ -239,28 +225,6 @@ func (s *Service) signOff(ctx context.Context, q store.Querier, r *Release, by a
 	so.CanDecide, so.CannotDecideReason = so.mayDecide(r, by, DecisionApprove)
 	so.CanReject, _ = so.mayDecide(r, by, DecisionReject)
 	return so, nil
-}
-
-// judge sets a decision's status: does it still count?
-func (so *SignOff) judge(d *Decision) {
-	switch {
-	case d.Decision == DecisionReject:
-		d.Status = DecisionRejection
-	case d.PackageDigest != so.PackageDigest:
-		d.Status, d.VoidReason = DecisionVoid, fmt.Sprintf("The package changed after this approval (%s → %s).", short(d.PackageDigest), short(so.PackageDigest))
-	case d.At < so.attachedAt:
-		d.Status, d.VoidReason = DecisionVoid, "The package was attached again after this approval."
-	case d.EvidenceDigest != so.EvidenceDigest:
-		d.Status, d.VoidReason = DecisionVoid, fmt.Sprintf("The evidence changed after this approval (%d records then, %d now).", d.EvidenceCount, so.EvidenceCount)
-	case d.Round < so.Round:
-		d.Status, d.VoidReason = DecisionSuperseded, "The release went back to testing or deployment after this approval and came to sign-off again."
-	case slices.Contains(so.Builders, d.Actor) || slices.Contains(so.Testers, d.Actor):
-		d.Status, d.VoidReason = DecisionVoid, fmt.Sprintf("%s has since built or tested this release; separation of duties says someone else approves it.", d.Actor)
-	case slices.Contains(so.validBy, d.Actor):
-		d.Status, d.VoidReason = DecisionSuperseded, "A later approval by the same manager counts instead."
-	default:
-		d.Status = DecisionValid
-	}
 }
 
 // mayDecide says whether actor may take a decision now, and if not why.
@@ -390,56 +354,6 @@ func (s *Service) publishSignOff(ctx context.Context, by auth.Actor, id int64) (
 	return so, nil
 }
 
-// revalidate runs after a release's package or evidence changed inside tx:
-// an approved release whose approvals no longer hold goes back to awaiting
-// approval, and its approved digest is cleared.
-func (s *Service) revalidate(ctx context.Context, tx *sql.Tx, by auth.Actor, r *Release, why string, now time.Time) ([]int64, error) {
-	if r.State != StateApproved {
-		return nil, nil
-	}
-	so, err := s.signOff(ctx, tx, r, by)
-	if err != nil {
-		return nil, err
-	}
-	if so.Valid >= so.Required && so.ApprovedDigest == so.PackageDigest {
-		return nil, nil
-	}
-	return s.move(ctx, tx, by, r, StateAwaitingApproval, why+" The approval is void; the release needs sign-off again.", false, now)
-}
-
-// Revalidate is revalidate in its own transaction, for the lab service when
-// a test run adds evidence.
-func (s *Service) Revalidate(ctx context.Context, by auth.Actor, id int64) error {
-	return s.revalidateWhy(ctx, by, id, "New test evidence was recorded after the approval.")
-}
-
-func (s *Service) revalidateWhy(ctx context.Context, by auth.Actor, id int64, why string) error {
-	now := s.now().UTC().Truncate(time.Millisecond)
-	var touched []int64
-	moved := false
-	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
-		r, err := s.load(ctx, tx, id)
-		if err != nil {
-			return err
-		}
-		before := r.State
-		touched, err = s.revalidate(ctx, tx, by, r, why, now)
-		moved = r.State != before
-		return err
-	})
-	if err != nil || !moved {
-		if err == nil {
-			_, err = s.publishSignOff(ctx, by, id)
-		}
-		return err
-	}
-	if _, err := s.finishMove(ctx, by, id, touched); err != nil {
-		return err
-	}
-	_, err = s.publishSignOff(ctx, by, id)
-	return err
-}
-
 // gate holds the rules a public transition must pass beyond the state
 // machine: sign-off decides approved and rejected, the review form decides
 // reviewed, and only the approved package is deployed.
@@ -473,177 +387,4 @@ func (s *Service) gate(ctx context.Context, tx *sql.Tx, r *Release, to State, di
 		}
 	}
 	return nil
-}
-
-// ListPolicies returns the approval policies, defaults first.
-func (s *Service) ListPolicies(ctx context.Context) ([]Policy, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT environment, release_type, required FROM approval_policies
-		ORDER BY environment <> '*', environment, CASE release_type WHEN 'minor' THEN 0 WHEN 'major' THEN 1 ELSE 2 END`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []Policy{}
-	for rows.Next() {
-		var p Policy
-		if err := rows.Scan(&p.Environment, &p.Type, &p.Required); err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	return out, rows.Err()
-}
-
-// PutPolicy sets how many approvals a type of release needs in an environment.
-func (s *Service) PutPolicy(ctx context.Context, by auth.Actor, p Policy) (Policy, error) {
-	env, err := text("environment", p.Environment, true, 50, false)
-	if err != nil {
-		return p, err
-	}
-	p.Environment = env
-	if p.Type != TypeMajor && p.Type != TypeMinor && p.Type != TypeEmergency {
-		return p, apperr.Invalid("type", "Type must be major, minor or emergency.")
-	}
-	if p.Required < 1 || p.Required > 5 {
-		return p, apperr.Invalid("required", "Between 1 and 5 approvals.")
-	}
-	now := s.now().UTC()
-	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO approval_policies (environment, release_type, required) VALUES (?, ?, ?)
-			ON CONFLICT (environment, release_type) DO UPDATE SET required = excluded.required`, p.Environment, string(p.Type), p.Required); err != nil {
-			return err
-		}
-		return audit.Append(ctx, tx, now, audit.Record{Actor: by.Username, Action: "policy.put", Entity: "approval_policy",
-			EntityID: p.Environment + "/" + string(p.Type), After: p})
-	})
-	if err != nil {
-		return p, err
-	}
-	return p, s.revalidatePolicy(ctx, by, p.Environment, p.Type)
-}
-
-// revalidatePolicy re-checks the approved releases a policy change touches:
-// one that no longer has enough approvals goes back to awaiting approval.
-func (s *Service) revalidatePolicy(ctx context.Context, by auth.Actor, env string, t Type) error {
-	rows, err := s.db.QueryContext(ctx, `SELECT id FROM releases WHERE state = ? AND type = ? AND (? = '*' OR environment = ?)`,
-		string(StateApproved), string(t), env, env)
-	if err != nil {
-		return err
-	}
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return err
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	for _, id := range ids {
-		if err := s.revalidateWhy(ctx, by, id, "The approval policy changed after the approval."); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// DeletePolicy removes an environment's own policy; the default then applies.
-func (s *Service) DeletePolicy(ctx context.Context, by auth.Actor, env string, t Type) error {
-	if env == "*" {
-		return apperr.Conflict("environment", "The default policies (*) can be changed but not deleted.")
-	}
-	now := s.now().UTC()
-	return s.db.Tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM approval_policies WHERE environment = ? AND release_type = ?`, env, string(t))
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return apperr.NotFound("approval policy", env+"/"+string(t))
-		}
-		return audit.Append(ctx, tx, now, audit.Record{Actor: by.Username, Action: "policy.delete", Entity: "approval_policy", EntityID: env + "/" + string(t)})
-	})
-}
-
-// InboxItem is a release waiting for sign-off, as a manager's inbox shows it.
-type InboxItem struct {
-	Release            Summary `json:"release"`
-	WaitingSince       string  `json:"waiting_since"`
-	AgeHours           float64 `json:"age_hours"`
-	Required           int     `json:"required"`
-	Valid              int     `json:"valid"`
-	Void               int     `json:"void"`
-	MyDecision         string  `json:"my_decision"`
-	CanDecide          bool    `json:"can_decide"`
-	CannotDecideReason string  `json:"cannot_decide_reason"`
-	PackageDigest      string  `json:"package_digest"`
-}
-
-// Inbox is the approvals inbox.
-type Inbox struct {
-	Items  []InboxItem `json:"items"`
-	Counts struct {
-		Waiting int `json:"waiting"`
-		NeedsMe int `json:"needs_me"`
-		Void    int `json:"void"`
-	} `json:"counts"`
-}
-
-// Inbox lists the releases awaiting approval, oldest first.
-func (s *Service) Inbox(ctx context.Context, by auth.Actor) (*Inbox, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT r.id, (SELECT max(t.at) FROM release_transitions t WHERE t.release_id = r.id AND t.to_state = ?)
-		FROM releases r WHERE r.state = ? ORDER BY 2`, string(StateAwaitingApproval), string(StateAwaitingApproval))
-	if err != nil {
-		return nil, err
-	}
-	type waiting struct {
-		id    int64
-		since sql.NullString
-	}
-	var ws []waiting
-	for rows.Next() {
-		var w waiting
-		if err := rows.Scan(&w.id, &w.since); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		ws = append(ws, w)
-	}
-	rows.Close()
-	in := &Inbox{Items: []InboxItem{}}
-	now := s.now()
-	for _, w := range ws {
-		r, err := s.Get(ctx, by, w.id)
-		if err != nil {
-			return nil, err
-		}
-		so, err := s.signOff(ctx, s.db, r, by)
-		if err != nil {
-			return nil, err
-		}
-		item := InboxItem{Release: r.Summary, WaitingSince: w.since.String, Required: so.Required, Valid: so.Valid,
-			CanDecide: so.CanDecide, CannotDecideReason: so.CannotDecideReason, PackageDigest: so.PackageDigest}
-		item.Release.Risk.Reasons = nil
-		if t, err := store.ParseTime(w.since.String); err == nil {
-			item.AgeHours = math.Round(now.Sub(t).Hours()*10) / 10
-		}
-		for _, d := range so.Decisions {
-			if d.Status == DecisionVoid {
-				item.Void++
-			}
-			if d.Actor == by.Username && d.Decision == DecisionApprove && item.MyDecision == "" && d.Round == so.Round {
-				item.MyDecision = map[bool]string{true: DecisionApprove, false: string(DecisionVoid)}[d.Status == DecisionValid]
-			}
-		}
-		in.Items = append(in.Items, item)
-		in.Counts.Waiting++
-		if item.CanDecide {
-			in.Counts.NeedsMe++
-		}
-		if item.Void > 0 {
-			in.Counts.Void++
-		}
-	}
-	return in, nil
 }

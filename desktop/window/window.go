@@ -1,11 +1,11 @@
 //go:build desktop
 
-// Package app is the Wails desktop shell: one native window showing
+// Package window is the desktop app's Wails window: one native window showing
 // Shakedown's UI, served by desktop.Shell through Wails' AssetServer (no TCP
 // port is opened), with a native menu, live events as Wails events, desktop
 // notifications and a remembered window size; a later start of the same data
 // directory brings this window forward.
-package app
+package window
 
 import (
 	"context"
