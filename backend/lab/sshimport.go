@@ -28,9 +28,9 @@ type SSHSource struct {
 	Device     string `json:"device"` // e.g. /dev/sda
 	// HostKeyFingerprint pins the machine's host key (SHA256:… as ssh-keygen -l
 	// prints it); InsecureIgnoreHostKey skips the check and is recorded.
-	HostKeyFingerprint    string `json:"host_key_fingerprint"`
-	InsecureIgnoreHostKey bool   `json:"insecure_ignore_host_key"`
-	Host                  string `json:"host"` // libvirt host to import into
+	HostKeyFingerprint    string `json:"host_key_fingerprint,omitempty"`
+	InsecureIgnoreHostKey bool   `json:"insecure_ignore_host_key,omitempty"`
+	Host                  string `json:"host,omitempty"` // libvirt host to import into; none: the local one
 }
 
 var devicePathRE = regexp.MustCompile(`^/[A-Za-z0-9._/-]+$`)

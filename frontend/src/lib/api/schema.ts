@@ -1034,15 +1034,15 @@ export interface components {
         };
         AssembleFile: {
             content: string;
-            encoding: string;
-            mode: string;
+            encoding?: string;
+            mode?: string;
             path: string;
         };
         AssembleInput: {
-            files: components["schemas"]["AssembleFile"][];
+            files?: components["schemas"]["AssembleFile"][];
             manifest: components["schemas"]["Manifest"];
             /** Format: int64 */
-            release_id: number;
+            release_id?: number;
         };
         AttachedList: {
             items: components["schemas"]["AttachedPackage"][];
@@ -1098,7 +1098,7 @@ export interface components {
             title: string;
         };
         ChangeInput: {
-            link: string;
+            link?: string;
             rfc: string;
             risk: string;
             title: string;
@@ -1145,7 +1145,7 @@ export interface components {
         ConflictKind: "freeze" | "ci_overlap" | "dependency";
         DecisionInput: {
             decision: string;
-            reason: string;
+            reason?: string;
         };
         /** @enum {string} */
         DecisionStatus: "valid" | "void" | "superseded" | "rejection";
@@ -1410,27 +1410,27 @@ export interface components {
         /** @enum {string} */
         LabCreateStage: "capture" | "network" | "clone" | "boot" | "apply" | "test-period";
         LabInput: {
-            ci_ids: number[];
-            host: string;
-            no_package: boolean;
-            package: components["schemas"]["LabPackageInput"] | null;
-            package_digest: string;
-            test_period: components["schemas"]["PeriodInput"] | null;
-            ttl_minutes: number;
+            ci_ids?: number[];
+            host?: string;
+            no_package?: boolean;
+            package?: components["schemas"]["LabPackageInput"] | null;
+            package_digest?: string;
+            test_period?: components["schemas"]["PeriodInput"] | null;
+            ttl_minutes?: number;
         };
         LabPackageFile: {
             content: string;
-            mode: string;
+            mode?: string;
             path: string;
         };
         LabPackageInput: {
             checks?: components["schemas"]["LabCheck"][];
             digest?: string;
-            files: components["schemas"]["LabPackageFile"][];
+            files?: components["schemas"]["LabPackageFile"][];
             install: string;
             name: string;
             rollback?: string;
-            verify: string;
+            verify?: string;
         };
         LabPage: {
             items: components["schemas"]["Lab"][];
@@ -1486,18 +1486,18 @@ export interface components {
         LibvirtHost: {
             capacity: components["schemas"]["HostCapacity"];
             connected: boolean;
-            console_dir: string;
+            console_dir?: string;
             error: string;
             name: string;
             pool?: string;
-            pool_dir: string;
+            pool_dir?: string;
             uri: string;
         };
         LibvirtHostInput: {
-            console_dir: string;
+            console_dir?: string;
             name: string;
             pool?: string;
-            pool_dir: string;
+            pool_dir?: string;
             uri: string;
         };
         LibvirtHostPage: {
@@ -1527,7 +1527,7 @@ export interface components {
         };
         ManualCheck: {
             name: string;
-            output: string;
+            output?: string;
             passed: boolean;
         };
         Me: {
@@ -1630,8 +1630,8 @@ export interface components {
             version: string;
         };
         PeriodInput: {
-            checks: components["schemas"]["LabCheck"][];
-            continue_on_failure: boolean;
+            checks?: components["schemas"]["LabCheck"][];
+            continue_on_failure?: boolean;
             duration_seconds: number;
             interval_seconds: number;
         };
@@ -1808,9 +1808,9 @@ export interface components {
         SSHSource: {
             address: string;
             device: string;
-            host: string;
-            host_key_fingerprint: string;
-            insecure_ignore_host_key: boolean;
+            host?: string;
+            host_key_fingerprint?: string;
+            insecure_ignore_host_key?: boolean;
             password?: string;
             private_key?: string;
             user: string;
