@@ -36,10 +36,12 @@ type HostConfig struct {
 	// fake driver, for fast tests) or a remote "qemu+tcp://…", "qemu+tls://…",
 	// "qemu+ssh://user@host/system" URI.
 	URI string `json:"uri"`
-	// PoolDir is where the host keeps Shakedown's volumes.
-	PoolDir string `json:"pool_dir"`
-	// ConsoleDir receives the serial consoles of the VMs Shakedown makes.
-	ConsoleDir string `json:"console_dir"`
+	// PoolDir is where the host keeps Shakedown's volumes (when registering
+	// a host, none: the default pool directory).
+	PoolDir string `json:"pool_dir,omitempty"`
+	// ConsoleDir receives the serial consoles of the VMs Shakedown makes
+	// (none: console/ beside the pool directory).
+	ConsoleDir string `json:"console_dir,omitempty"`
 	// Pool names the storage pool (default "shakedown").
 	Pool string `json:"pool,omitempty"`
 }

@@ -572,6 +572,12 @@ func TestListPaginationFiltersAndDemo(t *testing.T) {
 	}
 }
 
+// slowStage is the stage of the test.slow operation below.
+type slowStage string
+
+func (slowStage) EnumValues() []string  { return []string{"cloning"} }
+func (slowStage) OperationKind() string { return "test.slow" }
+
 func TestOperationsProgressAndCancel(t *testing.T) {
 	e := newEnv(t, false)
 	owner := e.user("t1", "tester")
@@ -580,7 +586,7 @@ func TestOperationsProgressAndCancel(t *testing.T) {
 	undone := make(chan struct{})
 	op, err := e.srv.Ops.Start(context.Background(), auth.Actor{Username: "t1"}, ops.Spec{Kind: "test.slow", Entity: "release", EntityID: "1",
 		Run: func(ctx context.Context, p *ops.Progress) error {
-			p.Update("cloning", 40, "2 of 5 disks cloned")
+			ops.Report(p, slowStage("cloning"), 40, "2 of 5 disks cloned")
 			close(started)
 			<-ctx.Done()
 			close(undone)

@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"maps"
+	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -127,6 +130,24 @@ func TestSchemasFollowTheGoTypes(t *testing.T) {
 	}
 	if got := js(post["responses"].(map[string]any)["415"]); got != `{"$ref":"#/components/responses/UnsupportedMediaType"}` {
 		t.Errorf("415 of a JSON body: %s", got)
+	}
+}
+
+// Every route that starts an operation (a 202, but for a cancel) names the
+// stages of the kind it starts, so that the document lists every kind's.
+func TestOperationRoutesNameTheirStages(t *testing.T) {
+	kinds := map[string]bool{}
+	for _, rt := range (&API{}).allRoutes() {
+		starts := rt.Status == http.StatusAccepted && !strings.HasSuffix(rt.Path, "/cancel")
+		if starts != (rt.Stages != nil) {
+			t.Errorf("%s %s: status %d, stages %v", rt.Method, rt.Path, rt.Status, rt.Stages)
+		}
+		if rt.Stages != nil {
+			kinds[rt.Stages.OperationKind()] = true
+		}
+	}
+	if got := js(slices.Sorted(maps.Keys(kinds))); got != `["ci.import","lab.create","lab.teardown","lab.test-period"]` {
+		t.Errorf("kinds with stages in the document: %s", got)
 	}
 }
 

@@ -20,13 +20,31 @@ var Production = []labs.GuestVM{
 // ProductionNetwork is the demo production's own isolated network.
 const ProductionNetwork = "sd-prod"
 
+// ProductionStage is a stage of the demo.production operation. No route
+// starts it (the server does, at start), so the API document does not list it.
+type ProductionStage string
+
+// Stages of demo.production, in order.
+const (
+	ProductionBoot ProductionStage = "boot"
+	ProductionDone ProductionStage = "done"
+)
+
+// EnumValues lists the stages in order.
+func (ProductionStage) EnumValues() []string {
+	return []string{string(ProductionBoot), string(ProductionDone)}
+}
+
+// OperationKind is demo.production.
+func (ProductionStage) OperationKind() string { return "demo.production" }
+
 // StartProduction makes the demo production VMs on host (if they are
 // missing) as an operation, so that the UI shows its progress. prefix
 // prefixes their names (tests use "sdtest-" so that sweeps find them).
 func StartProduction(opsm *ops.Manager, host *labs.Host, g labs.GuestImage, prefix string) (ops.Operation, error) {
-	return opsm.Start(context.Background(), auth.System, ops.Spec{Kind: "demo.production", Entity: "host", EntityID: host.Name(),
+	return opsm.Start(context.Background(), auth.System, ops.Spec{Kind: ProductionStage("").OperationKind(), Entity: "host", EntityID: host.Name(),
 		Run: func(ctx context.Context, p *ops.Progress) error {
-			p.Update("boot", 10, "Starting the demo production VMs prod-web-1, prod-web-2, prod-db-1")
+			ops.Report(p, ProductionBoot, 10, "Starting the demo production VMs prod-web-1, prod-web-2, prod-db-1")
 			vms := make([]labs.GuestVM, len(Production))
 			for i, vm := range Production {
 				vm.Name = prefix + vm.Name
@@ -36,7 +54,7 @@ func StartProduction(opsm *ops.Manager, host *labs.Host, g labs.GuestImage, pref
 			if err != nil {
 				return err
 			}
-			p.Update("done", 100, fmt.Sprintf("Demo production ready (%d VM(s) created)", len(created)))
+			ops.Report(p, ProductionDone, 100, fmt.Sprintf("Demo production ready (%d VM(s) created)", len(created)))
 			return nil
 		}})
 }

@@ -85,7 +85,8 @@ func (s *Service) build(ctx context.Context, p *ops.Progress, labID string) (err
 		return err
 	}
 	if l.Spec.TestPeriod != nil {
-		if err := s.period(ctx, p, host, b.lab, auth.Actor{Username: l.CreatedBy}, *l.Spec.TestPeriod, 70); err != nil {
+		report := func(pct float64, msg string) { ops.Report(p, CreateTestPeriod, pct, msg) }
+		if err := s.period(ctx, report, host, b.lab, auth.Actor{Username: l.CreatedBy}, *l.Spec.TestPeriod, 70); err != nil {
 			return err
 		}
 	} else if err := s.finishStatus(ctx, labID); err != nil {
@@ -142,7 +143,7 @@ func (b *builder) capture(ctx context.Context) error {
 	if len(live) == 0 {
 		return nil
 	}
-	b.p.Update(StageCapture, 5, fmt.Sprintf("Capturing %s (live external snapshots)", strings.Join(live, ", ")))
+	ops.Report(b.p, CreateCapture, 5, fmt.Sprintf("Capturing %s (live external snapshots)", strings.Join(live, ", ")))
 	caps, err := b.host.CaptureDisks(ctx, live, b.lab.ID)
 	if err != nil {
 		return err
@@ -167,7 +168,7 @@ func (b *builder) capture(ctx context.Context) error {
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
-	b.p.Update(StageCapture, 25, fmt.Sprintf("Captured %d VM(s)", len(caps)))
+	ops.Report(b.p, CreateCapture, 25, fmt.Sprintf("Captured %d VM(s)", len(caps)))
 	return nil
 }
 
@@ -186,11 +187,11 @@ func (b *builder) addBase(ctx context.Context, vm *VM, kind BaseKind, origin str
 // clone makes each VM's linked clone and its domain definition: the same
 // machine as production, its disk swapped, its NICs on the lab network.
 func (b *builder) clone(ctx context.Context) error {
-	b.p.Update(StageNetwork, 27, "Created the lab's isolated network "+b.net)
+	ops.Report(b.p, CreateNetwork, 27, "Created the lab's isolated network "+b.net)
 	n := float64(len(b.lab.VMs))
 	for i := range b.lab.VMs {
 		vm := &b.lab.VMs[i]
-		b.p.Update(StageClone, 30+10*float64(i)/n, fmt.Sprintf("Linked clone of %s", vm.source))
+		ops.Report(b.p, CreateClone, 30+10*float64(i)/n, fmt.Sprintf("Linked clone of %s", vm.source))
 		vol, err := b.host.LinkedClone(ctx, volumeName(vm.Domain), vm.Base.Path, vm.Base.Format, vm.capacity)
 		if err != nil {
 			return err
@@ -230,7 +231,7 @@ func (b *builder) clone(ctx context.Context) error {
 // guest agent (the domains' undo is already registered by clone).
 func (b *builder) boot(ctx context.Context) error {
 	n := len(b.lab.VMs)
-	b.p.Update(StageBoot, 40, fmt.Sprintf("Booting %d VM(s)", n))
+	ops.Report(b.p, CreateBoot, 40, fmt.Sprintf("Booting %d VM(s)", n))
 	sem := make(chan struct{}, max(1, b.s.MaxBooting))
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -259,7 +260,7 @@ func (b *builder) boot(ctx context.Context) error {
 			}
 			booted++
 			b.s.setVM(ctx, b.lab.ID, vm.CIID, VMRunning, "", 0)
-			b.p.Update(StageBoot, 40+20*float64(booted)/float64(n), fmt.Sprintf("%d of %d VMs answer through their guest agent", booted, n))
+			ops.Report(b.p, CreateBoot, 40+20*float64(booted)/float64(n), fmt.Sprintf("%d of %d VMs answer through their guest agent", booted, n))
 		}()
 	}
 	wg.Wait()
@@ -277,7 +278,7 @@ func (b *builder) apply(ctx context.Context) error {
 	}
 	n := float64(len(b.lab.VMs))
 	for i, vm := range b.lab.VMs {
-		b.p.Update(StageApply, 60+10*float64(i)/n, fmt.Sprintf("Installing %s in %s", pkg.Name, vm.Domain))
+		ops.Report(b.p, CreateApply, 60+10*float64(i)/n, fmt.Sprintf("Installing %s in %s", pkg.Name, vm.Domain))
 		res, err := install(ctx, b.host, vm.Domain, pkg)
 		if err != nil {
 			return err

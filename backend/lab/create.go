@@ -81,7 +81,7 @@ func (s *Service) Create(ctx context.Context, by auth.Actor, releaseID int64, in
 		release()
 		return Started{}, err
 	}
-	started, err := s.startOp(ctx, by, l.ID, "lab.create", release, func(ctx context.Context, p *ops.Progress) error {
+	started, err := s.startOp(ctx, by, l.ID, KindCreate, release, func(ctx context.Context, p *ops.Progress) error {
 		return s.build(ctx, p, l.ID)
 	})
 	if err != nil && started.Operation.ID == "" {

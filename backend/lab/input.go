@@ -11,34 +11,41 @@ import (
 	"github.com/shakedown/shakedown/backend/apperr"
 )
 
-// LabInput asks for a lab.
+// LabInput asks for a lab. Every field is optional: an empty request builds
+// a lab of the release's libvirt CIs with its current package, for 2 hours,
+// without a test period. (It is also the lab's spec in answers, where what
+// was left out is left out.)
 type LabInput struct {
-	CIIDs      []int64       `json:"ci_ids"`
-	Host       string        `json:"host"`
-	TTLMinutes int           `json:"ttl_minutes"`
-	Package    *PackageInput `json:"package"`
+	// CIIDs are the CIs to reproduce; none: every CI of the release that is
+	// a libvirt VM or a host with an imported image.
+	CIIDs []int64 `json:"ci_ids,omitempty"`
+	// Host must be the host of the CIs, when given.
+	Host string `json:"host,omitempty"`
+	// TTLMinutes is how long the lab lives (5–10080); 0 or none: 120.
+	TTLMinutes int           `json:"ttl_minutes,omitempty"`
+	Package    *PackageInput `json:"package,omitempty"`
 	// PackageDigest installs a stored release package instead of an inline
 	// one. With neither, the lab installs the release's current package,
 	// unless NoPackage says to install nothing.
-	PackageDigest string       `json:"package_digest"`
-	NoPackage     bool         `json:"no_package"`
-	TestPeriod    *PeriodInput `json:"test_period"`
+	PackageDigest string       `json:"package_digest,omitempty"`
+	NoPackage     bool         `json:"no_package,omitempty"`
+	TestPeriod    *PeriodInput `json:"test_period,omitempty"`
 }
 
 // PackageFile is one file of a package, placed in the guest.
 type PackageFile struct {
 	Path    string `json:"path"`
 	Content string `json:"content"`
-	Mode    string `json:"mode"`
+	Mode    string `json:"mode,omitempty"` // octal; none: 0644
 }
 
 // PackageInput is a package to apply inside the lab's guests: given inline
 // (for quick experiments), or made from a stored release package.
 type PackageInput struct {
 	Name    string        `json:"name"`
-	Files   []PackageFile `json:"files"`
+	Files   []PackageFile `json:"files,omitempty"`
 	Install string        `json:"install"`
-	Verify  string        `json:"verify"`
+	Verify  string        `json:"verify,omitempty"`
 	// Digest, Rollback and Checks come from a stored package's manifest.
 	Digest   string       `json:"digest,omitempty"`
 	Rollback string       `json:"rollback,omitempty"`
@@ -53,10 +60,11 @@ type CheckInput struct {
 
 // PeriodInput is a test period.
 type PeriodInput struct {
-	IntervalSeconds   int          `json:"interval_seconds"`
-	DurationSeconds   int          `json:"duration_seconds"`
-	Checks            []CheckInput `json:"checks"`
-	ContinueOnFailure bool         `json:"continue_on_failure"`
+	IntervalSeconds int `json:"interval_seconds"`
+	DurationSeconds int `json:"duration_seconds"`
+	// Checks run beside the package's verify command and health checks.
+	Checks            []CheckInput `json:"checks,omitempty"`
+	ContinueOnFailure bool         `json:"continue_on_failure,omitempty"`
 }
 
 // PackageDir is where a package's files land in each guest.

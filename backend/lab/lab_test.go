@@ -39,6 +39,7 @@ type env struct {
 	labs     *lab.Service
 	releases *release.Service
 	ops      *ops.Manager
+	stages   *stageLog
 	release  int64
 }
 
@@ -61,7 +62,9 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.ops = ops.NewManager(db, bus, log)
+	e.stages = &stageLog{Publisher: bus, byOp: map[string]*opStages{}}
+	t.Cleanup(func() { e.stages.check(t) }) // after the operations have ended (cleanups run last first)
+	e.ops = ops.NewManager(db, e.stages, log)
 	t.Cleanup(func() { e.ops.Shutdown(context.Background()) })
 	reg, err := lab.NewRegistry(ctx, db, "qemu:///system", "/fake/pool", func(labs.HostConfig) lab.Host { return e.host })
 	if err != nil {
@@ -88,6 +91,85 @@ func newEnv(t *testing.T) *env {
 	}
 	e.release = r.ID
 	return e
+}
+
+// stageTypes are the stage enums of the kinds of operation the lab service
+// starts, by kind.
+var stageTypes = map[string][]string{}
+
+func init() {
+	for _, s := range []interface {
+		EnumValues() []string
+		OperationKind() string
+	}{lab.CreateStage(""), lab.TeardownStage(""), lab.PeriodStage(""), lab.ImportStage("")} {
+		stageTypes[s.OperationKind()] = s.EnumValues()
+	}
+}
+
+// stageLog records the stages every operation reports (from its events)
+// and checks, as the test ends, that each is a value of its kind's stage
+// enum, reported in the enum's order: what the API document lists is what
+// the code reports.
+type stageLog struct {
+	events.Publisher
+	mu    sync.Mutex
+	byOp  map[string]*opStages
+	order []string
+}
+
+type opStages struct {
+	kind   string
+	stages []string // each change of stage, in order
+}
+
+func (l *stageLog) Publish(typ, id string, data any) {
+	if op, ok := data.(ops.Operation); ok && typ == events.OperationUpdated && op.Stage != "" {
+		l.mu.Lock()
+		o := l.byOp[op.ID]
+		if o == nil {
+			o = &opStages{kind: op.Kind}
+			l.byOp[op.ID] = o
+			l.order = append(l.order, op.ID)
+		}
+		if n := len(o.stages); n == 0 || o.stages[n-1] != op.Stage {
+			o.stages = append(o.stages, op.Stage)
+		}
+		l.mu.Unlock()
+	}
+	l.Publisher.Publish(typ, id, data)
+}
+
+// of returns the stages an operation reported, in order.
+func (l *stageLog) of(opID string) []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if o := l.byOp[opID]; o != nil {
+		return slices.Clone(o.stages)
+	}
+	return nil
+}
+
+func (l *stageLog) check(t *testing.T) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, id := range l.order {
+		o := l.byOp[id]
+		enum, ok := stageTypes[o.kind]
+		if !ok {
+			t.Errorf("operation %s (%s) reports stages %q, but its kind has no stage type", id, o.kind, o.stages)
+			continue
+		}
+		last := -1
+		for _, st := range o.stages {
+			i := slices.Index(enum, st)
+			if i < 0 {
+				t.Errorf("operation %s (%s) reports stage %q, not one of %q", id, o.kind, st, enum)
+			} else if i < last {
+				t.Errorf("operation %s (%s) reports its stages %q out of the order of %q", id, o.kind, o.stages, enum)
+			}
+			last = max(last, i)
+		}
+	}
 }
 
 func (e *env) newService(reg *lab.Registry) *lab.Service {
@@ -144,6 +226,9 @@ func TestBuildMakesTheLabAndRecordsEvidenceThroughTheRelease(t *testing.T) {
 	l, op := e.run(spec())
 	if op.Status != ops.StatusSuccess || l.Status != lab.StatusPassed {
 		t.Fatalf("op %s (%s), lab %s (%s)", op.Status, op.Error, l.Status, l.Error)
+	}
+	if got := e.stages.of(op.ID); !slices.Equal(got, lab.CreateStage("").EnumValues()) {
+		t.Fatalf("the build reported stages %q, want every stage of lab.create", got)
 	}
 	want := []string{"domain sd-lab-" + l.ID + "-prod-web-1", "domain sd-lab-" + l.ID + "-prod-web-2", "network sd-lab-" + l.ID,
 		"volume sd-lab-" + l.ID + "-prod-web-1.qcow2", "volume sd-lab-" + l.ID + "-prod-web-2.qcow2"}
@@ -253,6 +338,9 @@ func TestTeardownRemovesTheLabAndMergesProductionBack(t *testing.T) {
 	if op.Status != ops.StatusSuccess || l.Status != lab.StatusTornDown {
 		t.Fatalf("op %s %q, lab %s", op.Status, op.Error, l.Status)
 	}
+	if got, want := e.stages.of(op.ID), []string{"remove-vms", "network", "bases", "done"}; !slices.Equal(got, want) {
+		t.Fatalf("teardown stages %q, want %q (nothing to cancel)", got, want)
+	}
 	if left := e.host.Objects(l.ID); len(left) != 0 {
 		t.Fatalf("left: %v", left)
 	}
@@ -266,6 +354,51 @@ func TestTeardownRemovesTheLabAndMergesProductionBack(t *testing.T) {
 	}
 	if _, err := e.labs.Teardown(context.Background(), tess, l.ID); apperr.KindOf(err) != apperr.KindConflict {
 		t.Fatalf("second teardown: %v", err)
+	}
+}
+
+// Another test period runs on a ready lab as an operation of its own kind;
+// a teardown while it runs cancels it first.
+func TestTeardownCancelsARunningTestPeriod(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	in := spec()
+	in.TestPeriod = nil
+	l, op := e.run(in)
+	if op.Status != ops.StatusSuccess {
+		t.Fatalf("build %s %q", op.Status, op.Error)
+	}
+	checking := make(chan struct{})
+	e.host.Before("Exec", func() { close(checking) })
+	period, err := e.labs.RunPeriod(ctx, tess, l.ID, lab.PeriodInput{IntervalSeconds: 1, DurationSeconds: 600,
+		Checks: []lab.CheckInput{{Name: "http", Command: "true"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if period.Operation.Kind != lab.KindTestPeriod {
+		t.Fatalf("test period kind %q", period.Operation.Kind)
+	}
+	select {
+	case <-checking:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the test period never ran a check")
+	}
+	st, err := e.labs.Teardown(ctx, tess, l.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, op = e.wait(st)
+	if op.Status != ops.StatusSuccess || l.Status != lab.StatusTornDown {
+		t.Fatalf("teardown %s %q, lab %s", op.Status, op.Error, l.Status)
+	}
+	if got := e.stages.of(op.ID); !slices.Equal(got, lab.TeardownStage("").EnumValues()) {
+		t.Fatalf("teardown stages %q, want every stage of lab.teardown", got)
+	}
+	if p, err := e.ops.Get(ctx, period.Operation.ID); err != nil || p.Status != ops.StatusCancelled {
+		t.Fatalf("test period %+v, %v", p, err)
+	}
+	if got, want := e.stages.of(period.Operation.ID), lab.PeriodStage("").EnumValues(); !slices.Equal(got, want) {
+		t.Fatalf("test period stages %q, want %q", got, want)
 	}
 }
 

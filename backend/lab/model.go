@@ -58,25 +58,99 @@ func (VMState) EnumValues() []string {
 	return []string{string(VMPending), string(VMCaptured), string(VMDefined), string(VMBooting), string(VMRunning), string(VMRemoved)}
 }
 
-// Stages of the lab operations, as their progress reports them.
+// Kinds of the operations the lab service starts (ops.Spec.Kind).
 const (
-	StageCapture    = "capture"
-	StageNetwork    = "network"
-	StageClone      = "clone"
-	StageBoot       = "boot"
-	StageApply      = "apply"
-	StageTestPeriod = "test-period"
-	StageCancel     = "cancel"
-	StageRemoveVMs  = "remove-vms"
-	StageBases      = "bases"
-	StageConnect    = "connect"
-	StageStream     = "stream"
-	StageDone       = "done"
+	KindCreate     = "lab.create"
+	KindTeardown   = "lab.teardown"
+	KindTestPeriod = "lab.test-period"
+	KindImport     = "ci.import"
 )
 
-// Stages lists every stage a lab operation reports.
-var Stages = []string{StageCapture, StageNetwork, StageClone, StageBoot, StageApply, StageTestPeriod, StageCancel, StageRemoveVMs,
-	StageBases, StageConnect, StageStream, StageDone}
+// Each kind of operation reports its stages (ops.Report) as values of its
+// own type, listed by EnumValues in the order it runs them: the API document
+// names them per kind and the frontend's stepper is made from that list.
+// Every constant of a stage type is in its EnumValues (lab tests check it).
+
+// CreateStage is a stage of a lab.create operation (the build).
+type CreateStage string
+
+// Stages of lab.create, in order. The room on the host is checked before
+// the operation starts, so it is no stage.
+const (
+	CreateCapture    CreateStage = "capture"     // live snapshots of production disks (the network is made alongside)
+	CreateNetwork    CreateStage = "network"     // the isolated lab network is ready
+	CreateClone      CreateStage = "clone"       // linked clones and their domain definitions
+	CreateBoot       CreateStage = "boot"        // boot, wait for each guest agent
+	CreateApply      CreateStage = "apply"       // install the package (evidence)
+	CreateTestPeriod CreateStage = "test-period" // the test period the lab was asked with
+)
+
+// EnumValues lists the stages in order (for the API document).
+func (CreateStage) EnumValues() []string {
+	return stageValues(CreateCapture, CreateNetwork, CreateClone, CreateBoot, CreateApply, CreateTestPeriod)
+}
+
+// OperationKind is lab.create.
+func (CreateStage) OperationKind() string { return KindCreate }
+
+// TeardownStage is a stage of a lab.teardown operation.
+type TeardownStage string
+
+// Stages of lab.teardown, in order.
+const (
+	TeardownCancel    TeardownStage = "cancel"     // stop the lab's running build or test period (only when one runs)
+	TeardownRemoveVMs TeardownStage = "remove-vms" // domains and their clone volumes
+	TeardownNetwork   TeardownStage = "network"    // the lab network
+	TeardownBases     TeardownStage = "bases"      // merge production's overlays back
+	TeardownDone      TeardownStage = "done"
+)
+
+// EnumValues lists the stages in order (for the API document).
+func (TeardownStage) EnumValues() []string {
+	return stageValues(TeardownCancel, TeardownRemoveVMs, TeardownNetwork, TeardownBases, TeardownDone)
+}
+
+// OperationKind is lab.teardown.
+func (TeardownStage) OperationKind() string { return KindTeardown }
+
+// PeriodStage is a stage of a lab.test-period operation (another test
+// period on a ready lab).
+type PeriodStage string
+
+// Stages of lab.test-period.
+const (
+	PeriodTestPeriod PeriodStage = "test-period"
+)
+
+// EnumValues lists the stages in order (for the API document).
+func (PeriodStage) EnumValues() []string { return stageValues(PeriodTestPeriod) }
+
+// OperationKind is lab.test-period.
+func (PeriodStage) OperationKind() string { return KindTestPeriod }
+
+// ImportStage is a stage of a ci.import operation (P2V over SSH).
+type ImportStage string
+
+// Stages of ci.import, in order.
+const (
+	ImportConnect ImportStage = "connect" // SSH to the machine, check its host key
+	ImportStream  ImportStage = "stream"  // dd the device into a libvirt volume
+	ImportDone    ImportStage = "done"
+)
+
+// EnumValues lists the stages in order (for the API document).
+func (ImportStage) EnumValues() []string { return stageValues(ImportConnect, ImportStream, ImportDone) }
+
+// OperationKind is ci.import.
+func (ImportStage) OperationKind() string { return KindImport }
+
+func stageValues[S ~string](stages ...S) []string {
+	out := make([]string, len(stages))
+	for i, s := range stages {
+		out[i] = string(s)
+	}
+	return out
+}
 
 // BaseKind says where a lab VM's base image came from.
 type BaseKind string

@@ -73,8 +73,8 @@ func (s *Service) RunPeriod(ctx context.Context, by auth.Actor, labID string, in
 	}
 	release := s.own(labID)
 	s.mu.Unlock()
-	started, err := s.startOp(ctx, by, labID, "lab.test-period", release, func(ctx context.Context, p *ops.Progress) error {
-		err := s.period(ctx, p, host, l, by, in, 0)
+	started, err := s.startOp(ctx, by, labID, KindTestPeriod, release, func(ctx context.Context, p *ops.Progress) error {
+		err := s.period(ctx, func(pct float64, msg string) { ops.Report(p, PeriodTestPeriod, pct, msg) }, host, l, by, in, 0)
 		if err != nil {
 			// Whatever ended the period, the lab is usable again with the
 			// evidence taken so far.
@@ -91,8 +91,10 @@ func (s *Service) RunPeriod(ctx context.Context, by auth.Actor, labID string, in
 }
 
 // period runs a test period on every VM of the lab, recording each round's
-// results as evidence through the release service.
-func (s *Service) period(ctx context.Context, p *ops.Progress, host Host, l Lab, by auth.Actor, in PeriodInput, from float64) error {
+// results as evidence through the release service. report reports the
+// progress as the test-period stage of the operation that runs it (a build
+// or a test period of its own), from percent from on.
+func (s *Service) period(ctx context.Context, report func(percent float64, message string), host Host, l Lab, by auth.Actor, in PeriodInput, from float64) error {
 	pkg, err := s.packageOf(ctx, l)
 	if err != nil {
 		return err
@@ -101,11 +103,11 @@ func (s *Service) period(ctx context.Context, p *ops.Progress, host Host, l Lab,
 		return err
 	}
 	spec := in.spec(pkg)
-	p.Update(StageTestPeriod, from, fmt.Sprintf("Checking every %s for %s", spec.Interval, spec.Duration))
+	report(from, fmt.Sprintf("Checking every %s for %s", spec.Interval, spec.Duration))
 	outcome, err := s.runPeriod(ctx, host, l, spec, func(round []release.LabResult) error {
 		return s.record(ctx, by, l, round)
 	}, func(done float64, o PeriodOutcome) {
-		p.Update(StageTestPeriod, from+(100-from)*done, fmt.Sprintf("Round %d: %d checks passed, %d failed", o.Rounds, o.Passed, o.Failed))
+		report(from+(100-from)*done, fmt.Sprintf("Round %d: %d checks passed, %d failed", o.Rounds, o.Passed, o.Failed))
 	})
 	if err != nil {
 		return err

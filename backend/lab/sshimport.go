@@ -28,9 +28,9 @@ type SSHSource struct {
 	Device     string `json:"device"` // e.g. /dev/sda
 	// HostKeyFingerprint pins the machine's host key (SHA256:… as ssh-keygen -l
 	// prints it); InsecureIgnoreHostKey skips the check and is recorded.
-	HostKeyFingerprint    string `json:"host_key_fingerprint"`
-	InsecureIgnoreHostKey bool   `json:"insecure_ignore_host_key"`
-	Host                  string `json:"host"` // libvirt host to import into
+	HostKeyFingerprint    string `json:"host_key_fingerprint,omitempty"`
+	InsecureIgnoreHostKey bool   `json:"insecure_ignore_host_key,omitempty"`
+	Host                  string `json:"host,omitempty"` // libvirt host to import into; none: the local one
 }
 
 var devicePathRE = regexp.MustCompile(`^/[A-Za-z0-9._/-]+$`)
@@ -83,26 +83,26 @@ func (s *Service) ImportCIImageSSH(ctx context.Context, by auth.Actor, ciID int6
 	if err != nil {
 		return ops.Operation{}, err
 	}
-	return s.ops.Start(ctx, by, ops.Spec{Kind: "ci.import", Entity: "ci", EntityID: strconv.FormatInt(ciID, 10),
+	return s.ops.Start(ctx, by, ops.Spec{Kind: KindImport, Entity: "ci", EntityID: strconv.FormatInt(ciID, 10),
 		Run: func(ctx context.Context, p *ops.Progress) error {
-			p.Update(StageConnect, 1, "Connecting to "+src.Address)
+			ops.Report(p, ImportConnect, 1, "Connecting to "+src.Address)
 			stream, err := labs.OpenSSHDisk(ctx, src.disk())
 			if err != nil {
 				return err
 			}
 			defer stream.Close()
 			size := stream.Size
-			p.Update(StageStream, 2, fmt.Sprintf("Streaming %s (%.1f GiB) from %s", src.Device, float64(size)/(1<<30), src.Address))
+			ops.Report(p, ImportStream, 2, fmt.Sprintf("Streaming %s (%.1f GiB) from %s", src.Device, float64(size)/(1<<30), src.Address))
 			start := time.Now()
 			rd := &progressReader{r: stream, fn: func(n int64) {
 				rate := float64(n) / time.Since(start).Seconds() / (1 << 20)
-				p.Update(StageStream, 2+95*float64(n)/float64(size), fmt.Sprintf("%d of %d MiB at %.0f MiB/s", n>>20, size>>20, rate))
+				ops.Report(p, ImportStream, 2+95*float64(n)/float64(size), fmt.Sprintf("%d of %d MiB at %.0f MiB/s", n>>20, size>>20, rate))
 			}}
 			img, err := s.ImportCIImage(ctx, by, ciID, src.Host, rd, size, origin)
 			if err != nil {
 				return err
 			}
-			p.Update(StageDone, 100, fmt.Sprintf("Imported %s as %s (%s)", src.Device, img.Volume, img.Format))
+			ops.Report(p, ImportDone, 100, fmt.Sprintf("Imported %s as %s (%s)", src.Device, img.Volume, img.Format))
 			return nil
 		}})
 }

@@ -45,10 +45,10 @@ func (s *Service) Teardown(ctx context.Context, by auth.Actor, labID string) (St
 	release := s.own(labID)
 	s.mu.Unlock()
 	s.publish(ctx, labID)
-	return s.startOp(ctx, by, labID, "lab.teardown", release, func(ctx context.Context, p *ops.Progress) error {
+	return s.startOp(ctx, by, labID, KindTeardown, release, func(ctx context.Context, p *ops.Progress) error {
 		ctx = context.WithoutCancel(ctx) // teardown runs to the end: half a lab is worse
 		if running != "" {
-			p.Update(StageCancel, 2, "Stopping the lab's running operation "+running)
+			ops.Report(p, TeardownCancel, 2, "Stopping the lab's running operation "+running)
 			wctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
 			s.ops.Wait(wctx, running)
 			cancel()
@@ -60,7 +60,7 @@ func (s *Service) Teardown(ctx context.Context, by auth.Actor, labID string) (St
 		if _, err := s.destroy(ctx, p, labID); err != nil {
 			return errors.Join(err, s.setStatus(ctx, labID, StatusError, "Teardown failed: "+err.Error()))
 		}
-		p.Update(StageDone, 100, "The lab is gone; production's overlays are merged back")
+		ops.Report(p, TeardownDone, 100, "The lab is gone; production's overlays are merged back")
 		return s.setStatus(ctx, labID, StatusTornDown, "")
 	})
 }
@@ -76,9 +76,9 @@ func (s *Service) destroy(ctx context.Context, p *ops.Progress, labID string) ([
 	if err != nil {
 		return nil, err
 	}
-	update := func(stage string, pct float64, msg string) {
+	update := func(stage TeardownStage, pct float64, msg string) {
 		if p != nil {
-			p.Update(stage, pct, msg)
+			ops.Report(p, stage, pct, msg)
 		}
 	}
 	var removed []string
@@ -90,17 +90,17 @@ func (s *Service) destroy(ctx context.Context, p *ops.Progress, labID string) ([
 		errs = append(errs, err)
 	}
 	for i, vm := range l.VMs {
-		update(StageRemoveVMs, 80*float64(i)/float64(len(l.VMs)), "Removing "+vm.Domain)
+		update(TeardownRemoveVMs, 80*float64(i)/float64(len(l.VMs)), "Removing "+vm.Domain)
 		ok, err := host.RemoveDomain(ctx, vm.Domain)
 		note("domain "+vm.Domain, ok, err)
 		ok, err = host.DeleteVolume(ctx, volumeName(vm.Domain))
 		note("volume "+volumeName(vm.Domain), ok, err)
 		errs = append(errs, s.setVM(ctx, labID, vm.CIID, VMRemoved, "", 0))
 	}
-	update(StageNetwork, 85, "Removing the lab network")
+	update(TeardownNetwork, 85, "Removing the lab network")
 	ok, err := host.DeleteNetwork(ctx, networkName(labID))
 	note("network "+networkName(labID), ok, err)
-	update(StageBases, 90, "Merging production overlays back")
+	update(TeardownBases, 90, "Merging production overlays back")
 	bases, err := s.basesInUse(ctx, labID)
 	errs = append(errs, err)
 	for _, b := range bases {

@@ -432,10 +432,26 @@ type Progress struct {
 // progressInterval bounds how often progress is written and published.
 const progressInterval = 200 * time.Millisecond
 
-// Update reports the stage, percent done (0–100) and a human message.
+// Stage is implemented by the string type of one operation kind's stages:
+// its values (EnumValues) are the stages that kind reports, in the order it
+// runs them, and OperationKind is that kind (Spec.Kind). The API document
+// lists them per kind (api.OperationStages), so a stage reported is always
+// one of a declared list.
+type Stage interface {
+	~string
+	EnumValues() []string
+	OperationKind() string
+}
+
+// Report reports the stage, percent done (0–100) and a human message. The
+// stage is a value of the operation kind's Stage type, never a bare string.
 // Stage changes are always written; percent-only changes at most five
-// times a second. Once the operation has ended, updates are ignored.
-func (p *Progress) Update(stage string, percent float64, message string) {
+// times a second. Once the operation has ended, reports are ignored.
+func Report[S Stage](p *Progress, stage S, percent float64, message string) {
+	p.update(string(stage), percent, message)
+}
+
+func (p *Progress) update(stage string, percent float64, message string) {
 	r := p.r
 	r.mu.Lock()
 	defer r.mu.Unlock()

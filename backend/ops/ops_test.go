@@ -31,14 +31,20 @@ func setup(t *testing.T) (*Manager, *store.DB, *events.Bus) {
 
 var who = auth.Actor{Username: "tess"}
 
+// okStage is the stage type of the test.ok operations.
+type okStage string
+
+func (okStage) EnumValues() []string  { return []string{"one", "two"} }
+func (okStage) OperationKind() string { return "test.ok" }
+
 func TestSuccessFailureAndEvents(t *testing.T) {
 	m, _, bus := setup(t)
 	ctx := context.Background()
 	ch, cancel := bus.Subscribe(100)
 	defer cancel()
 	op, err := m.Start(ctx, who, Spec{Kind: "test.ok", Entity: "release", EntityID: "1", Run: func(ctx context.Context, p *Progress) error {
-		p.Update("one", 30, "step one")
-		p.Update("two", 60, "step two")
+		Report(p, okStage("one"), 30, "step one")
+		Report(p, okStage("two"), 60, "step two")
 		return nil
 	}})
 	if err != nil || op.Status != StatusPending || op.ID == "" {
@@ -252,14 +258,14 @@ func TestFinalStateIsWrittenLast(t *testing.T) {
 	defer unsubscribe()
 	handle := make(chan *Progress, 1)
 	op, _ := m.Start(ctx, who, Spec{Kind: "test.ok", Run: func(ctx context.Context, p *Progress) error {
-		p.Update("copy", 10, "copying")
+		p.update("copy", 10, "copying")
 		handle <- p
 		return nil
 	}})
 	final, _ := m.Wait(ctx, op.ID)
 	late := <-handle
-	late.Update("straggler", 50, "reported after the end")
-	late.Update("straggler", 60, "reported after the end")
+	late.update("straggler", 50, "reported after the end")
+	late.update("straggler", 60, "reported after the end")
 	if row, _ := m.Get(ctx, op.ID); asJSON(row) != asJSON(final) || final.Status != StatusSuccess {
 		t.Fatalf("row after a late update %+v, final state %+v", row, final)
 	}
@@ -357,7 +363,7 @@ func TestWritesAfterCancel(t *testing.T) {
 	op, _ := m.Start(ctx, who, Spec{Kind: "test.slow", Run: func(ctx context.Context, p *Progress) error {
 		close(started)
 		<-ctx.Done()
-		p.Update("undo", 80, "removing the half-made clone")
+		p.update("undo", 80, "removing the half-made clone")
 		return ctx.Err()
 	}})
 	<-started

@@ -21,15 +21,15 @@ import (
 type SourceFile struct {
 	Path     string `json:"path"`
 	Content  string `json:"content"`
-	Encoding string `json:"encoding"` // text (default) or base64
-	Mode     string `json:"mode"`
+	Encoding string `json:"encoding,omitempty"` // text (default) or base64
+	Mode     string `json:"mode,omitempty"`     // octal; none: 0644
 }
 
 // AssembleInput builds a package from a manifest and files.
 type AssembleInput struct {
-	ReleaseID int64        `json:"release_id"`
+	ReleaseID int64        `json:"release_id,omitempty"` // none: the package is stored, attached to no release
 	Manifest  Manifest     `json:"manifest"`
-	Files     []SourceFile `json:"files"`
+	Files     []SourceFile `json:"files,omitempty"`
 }
 
 // MaxAssembleBytes bounds the files of a package assembled from a form.

@@ -54,7 +54,7 @@ type Evidence struct {
 type ManualCheck struct {
 	Name   string `json:"name"`
 	Passed bool   `json:"passed"`
-	Output string `json:"output"`
+	Output string `json:"output,omitempty"`
 }
 
 // EvidenceInput is a tester's test run, attached as evidence.

@@ -92,7 +92,7 @@ type EvidenceCount struct {
 // DecisionInput is a manager's approve or reject.
 type DecisionInput struct {
 	Decision string `json:"decision"`
-	Reason   string `json:"reason"`
+	Reason   string `json:"reason,omitempty"` // needed to reject, and to approve an emergency release
 }
 
 // evidenceSet fingerprints a release's evidence: any record added, removed

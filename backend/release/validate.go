@@ -17,7 +17,7 @@ type ChangeInput struct {
 	RFC   string `json:"rfc"`
 	Title string `json:"title"`
 	Risk  string `json:"risk"`
-	Link  string `json:"link"`
+	Link  string `json:"link,omitempty"`
 }
 
 // Input creates a release or changes one; nil fields are left alone on an

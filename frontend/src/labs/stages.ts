@@ -1,23 +1,37 @@
-import type { Operation } from '../lib/api';
+import {
+  imageImportStageValues,
+  labCreateStageValues,
+  labPeriodStageValues,
+  labTeardownStageValues,
+  type Operation,
+  type OperationStages,
+} from '../lib/api';
 
-// The stages of each operation kind, in order. The Go side does not type them
-// yet: once the lab service's stage types implement api.OperationStages, the
-// document lists them (components OperationStages, and labCreateStageValues
-// etc. in lib/api) and these three lists give way to those.
+// The stages of each operation kind, in order, come from the API document
+// (components OperationStages, generated from the Go stage types): a kind or
+// a stage the server adds is a type error here until it has its labels.
 
-/** Stages of a lab.create operation, in order. */
-export const LAB_CREATE_STAGES = ['capacity', 'capture', 'network', 'clone', 'boot', 'apply', 'test-period'] as const;
-/** Stages of a ci.import operation, in order. */
-export const CI_IMPORT_STAGES = ['connect', 'stream', 'done'] as const;
+/** A kind of operation whose stages the document lists. */
+export type StagedKind = keyof OperationStages;
+/** A stage of some operation kind. */
+export type Stage = OperationStages[StagedKind][number];
 
-export const STAGE_LABELS: Record<string, string> = {
-  capacity: 'Capacity',
+/** Per kind, its stages in the order the server runs them. */
+export const STAGES: { readonly [K in StagedKind]: ReadonlyArray<OperationStages[K][number]> } = {
+  'lab.create': labCreateStageValues,
+  'lab.teardown': labTeardownStageValues,
+  'lab.test-period': labPeriodStageValues,
+  'ci.import': imageImportStageValues,
+};
+
+export const STAGE_LABELS: Record<Stage, string> = {
   capture: 'Capture',
   network: 'Network',
   clone: 'Clone',
   boot: 'Boot',
   apply: 'Apply package',
   'test-period': 'Test period',
+  cancel: 'Stop running operation',
   'remove-vms': 'Remove VMs',
   bases: 'Merge bases',
   connect: 'Connect',
@@ -25,37 +39,33 @@ export const STAGE_LABELS: Record<string, string> = {
   done: 'Done',
 };
 
-/** Stages of a lab.teardown operation, in order. */
-export const TEARDOWN_STAGES = ['remove-vms', 'network', 'bases'] as const;
-
-export const STAGE_HINTS: Record<string, string> = {
-  capacity: 'check the host has room (memory, disk)',
+export const STAGE_HINTS: Record<Stage, string> = {
   capture: 'live snapshot of each production disk',
   network: 'isolated lab network',
   clone: 'linked clones (qcow2 overlays)',
   boot: 'boot the clones, wait for the guest agent',
   apply: 'copy the package in, run install and verify',
   'test-period': 'run the checks at the interval',
+  cancel: 'cancel the build or test period still running, if any',
   'remove-vms': 'destroy the clones and their overlays',
   bases: 'merge the production overlays back',
   connect: 'SSH to the machine, check its host key',
   stream: 'read the device with dd into a libvirt volume',
-  done: 'record the image',
+  done: 'finished',
 };
 
+const isStaged = (kind: string): kind is StagedKind => Object.hasOwn(STAGES, kind);
+
 /** The ordered stages a kind of operation goes through, when known. */
-export function stagesFor(kind: string): readonly string[] {
-  if (kind === 'lab.create') return LAB_CREATE_STAGES;
-  if (kind === 'lab.teardown') return TEARDOWN_STAGES;
-  if (kind === 'ci.import') return CI_IMPORT_STAGES;
-  return [];
+export function stagesFor(kind: string): readonly Stage[] {
+  return isStaged(kind) ? STAGES[kind] : [];
 }
 
 export type StepState = 'done' | 'current' | 'failed' | 'todo';
 
-export function stepState(op: Operation, stages: readonly string[], i: number): StepState {
+export function stepState(op: Operation, stages: readonly Stage[], i: number): StepState {
   if (op.status === 'success') return 'done';
-  const at = stages.indexOf(op.stage);
+  const at = (stages as readonly string[]).indexOf(op.stage);
   if (at < 0) return 'todo';
   if (i < at) return 'done';
   if (i > at) return 'todo';
@@ -76,21 +86,19 @@ export function newerOp(cur: Operation | null, next: Operation): boolean {
   return new Date(next.updated_at).getTime() >= new Date(cur.updated_at).getTime();
 }
 
+/** What each kind of operation is called; a staged kind without a name is a type error. */
+const KIND_LABELS: Record<StagedKind | 'demo.production', string> = {
+  'lab.create': 'Create lab',
+  'lab.teardown': 'Tear down lab',
+  'lab.test-period': 'Test period',
+  'ci.import': 'Import disk image',
+  'demo.production': 'Demo production VMs',
+};
+
+/** Other spellings of the test period's kind. */
+const KIND_ALIASES: Record<string, StagedKind> = { 'lab.test_period': 'lab.test-period', 'lab.period': 'lab.test-period' };
+
 export function kindLabel(kind: string): string {
-  switch (kind) {
-    case 'lab.create':
-      return 'Create lab';
-    case 'lab.teardown':
-      return 'Tear down lab';
-    case 'lab.test-period':
-    case 'lab.test_period':
-    case 'lab.period':
-      return 'Test period';
-    case 'ci.import':
-      return 'Import disk image';
-    case 'demo.production':
-      return 'Demo production VMs';
-    default:
-      return kind;
-  }
+  const k = KIND_ALIASES[kind] ?? kind;
+  return Object.hasOwn(KIND_LABELS, k) ? KIND_LABELS[k as keyof typeof KIND_LABELS] : kind;
 }

@@ -1034,15 +1034,15 @@ export interface components {
         };
         AssembleFile: {
             content: string;
-            encoding: string;
-            mode: string;
+            encoding?: string;
+            mode?: string;
             path: string;
         };
         AssembleInput: {
-            files: components["schemas"]["AssembleFile"][];
+            files?: components["schemas"]["AssembleFile"][];
             manifest: components["schemas"]["Manifest"];
             /** Format: int64 */
-            release_id: number;
+            release_id?: number;
         };
         AttachedList: {
             items: components["schemas"]["AttachedPackage"][];
@@ -1098,7 +1098,7 @@ export interface components {
             title: string;
         };
         ChangeInput: {
-            link: string;
+            link?: string;
             rfc: string;
             risk: string;
             title: string;
@@ -1145,7 +1145,7 @@ export interface components {
         ConflictKind: "freeze" | "ci_overlap" | "dependency";
         DecisionInput: {
             decision: string;
-            reason: string;
+            reason?: string;
         };
         /** @enum {string} */
         DecisionStatus: "valid" | "void" | "superseded" | "rejection";
@@ -1302,6 +1302,8 @@ export interface components {
             /** Format: date-time */
             sampled_at: string;
         };
+        /** @enum {string} */
+        ImageImportStage: "connect" | "stream" | "done";
         Inbox: {
             counts: {
                 needs_me: number;
@@ -1405,28 +1407,30 @@ export interface components {
             command: string;
             name: string;
         };
+        /** @enum {string} */
+        LabCreateStage: "capture" | "network" | "clone" | "boot" | "apply" | "test-period";
         LabInput: {
-            ci_ids: number[];
-            host: string;
-            no_package: boolean;
-            package: components["schemas"]["LabPackageInput"] | null;
-            package_digest: string;
-            test_period: components["schemas"]["PeriodInput"] | null;
-            ttl_minutes: number;
+            ci_ids?: number[];
+            host?: string;
+            no_package?: boolean;
+            package?: components["schemas"]["LabPackageInput"] | null;
+            package_digest?: string;
+            test_period?: components["schemas"]["PeriodInput"] | null;
+            ttl_minutes?: number;
         };
         LabPackageFile: {
             content: string;
-            mode: string;
+            mode?: string;
             path: string;
         };
         LabPackageInput: {
             checks?: components["schemas"]["LabCheck"][];
             digest?: string;
-            files: components["schemas"]["LabPackageFile"][];
+            files?: components["schemas"]["LabPackageFile"][];
             install: string;
             name: string;
             rollback?: string;
-            verify: string;
+            verify?: string;
         };
         LabPage: {
             items: components["schemas"]["Lab"][];
@@ -1434,6 +1438,8 @@ export interface components {
             offset: number;
             total: number;
         };
+        /** @enum {string} */
+        LabPeriodStage: "test-period";
         LabStarted: {
             lab: components["schemas"]["Lab"];
             operation: components["schemas"]["Operation"];
@@ -1447,6 +1453,8 @@ export interface components {
             installs_passed: number;
             rounds: number;
         };
+        /** @enum {string} */
+        LabTeardownStage: "cancel" | "remove-vms" | "network" | "bases" | "done";
         LabVM: {
             base: components["schemas"]["LabBase"] | null;
             /** Format: int64 */
@@ -1478,18 +1486,18 @@ export interface components {
         LibvirtHost: {
             capacity: components["schemas"]["HostCapacity"];
             connected: boolean;
-            console_dir: string;
+            console_dir?: string;
             error: string;
             name: string;
             pool?: string;
-            pool_dir: string;
+            pool_dir?: string;
             uri: string;
         };
         LibvirtHostInput: {
-            console_dir: string;
+            console_dir?: string;
             name: string;
             pool?: string;
-            pool_dir: string;
+            pool_dir?: string;
             uri: string;
         };
         LibvirtHostPage: {
@@ -1519,7 +1527,7 @@ export interface components {
         };
         ManualCheck: {
             name: string;
-            output: string;
+            output?: string;
             passed: boolean;
         };
         Me: {
@@ -1572,6 +1580,13 @@ export interface components {
             offset: number;
             total: number;
         };
+        /** @description Per operation kind, the stages its operation.stage goes through, in order. */
+        OperationStages: {
+            "ci.import": components["schemas"]["ImageImportStage"][];
+            "lab.create": components["schemas"]["LabCreateStage"][];
+            "lab.teardown": components["schemas"]["LabTeardownStage"][];
+            "lab.test-period": components["schemas"]["LabPeriodStage"][];
+        };
         /** @enum {string} */
         OperationStatus: "pending" | "running" | "success" | "failure" | "cancelling" | "cancelled";
         Package: {
@@ -1615,8 +1630,8 @@ export interface components {
             version: string;
         };
         PeriodInput: {
-            checks: components["schemas"]["LabCheck"][];
-            continue_on_failure: boolean;
+            checks?: components["schemas"]["LabCheck"][];
+            continue_on_failure?: boolean;
             duration_seconds: number;
             interval_seconds: number;
         };
@@ -1793,9 +1808,9 @@ export interface components {
         SSHSource: {
             address: string;
             device: string;
-            host: string;
-            host_key_fingerprint: string;
-            insecure_ignore_host_key: boolean;
+            host?: string;
+            host_key_fingerprint?: string;
+            insecure_ignore_host_key?: boolean;
             password?: string;
             private_key?: string;
             user: string;
@@ -2019,6 +2034,7 @@ export type Health = components['schemas']['Health'];
 export type HealthCheck = components['schemas']['HealthCheck'];
 export type HostCapacity = components['schemas']['HostCapacity'];
 export type HostStatus = components['schemas']['HostStatus'];
+export type ImageImportStage = components['schemas']['ImageImportStage'];
 export type Inbox = components['schemas']['Inbox'];
 export type InboxItem = components['schemas']['InboxItem'];
 export type Incident = components['schemas']['Incident'];
@@ -2032,13 +2048,16 @@ export type LabBase = components['schemas']['LabBase'];
 export type LabBaseKind = components['schemas']['LabBaseKind'];
 export type LabBaseState = components['schemas']['LabBaseState'];
 export type LabCheck = components['schemas']['LabCheck'];
+export type LabCreateStage = components['schemas']['LabCreateStage'];
 export type LabInput = components['schemas']['LabInput'];
 export type LabPackageFile = components['schemas']['LabPackageFile'];
 export type LabPackageInput = components['schemas']['LabPackageInput'];
 export type LabPage = components['schemas']['LabPage'];
+export type LabPeriodStage = components['schemas']['LabPeriodStage'];
 export type LabStarted = components['schemas']['LabStarted'];
 export type LabStatus = components['schemas']['LabStatus'];
 export type LabSummary = components['schemas']['LabSummary'];
+export type LabTeardownStage = components['schemas']['LabTeardownStage'];
 export type LabVM = components['schemas']['LabVM'];
 export type LabVMState = components['schemas']['LabVMState'];
 export type LibvirtDomain = components['schemas']['LibvirtDomain'];
@@ -2057,6 +2076,7 @@ export type NotesInput = components['schemas']['NotesInput'];
 export type Occurrence = components['schemas']['Occurrence'];
 export type Operation = components['schemas']['Operation'];
 export type OperationPage = components['schemas']['OperationPage'];
+export type OperationStages = components['schemas']['OperationStages'];
 export type OperationStatus = components['schemas']['OperationStatus'];
 export type Package = components['schemas']['Package'];
 export type PackageEntry = components['schemas']['PackageEntry'];
@@ -4162,9 +4182,13 @@ export const conflictKindValues: ReadonlyArray<FlattenedDeepRequired<components>
 export const decisionStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["DecisionStatus"]> = ["valid", "void", "superseded", "rejection"];
 export const errorCodeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ErrorCode"]> = ["invalid", "not_found", "conflict", "forbidden", "unauthorized", "rate_limited", "too_large", "unavailable", "internal"];
 export const evidenceKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["EvidenceKind"]> = ["install", "check", "manual"];
+export const imageImportStageValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ImageImportStage"]> = ["connect", "stream", "done"];
 export const labBaseKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["LabBaseKind"]> = ["snapshot", "import"];
 export const labBaseStateValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["LabBaseState"]> = ["in-use", "released", "merged"];
+export const labCreateStageValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["LabCreateStage"]> = ["capture", "network", "clone", "boot", "apply", "test-period"];
+export const labPeriodStageValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["LabPeriodStage"]> = ["test-period"];
 export const labStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["LabStatus"]> = ["creating", "ready", "testing", "passed", "failed", "tearing-down", "torn-down", "error"];
+export const labTeardownStageValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["LabTeardownStage"]> = ["cancel", "remove-vms", "network", "bases", "done"];
 export const labVMStateValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["LabVMState"]> = ["pending", "captured", "defined", "booting", "running", "removed"];
 export const operationStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["OperationStatus"]> = ["pending", "running", "success", "failure", "cancelling", "cancelled"];
 export const releaseStateValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ReleaseState"]> = ["planned", "building", "testing", "awaiting-approval", "approved", "deploying", "deployed", "reviewed", "closed", "rejected", "failed", "rolled-back", "cancelled"];
