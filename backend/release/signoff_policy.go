@@ -80,13 +80,14 @@ func (s *Service) PutPolicy(ctx context.Context, by auth.Actor, p Policy) (Polic
 	return p, s.revalidatePolicy(ctx, by, p.Environment, p.Type)
 }
 
-// DeletePolicy removes an environment's own policy; the default then applies.
+// DeletePolicy removes an environment's own policy; the default then
+// applies, and approved releases are judged against it.
 func (s *Service) DeletePolicy(ctx context.Context, by auth.Actor, env string, t Type) error {
 	if env == "*" {
 		return apperr.Conflict("environment", "The default policies (*) can be changed but not deleted.")
 	}
 	now := s.now().UTC()
-	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM approval_policies WHERE environment = ? AND release_type = ?`, env, string(t))
 		if err != nil {
 			return err
@@ -96,4 +97,9 @@ func (s *Service) DeletePolicy(ctx context.Context, by auth.Actor, env string, t
 		}
 		return audit.Append(ctx, tx, now, audit.Record{Actor: by.Username, Action: "policy.delete", Entity: "approval_policy", EntityID: env + "/" + string(t)})
 	})
+	if err != nil {
+		return err
+	}
+	// The default now applies, which may ask for more approvals.
+	return s.revalidatePolicy(ctx, by, env, t)
 }

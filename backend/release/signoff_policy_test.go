@@ -50,3 +50,32 @@ func TestEmergencyAndPolicies(t *testing.T) {
 		t.Fatalf("after delete: %+v", so.Policy)
 	}
 }
+
+// Deleting an environment's own policy puts the default back, and an
+// approval that no longer meets it stops counting as approved: the release
+// goes back to awaiting approval, as when a policy is raised.
+func TestDeletingALowerPolicyRechecksApprovedReleases(t *testing.T) {
+	s, _ := newService(t)
+	ctx := context.Background()
+	if _, err := s.PutPolicy(ctx, admin, Policy{Environment: "*", Type: TypeMinor, Required: 2}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.PutPolicy(ctx, admin, Policy{Environment: "production", Type: TypeMinor, Required: 1}); err != nil {
+		t.Fatal(err)
+	}
+	r, _ := s.Create(ctx, tester, input("Web", "1", at(1, 8), at(1, 9)))
+	toAwaiting(t, s, r.ID)
+	mkPackage(t, s, r.ID, "a", tester)
+	if _, err := s.Decide(ctx, manager, r.ID, DecisionInput{Decision: DecisionApprove}); err != nil {
+		t.Fatal(err)
+	}
+	if st := state(t, s, r.ID); st != StateApproved {
+		t.Fatalf("one approval under production's policy of 1: %s", st)
+	}
+	if err := s.DeletePolicy(ctx, admin, "production", TypeMinor); err != nil {
+		t.Fatal(err)
+	}
+	if st := state(t, s, r.ID); st != StateAwaitingApproval {
+		t.Fatalf("after the policy of 1 was deleted (default 2): %s, want awaiting-approval", st)
+	}
+}

@@ -56,13 +56,6 @@ func (s *Service) revalidate(ctx context.Context, tx *sql.Tx, by auth.Actor, r *
 	return s.move(ctx, tx, by, r, StateAwaitingApproval, why+" The approval is void; the release needs sign-off again.", false, now)
 }
 
-// Revalidate is revalidate in its own transaction. Nothing calls it now: a
-// lab's test run records its evidence through evidence.go, which re-checks
-// sign-off in the same transaction.
-func (s *Service) Revalidate(ctx context.Context, by auth.Actor, id int64) error {
-	return s.revalidateWhy(ctx, by, id, "New test evidence was recorded after the approval.")
-}
-
 func (s *Service) revalidateWhy(ctx context.Context, by auth.Actor, id int64, why string) error {
 	now := s.now().UTC().Truncate(time.Millisecond)
 	var touched []int64
