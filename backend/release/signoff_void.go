@@ -56,6 +56,8 @@ func (s *Service) revalidate(ctx context.Context, tx *sql.Tx, by auth.Actor, r *
 	return s.move(ctx, tx, by, r, StateAwaitingApproval, why+" The approval is void; the release needs sign-off again.", false, now)
 }
 
+// revalidateWhy is revalidate in its own transaction, for changes made
+// outside one (a policy put or deleted), telling clients what moved.
 func (s *Service) revalidateWhy(ctx context.Context, by auth.Actor, id int64, why string) error {
 	now := s.now().UTC().Truncate(time.Millisecond)
 	var touched []int64
