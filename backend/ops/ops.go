@@ -77,8 +77,9 @@ type Manager struct {
 
 	base    context.Context
 	stop    context.CancelFunc
-	wg      sync.WaitGroup
+	wg      sync.WaitGroup // one per operation from Start's admission to its end
 	mu      sync.Mutex
+	closing bool // set by Shutdown under mu: Start admits nothing after it
 	running map[string]*run
 }
 
@@ -124,9 +125,21 @@ func (m *Manager) Recover(ctx context.Context) (int, error) {
 // Start records a new operation and runs it in the background. The
 // returned value is its state at the start (pending).
 func (m *Manager) Start(ctx context.Context, by auth.Actor, spec Spec) (Operation, error) {
-	if m.base.Err() != nil {
+	// Admission and the WaitGroup's Add happen under the lock Shutdown
+	// takes to close, so Shutdown waits for every operation it let in.
+	m.mu.Lock()
+	if m.closing {
+		m.mu.Unlock()
 		return Operation{}, apperr.Conflict("", "Shakedown is shutting down; try again when it is back.")
 	}
+	m.wg.Add(1)
+	m.mu.Unlock()
+	launched := false
+	defer func() {
+		if !launched {
+			m.wg.Done()
+		}
+	}()
 	now := m.stamp()
 	op := Operation{ID: newID(), Kind: spec.Kind, Status: StatusPending, Entity: spec.Entity, EntityID: spec.EntityID,
 		CreatedBy: by.Username, CreatedAt: now, UpdatedAt: now}
@@ -141,6 +154,7 @@ func (m *Manager) Start(ctx context.Context, by auth.Actor, spec Spec) (Operatio
 	}
 	m.bus.Publish(events.OperationUpdated, op.ID, op)
 	m.launch(op, spec.Run)
+	launched = true
 	return op, nil
 }
 
@@ -209,9 +223,8 @@ func (m *Manager) launch(op Operation, fn Func) {
 	m.mu.Lock()
 	m.running[op.ID] = r
 	m.mu.Unlock()
-	m.wg.Add(1)
 	go func() {
-		defer m.wg.Done()
+		defer m.wg.Done() // Added by Start
 		defer cancel()
 		r.mu.Lock()
 		if r.op.Status == StatusPending { // a cancel may have come first
@@ -300,6 +313,9 @@ func (m *Manager) Running(id string) bool {
 
 // Shutdown cancels every running operation and waits for them (or ctx).
 func (m *Manager) Shutdown(ctx context.Context) {
+	m.mu.Lock()
+	m.closing = true
+	m.mu.Unlock()
 	m.stop()
 	done := make(chan struct{})
 	go func() { m.wg.Wait(); close(done) }()

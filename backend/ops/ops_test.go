@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"log/slog"
 	"path/filepath"
 	"sync"
@@ -389,5 +391,60 @@ func TestEndedRowIsReadOnly(t *testing.T) {
 	}
 	if row, _ := m.Get(ctx, op.ID); asJSON(row) != asJSON(done) {
 		t.Fatalf("ended row changed to %+v", row)
+	}
+}
+
+// Start racing Shutdown: every operation Start let in has ended (a final
+// state in its row) by the time Shutdown returns, and every one it refused
+// says Shakedown is shutting down and left no row.
+func TestStartRacesShutdown(t *testing.T) {
+	n := 200
+	if testing.Short() {
+		n = 40
+	}
+	for i := 0; i < n; i++ {
+		db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), fmt.Sprintf("db%d", i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := NewManager(db, events.NewBus(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+		ctx := context.Background()
+		started := make(chan string, 8)
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for range 2 {
+					op, err := m.Start(ctx, who, Spec{Kind: "test.race", Run: func(ctx context.Context, p *Progress) error {
+						<-ctx.Done() // only Shutdown ends it
+						return ctx.Err()
+					}})
+					switch {
+					case err == nil:
+						started <- op.ID
+					case apperr.KindOf(err) != apperr.KindConflict:
+						t.Errorf("#%d start: %v", i, err)
+					}
+				}
+			}()
+		}
+		m.Shutdown(ctx)
+		wg.Wait()
+		close(started)
+		admitted := 0
+		for id := range started {
+			admitted++
+			op, err := m.Get(ctx, id)
+			if err != nil || op.Status != StatusFailure || op.Error != interrupted {
+				t.Fatalf("#%d: operation %s let in before the shutdown is %+v (%v) after it, want failure %q", i, id, op, err, interrupted)
+			}
+		}
+		var rows int
+		db.QueryRow(`SELECT count(*) FROM operations`).Scan(&rows)
+		if rows != admitted {
+			t.Fatalf("#%d: %d rows for %d operations let in", i, rows, admitted)
+		}
+		db.Close()
 	}
 }
