@@ -43,30 +43,10 @@ func (s *Service) RunPeriod(ctx context.Context, by auth.Actor, labID string, in
 	if err := in.validate(""); err != nil {
 		return Started{}, err
 	}
-	l, err := s.Get(ctx, labID)
-	if err != nil {
-		return Started{}, err
-	}
-	// A closed or cancelled release takes no more evidence.
-	if _, err := s.releases.LabScope(ctx, l.ReleaseID); err != nil {
-		return Started{}, err
-	}
-	host, err := s.hosts.Get(l.Host)
-	if err != nil {
-		return Started{}, err
-	}
+	// Under the service's lock: the lab is read once, checked and marked
+	// testing before a concurrent teardown or test period can act on it.
 	s.mu.Lock()
-	if l, err = s.Get(ctx, labID); err == nil && !l.Status.usable() {
-		err = apperr.Conflict("", "Lab %s is %s: a test period needs a ready lab.", labID, l.Status)
-	}
-	if err == nil {
-		err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-			if _, err := tx.ExecContext(ctx, `UPDATE labs SET status = ?, error = '', updated_at = ? WHERE id = ?`, string(StatusTesting), store.FormatTime(s.now()), labID); err != nil {
-				return err
-			}
-			return s.auditLab(ctx, tx, by.Username, "lab.test-period", l, in)
-		})
-	}
+	l, host, err := s.periodStart(ctx, by, labID, in)
 	if err != nil {
 		s.mu.Unlock()
 		return Started{}, err
@@ -88,6 +68,33 @@ func (s *Service) RunPeriod(ctx context.Context, by auth.Actor, labID string, in
 		s.finishStatus(ctx, labID)
 	}
 	return started, err
+}
+
+// periodStart checks that lab labID may start a test period (ready, of a
+// release that still takes evidence, on a known host) and marks it testing.
+// The caller holds s.mu.
+func (s *Service) periodStart(ctx context.Context, by auth.Actor, labID string, in PeriodInput) (Lab, Host, error) {
+	l, err := s.Get(ctx, labID)
+	if err != nil {
+		return l, nil, err
+	}
+	if !l.Status.usable() {
+		return l, nil, apperr.Conflict("", "Lab %s is %s: a test period needs a ready lab.", labID, l.Status)
+	}
+	// A closed or cancelled release takes no more evidence.
+	if _, err := s.releases.LabScope(ctx, l.ReleaseID); err != nil {
+		return l, nil, err
+	}
+	host, err := s.hosts.Get(l.Host)
+	if err != nil {
+		return l, nil, err
+	}
+	return l, host, s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE labs SET status = ?, error = '', updated_at = ? WHERE id = ?`, string(StatusTesting), store.FormatTime(s.now()), labID); err != nil {
+			return err
+		}
+		return s.auditLab(ctx, tx, by.Username, "lab.test-period", l, in)
+	})
 }
 
 // period runs a test period on every VM of the lab, recording each round's
