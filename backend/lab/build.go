@@ -89,8 +89,11 @@ func (s *Service) build(ctx context.Context, p *ops.Progress, labID string) (err
 		if err := s.period(ctx, report, host, b.lab, auth.Actor{Username: l.CreatedBy}, *l.Spec.TestPeriod, 70); err != nil {
 			return err
 		}
-	} else if err := s.finishStatus(ctx, labID); err != nil {
-		return err
+	} else {
+		if err := s.finishStatus(ctx, labID); err != nil {
+			return err
+		}
+		ops.Report(p, CreateApply, 100, fmt.Sprintf("Lab ready with %d VM(s); no test period was asked for", len(b.lab.VMs)))
 	}
 	b.r.Success()
 	return nil
