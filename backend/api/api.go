@@ -25,6 +25,7 @@ import (
 	"github.com/shakedown/shakedown/backend/ops"
 	"github.com/shakedown/shakedown/backend/packages"
 	"github.com/shakedown/shakedown/backend/release"
+	"github.com/shakedown/shakedown/backend/settings"
 	"github.com/shakedown/shakedown/backend/store"
 )
 
@@ -43,6 +44,7 @@ type Deps struct {
 	Auth     *auth.Service
 	Releases *release.Service
 	KPIs     *kpi.Service
+	Settings *settings.Service
 	Ops      *ops.Manager
 	Bus      *events.Bus
 	Host     *hostinfo.Sampler

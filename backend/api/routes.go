@@ -12,6 +12,7 @@ import (
 	"github.com/shakedown/shakedown/backend/hostinfo"
 	"github.com/shakedown/shakedown/backend/ops"
 	"github.com/shakedown/shakedown/backend/release"
+	"github.com/shakedown/shakedown/backend/settings"
 )
 
 var (
@@ -77,6 +78,8 @@ func (a *API) table() []route {
 		{Method: "POST", Path: "/auth/tokens", Tag: "auth", Summary: "Create a personal API token (the secret is shown once)", Access: signedIn, Body: TokenRequest{}, Out: TokenCreated{}, Status: 201, Handle: a.createToken},
 		{Method: "DELETE", Path: "/auth/tokens/{id}", Tag: "auth", Summary: "Revoke one of your tokens", Access: signedIn, Status: 204, Handle: a.deleteToken},
 
+		{Method: "GET", Path: "/settings", Tag: "users", Summary: "Run-time settings: token lifetimes, networks disk imports may reach, trusted proxies", Access: signedIn, Out: settings.Settings{}, Status: 200, Handle: a.getSettings},
+		{Method: "PUT", Path: "/settings", Tag: "users", Summary: "Change the run-time settings (admins; audited with before and after)", Access: signedIn, Roles: admins, Body: settings.Settings{}, Out: settings.Settings{}, Status: 200, Handle: a.putSettings},
 		{Method: "GET", Path: "/users", Tag: "users", Summary: "List users", Access: signedIn, Roles: admins, Out: auth.User{}, List: true, Status: 200, Handle: a.listUsers},
 		{Method: "POST", Path: "/users", Tag: "users", Summary: "Create a user", Access: signedIn, Roles: admins, Body: auth.UserInput{}, Out: auth.User{}, Status: 201, Handle: a.createUser},
 		{Method: "GET", Path: "/users/{id}", Tag: "users", Summary: "One user", Access: signedIn, Roles: admins, Out: auth.User{}, Status: 200, Handle: a.getUser},
@@ -329,6 +332,16 @@ func (a *API) updateCI(c *call) (any, error) {
 		return nil, err
 	}
 	return a.Releases.UpdateCI(c.ctx(), c.actor, id, in)
+}
+
+func (a *API) getSettings(c *call) (any, error) { return a.Settings.Get(c.ctx()) }
+
+func (a *API) putSettings(c *call) (any, error) {
+	var in settings.Settings
+	if err := decode(c.r, &in); err != nil {
+		return nil, err
+	}
+	return a.Settings.Put(c.ctx(), c.actor, in)
 }
 
 func (a *API) listFreezes(c *call) (any, error) {

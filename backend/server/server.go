@@ -26,6 +26,7 @@ import (
 	"github.com/shakedown/shakedown/backend/ops"
 	"github.com/shakedown/shakedown/backend/packages"
 	"github.com/shakedown/shakedown/backend/release"
+	"github.com/shakedown/shakedown/backend/settings"
 	"github.com/shakedown/shakedown/backend/store"
 	"github.com/shakedown/shakedown/labs"
 )
@@ -64,6 +65,7 @@ type Server struct {
 	Bus      *events.Bus
 	Auth     *auth.Service
 	Releases *release.Service
+	Settings *settings.Service
 	Ops      *ops.Manager
 	Host     *hostinfo.Sampler
 	Labs     *lab.Service
@@ -92,6 +94,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s := &Server{cfg: cfg, DB: db, Bus: events.NewBus()}
 	s.Auth = auth.NewService(db, s.Bus)
 	s.Releases = release.NewService(db, s.Bus)
+	s.Settings = settings.NewService(db, s.Bus)
 	s.Ops = ops.NewManager(db, s.Bus, cfg.Log)
 	s.Host = hostinfo.NewSampler(cfg.DataDir, s.Bus, cfg.Log)
 	if cfg.PoolDir == "" {
@@ -121,7 +124,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		db.Close()
 		return nil, err
 	}
-	s.API = api.New(api.Deps{DB: db, Auth: s.Auth, Releases: s.Releases, KPIs: kpi.NewService(db), Ops: s.Ops, Bus: s.Bus, Host: s.Host, Labs: s.Labs, Packages: s.Packages,
+	s.API = api.New(api.Deps{DB: db, Auth: s.Auth, Releases: s.Releases, KPIs: kpi.NewService(db), Settings: s.Settings, Ops: s.Ops, Bus: s.Bus, Host: s.Host, Labs: s.Labs, Packages: s.Packages,
 		Log: cfg.Log, Version: cfg.Version, Frontend: cfg.Frontend, SecureCookies: cfg.SecureCookies})
 	return s, nil
 }

@@ -428,4 +428,14 @@ var Migrations = []Migration{
 		`CREATE INDEX release_reviews_reviewed ON release_reviews(reviewed_at)`,
 		`CREATE INDEX labs_created ON labs(created_at)`,
 	)},
+	{Version: 7, Name: "admins' run-time settings", Up: execAll(
+		// One row (the settings package); the key/value settings table of
+		// version 3 stays the lab service's own.
+		`CREATE TABLE admin_settings (
+			id         INTEGER PRIMARY KEY CHECK (id = 1),
+			body       TEXT NOT NULL,
+			updated_by TEXT NOT NULL,
+			updated_at TEXT NOT NULL
+		)`,
+	)},
 }

@@ -975,6 +975,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Run-time settings: token lifetimes, networks disk imports may reach, trusted proxies */
+        get: operations["getSettings"];
+        /**
+         * Change the run-time settings (admins; audited with before and after)
+         * @description Needs the admin role.
+         */
+        put: operations["putSettings"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/users": {
         parameters: {
             query?: never;
@@ -1770,6 +1791,12 @@ export interface components {
         };
         /** @enum {string} */
         Role: "tester" | "manager" | "admin";
+        Settings: {
+            allow_non_expiring_tokens: boolean;
+            import_networks: string[];
+            token_max_days: number;
+            trusted_proxies: string[];
+        };
         SignOff: {
             approved_digest: string;
             builders: string[];
@@ -2099,6 +2126,7 @@ export type ReviewOutcome = components['schemas']['ReviewOutcome'];
 export type RiskReason = components['schemas']['RiskReason'];
 export type RiskSummary = components['schemas']['RiskSummary'];
 export type Role = components['schemas']['Role'];
+export type Settings = components['schemas']['Settings'];
 export type SignOff = components['schemas']['SignOff'];
 export type SignOffDecision = components['schemas']['SignOffDecision'];
 export type SSHSource = components['schemas']['SSHSource'];
@@ -4041,6 +4069,60 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["RequestEntityTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    getSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Settings"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    putSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Settings"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Settings"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["RequestEntityTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
