@@ -61,6 +61,9 @@ type TransitionRequest struct {
 	Reason string `json:"reason,omitempty"`
 	// Digest, on a move to deploying, must be the approved package digest.
 	Digest string `json:"digest,omitempty"`
+	// OverrideFreeze, on a move to deploying, lets an admin start the
+	// deployment inside a freeze window; it needs a reason and is audited.
+	OverrideFreeze bool `json:"override_freeze,omitempty"`
 }
 
 func (a *API) table() []route {
@@ -281,7 +284,7 @@ func (a *API) transition(c *call) (any, error) {
 	if in.To == "" {
 		return nil, apperr.Invalid("to", "Say which state to move to (field \"to\").")
 	}
-	return a.Releases.TransitionDigest(c.ctx(), c.actor, id, in.To, in.Reason, in.Digest)
+	return a.Releases.Apply(c.ctx(), c.actor, id, release.Move{To: in.To, Reason: in.Reason, Digest: in.Digest, OverrideFreeze: in.OverrideFreeze})
 }
 
 func (a *API) releaseAudit(c *call) (any, error) {

@@ -43,6 +43,11 @@ type PolicyList struct {
 	Items []release.Policy `json:"items"`
 }
 
+// DutyPolicyList lists the separation-of-duties rules per environment.
+type DutyPolicyList struct {
+	Items []release.DutyPolicy `json:"items"`
+}
+
 func (a *API) signOffRoutes() []route {
 	return []route{
 		{Method: "POST", Path: "/packages", Tag: "packages", Summary: "Upload a release package (.tar.gz or .zip with a shakedown.yaml/.json manifest) as the raw body; stored by sha256 digest, idempotent; with release_id also attached to that release", Access: signedIn, Roles: testers, RawBody: "application/octet-stream", Out: packages.Package{}, Status: 201, AlsoStatus: 200, Errors: []int{http.StatusNotFound, http.StatusRequestEntityTooLarge}, Handle: a.uploadPackage,
@@ -61,6 +66,9 @@ func (a *API) signOffRoutes() []route {
 		{Method: "GET", Path: "/approval-policies", Tag: "sign-off", Summary: "Approvals required per environment and release type (* is the default)", Access: signedIn, Out: PolicyList{}, Status: 200, Handle: a.listPolicies},
 		{Method: "PUT", Path: "/approval-policies", Tag: "sign-off", Summary: "Set the approvals required for a release type in an environment", Access: signedIn, Roles: admins, Body: release.Policy{}, Out: release.Policy{}, Status: 200, Handle: a.putPolicy},
 		{Method: "DELETE", Path: "/approval-policies", Tag: "sign-off", Summary: "Remove an environment's own policy (the default applies again)", Access: signedIn, Roles: admins, Query: policyArgs, Status: 204, Errors: []int{http.StatusNotFound}, Handle: a.deletePolicy},
+		{Method: "GET", Path: "/duty-policies", Tag: "sign-off", Summary: "Separation of duties per environment (* is the default): may a requester approve, may an approver deploy", Access: signedIn, Out: DutyPolicyList{}, Status: 200, Handle: a.listDutyPolicies},
+		{Method: "PUT", Path: "/duty-policies", Tag: "sign-off", Summary: "Set an environment's separation-of-duties rules (admins; audited)", Access: signedIn, Roles: admins, Body: release.DutyPolicy{}, Out: release.DutyPolicy{}, Status: 200, Handle: a.putDutyPolicy},
+		{Method: "DELETE", Path: "/duty-policies", Tag: "sign-off", Summary: "Remove an environment's own separation-of-duties rules (the default applies again)", Access: signedIn, Roles: admins, Query: []param{{Name: "environment", Type: "string", Required: true}}, Status: 204, Errors: []int{http.StatusNotFound}, Handle: a.deleteDutyPolicy},
 		{Method: "GET", Path: "/releases/{id}/notes", Tag: "review", Summary: "Release notes (generated Markdown until edited) with their HTML", Access: signedIn, Out: release.Notes{}, Status: 200, Handle: a.getNotes},
 		{Method: "PUT", Path: "/releases/{id}/notes", Tag: "review", Summary: "Edit the release notes before they are published", Access: signedIn, Roles: auth.AllRoles, Body: release.NotesInput{}, Out: release.Notes{}, Status: 200, Handle: byIDBody("release", a.Releases.PutNotes)},
 		{Method: "POST", Path: "/releases/{id}/notes/publish", Tag: "review", Summary: "Publish the release notes (they no longer change)", Access: signedIn, Roles: reviewers, Out: release.Notes{}, Status: 200, Handle: byID("release", a.Releases.PublishNotes)},
@@ -188,6 +196,23 @@ func (a *API) addEvidence(c *call) (any, error) {
 }
 
 func (a *API) inbox(c *call) (any, error) { return a.Releases.Inbox(c.ctx(), c.actor) }
+
+func (a *API) listDutyPolicies(c *call) (any, error) {
+	items, err := a.Releases.ListDutyPolicies(c.ctx())
+	return DutyPolicyList{Items: items}, err
+}
+
+func (a *API) putDutyPolicy(c *call) (any, error) {
+	var in release.DutyPolicy
+	if err := decode(c.r, &in); err != nil {
+		return nil, err
+	}
+	return a.Releases.PutDutyPolicy(c.ctx(), c.actor, in)
+}
+
+func (a *API) deleteDutyPolicy(c *call) (any, error) {
+	return nil, a.Releases.DeleteDutyPolicy(c.ctx(), c.actor, c.r.URL.Query().Get("environment"))
+}
 
 func (a *API) listPolicies(c *call) (any, error) {
 	items, err := a.Releases.ListPolicies(c.ctx())

@@ -162,16 +162,30 @@ func (s *Service) Update(ctx context.Context, by auth.Actor, id int64, in Input)
 
 // Transition moves a release to another lifecycle state.
 func (s *Service) Transition(ctx context.Context, by auth.Actor, id int64, to State, reason string) (*Release, error) {
-	return s.TransitionDigest(ctx, by, id, to, reason, "")
+	return s.Apply(ctx, by, id, Move{To: to, Reason: reason})
 }
 
-// TransitionDigest is Transition with the package digest the caller means to
-// deploy: a move to deploying must name the approved digest, if it names one.
-func (s *Service) TransitionDigest(ctx context.Context, by auth.Actor, id int64, to State, reason, digest string) (*Release, error) {
-	reason, err := text("reason", reason, false, 2000, true)
+// Move is a requested transition.
+type Move struct {
+	To     State
+	Reason string
+	// Digest, on a move to deploying, is the package the caller means to
+	// deploy: it must be the approved one.
+	Digest string
+	// OverrideFreeze lets an admin start a deployment inside a freeze
+	// window, with a reason; it is audited.
+	OverrideFreeze bool
+}
+
+// Apply makes a move: the state machine, the roles, the gates (sign-off,
+// separation of duties, freezes), the move itself and its audit entries,
+// in one transaction.
+func (s *Service) Apply(ctx context.Context, by auth.Actor, id int64, m Move) (*Release, error) {
+	reason, err := text("reason", m.Reason, false, 2000, true)
 	if err != nil {
 		return nil, err
 	}
+	m.Reason = reason
 	now := s.now().UTC().Truncate(time.Millisecond)
 	var touched []int64
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
@@ -179,15 +193,23 @@ func (s *Service) TransitionDigest(ctx context.Context, by auth.Actor, id int64,
 		if err != nil {
 			return err
 		}
-		st, err := checkTransition(before, to, reason, by)
+		st, err := checkTransition(before, m.To, reason, by)
 		if err != nil {
 			return err
 		}
-		if err := s.gate(ctx, tx, before, to, digest, by); err != nil {
+		notes, err := s.gate(ctx, tx, before, m, by, now)
+		if err != nil {
 			return err
 		}
-		touched, err = s.move(ctx, tx, by, before, to, reason, st.expedited, now)
-		return err
+		if touched, err = s.move(ctx, tx, by, before, m.To, reason, st.expedited, now); err != nil {
+			return err
+		}
+		for _, n := range notes {
+			if err := audit.Append(ctx, tx, now, n); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err

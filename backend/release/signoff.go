@@ -43,17 +43,20 @@ const (
 // Decision is one manager's recorded sign-off decision, bound to the package
 // digest and evidence set it saw.
 type Decision struct {
-	ID             int64          `json:"id"`
-	Decision       string         `json:"decision"`
-	Actor          string         `json:"actor"`
-	Reason         string         `json:"reason"`
-	At             string         `json:"at"`
-	PackageDigest  string         `json:"package_digest"`
-	EvidenceDigest string         `json:"evidence_digest"`
-	EvidenceCount  int            `json:"evidence_count"`
-	Round          int            `json:"round"`
-	Status         DecisionStatus `json:"status"`
-	VoidReason     string         `json:"void_reason"`
+	ID             int64  `json:"id"`
+	Decision       string `json:"decision"`
+	Actor          string `json:"actor"`
+	Reason         string `json:"reason"`
+	At             string `json:"at"`
+	PackageDigest  string `json:"package_digest"`
+	EvidenceDigest string `json:"evidence_digest"`
+	EvidenceCount  int    `json:"evidence_count"`
+	Round          int    `json:"round"`
+	// AgainstEvidence marks an approval given while the package's evidence
+	// had failures or no pass: its reason is the manager's justification.
+	AgainstEvidence bool           `json:"against_evidence"`
+	Status          DecisionStatus `json:"status"`
+	VoidReason      string         `json:"void_reason"`
 }
 
 // SignOff is a release's approval status as managers see it.
@@ -74,12 +77,21 @@ type SignOff struct {
 	CanDecide          bool          `json:"can_decide"`
 	CanReject          bool          `json:"can_reject"`
 	CannotDecideReason string        `json:"cannot_decide_reason"`
-	NeedsJustification bool          `json:"needs_justification"`
-	Builders           []string      `json:"builders"`
-	Testers            []string      `json:"testers"`
-	Decisions          []Decision    `json:"decisions"`
-	validBy            []string
-	attachedAt         string
+	// NeedsJustification says an approval needs a written justification,
+	// and JustificationReason why: an emergency release, or evidence with
+	// failures or without a pass.
+	NeedsJustification  bool     `json:"needs_justification"`
+	JustificationReason string   `json:"justification_reason"`
+	AgainstEvidence     bool     `json:"against_evidence"`
+	Builders            []string `json:"builders"`
+	Testers             []string `json:"testers"`
+	// Requesters are the release's creator and owner; Duties the
+	// separation-of-duties rules of its environment.
+	Requesters []string   `json:"requesters"`
+	Duties     DutyPolicy `json:"duties"`
+	Decisions  []Decision `json:"decisions"`
+	validBy    []string
+	attachedAt string
 }
 
 // EvidenceCount is how many evidence records passed and failed.
@@ -185,7 +197,26 @@ func (s *Service) signOff(ctx context.Context, q store.Querier, r *Release, by a
 		return nil, err
 	}
 	so.Required = so.Policy.Required
-	so.NeedsJustification = r.Type == TypeEmergency
+	if so.Duties, err = dutiesFor(ctx, q, r.Environment); err != nil {
+		return nil, err
+	}
+	so.Requesters = []string{}
+	for _, u := range []string{r.CreatedBy, r.Owner} {
+		if u != "" && !slices.Contains(so.Requesters, u) {
+			so.Requesters = append(so.Requesters, u)
+		}
+	}
+	pe := so.PackageEvidence
+	so.AgainstEvidence = so.PackageDigest != "" && (pe.Failed > 0 || pe.Passed == 0)
+	switch {
+	case so.AgainstEvidence && pe.Count > 0:
+		so.JustificationReason = fmt.Sprintf("Package %s has %d failed and %d passed checks: approving against failed evidence needs a written justification.", short(so.PackageDigest), pe.Failed, pe.Passed)
+	case so.AgainstEvidence:
+		so.JustificationReason = fmt.Sprintf("Package %s has no passing test evidence: approving without it needs a written justification.", short(so.PackageDigest))
+	case r.Type == TypeEmergency:
+		so.JustificationReason = "An emergency release needs a justification from the approving manager."
+	}
+	so.NeedsJustification = so.JustificationReason != ""
 	// Each time the release comes to sign-off anew (not when an approval
 	// went void) is a new round: approvals of earlier rounds no longer count.
 	if err := q.QueryRowContext(ctx, `SELECT count(*) FROM release_transitions WHERE release_id = ? AND to_state = ? AND from_state <> ?`,
@@ -201,7 +232,7 @@ func (s *Service) signOff(ctx context.Context, q store.Querier, r *Release, by a
 	if so.Testers, err = distinct(ctx, q, `SELECT added_by FROM evidence WHERE release_id = ?`, r.ID); err != nil {
 		return nil, err
 	}
-	rows, err := q.QueryContext(ctx, `SELECT id, decision, actor, reason, at, package_digest, evidence_digest, evidence_count, round
+	rows, err := q.QueryContext(ctx, `SELECT id, decision, actor, reason, at, package_digest, evidence_digest, evidence_count, round, against_evidence
 		FROM approvals WHERE release_id = ? ORDER BY id DESC`, r.ID)
 	if err != nil {
 		return nil, err
@@ -209,7 +240,7 @@ func (s *Service) signOff(ctx context.Context, q store.Querier, r *Release, by a
 	defer rows.Close()
 	for rows.Next() {
 		var d Decision
-		if err := rows.Scan(&d.ID, &d.Decision, &d.Actor, &d.Reason, &d.At, &d.PackageDigest, &d.EvidenceDigest, &d.EvidenceCount, &d.Round); err != nil {
+		if err := rows.Scan(&d.ID, &d.Decision, &d.Actor, &d.Reason, &d.At, &d.PackageDigest, &d.EvidenceDigest, &d.EvidenceCount, &d.Round, &d.AgainstEvidence); err != nil {
 			return nil, err
 		}
 		so.judge(&d)
@@ -222,31 +253,37 @@ func (s *Service) signOff(ctx context.Context, q store.Querier, r *Release, by a
 		return nil, err
 	}
 	so.Valid = len(so.validBy)
-	so.CanDecide, so.CannotDecideReason = so.mayDecide(r, by, DecisionApprove)
-	so.CanReject, _ = so.mayDecide(r, by, DecisionReject)
+	if err := so.mayDecide(r, by, DecisionApprove); err != nil {
+		so.CannotDecideReason = err.Error()
+	}
+	so.CanDecide = so.CannotDecideReason == ""
+	so.CanReject = so.mayDecide(r, by, DecisionReject) == nil
 	return so, nil
 }
 
-// mayDecide says whether actor may take a decision now, and if not why.
-func (so *SignOff) mayDecide(r *Release, by auth.Actor, decision string) (bool, string) {
+// mayDecide says whether actor may take a decision now: nil, or why not
+// (forbidden for who they are, a conflict for the state things are in).
+func (so *SignOff) mayDecide(r *Release, by auth.Actor, decision string) error {
 	approve := decision == DecisionApprove
 	switch {
 	case !by.Has(auth.RoleManager):
-		return false, "Only managers sign off releases."
+		return apperr.Forbidden("Only managers sign off releases.")
 	case r.State != StateAwaitingApproval:
-		return false, fmt.Sprintf("The release is %s; sign-off happens while it awaits approval.", r.State)
+		return apperr.Conflict("decision", "The release is %s; sign-off happens while it awaits approval.", r.State)
 	case so.PackageDigest == "":
-		return false, "There is no package to approve yet: a tester attaches one first."
+		return apperr.Conflict("decision", "There is no package to approve yet: a tester attaches one first.")
 	case slices.Contains(so.Builders, by.Username):
-		return false, "You built this release's package; separation of duties says another manager approves it."
+		return apperr.Forbidden("You built this release's package; separation of duties says another manager approves it.")
 	case slices.Contains(so.Testers, by.Username):
-		return false, "You tested this release; separation of duties says another manager approves it."
+		return apperr.Forbidden("You tested this release; separation of duties says another manager approves it.")
+	case approve && !so.Duties.RequesterMayApprove && slices.Contains(so.Requesters, by.Username):
+		return apperr.Forbidden("You requested this release (its creator or owner); separation of duties in %s says another manager approves it.", r.Environment)
 	case approve && slices.Contains(so.validBy, by.Username):
-		return false, "You have approved this package and evidence already."
+		return apperr.Conflict("decision", "You have approved this package and evidence already.")
 	case approve && r.Type != TypeEmergency && so.PackageEvidence.Count == 0:
-		return false, fmt.Sprintf("There is no test evidence for package %s yet: test it in a lab or attach a test run before approving.", short(so.PackageDigest))
+		return apperr.Conflict("decision", "There is no test evidence for package %s yet: test it in a lab or attach a test run before approving.", short(so.PackageDigest))
 	}
-	return true, ""
+	return nil
 }
 
 func short(d string) string {
@@ -293,25 +330,27 @@ func (s *Service) Decide(ctx context.Context, by auth.Actor, id int64, in Decisi
 		if err != nil {
 			return err
 		}
-		if ok, why := so.mayDecide(r, by, in.Decision); !ok {
-			if strings.HasPrefix(why, "You built") || strings.HasPrefix(why, "You tested") || strings.HasPrefix(why, "Only managers") {
-				return apperr.Forbidden("%s", why)
-			}
-			return apperr.Conflict("decision", "%s", why)
+		if err := so.mayDecide(r, by, in.Decision); err != nil {
+			return err
 		}
 		switch {
 		case in.Decision == DecisionReject && reason == "":
 			return apperr.Invalid("reason", "Say why the release is rejected; the testers read it.")
 		case in.Decision == DecisionApprove && so.NeedsJustification && reason == "":
-			return apperr.Invalid("reason", "An emergency release needs a justification from the approving manager.")
+			return apperr.Invalid("reason", "%s", so.JustificationReason)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO approvals (release_id, decision, actor, reason, package_digest, evidence_digest, evidence_count, round, at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, id, in.Decision, by.Username, reason, so.PackageDigest, so.EvidenceDigest, so.EvidenceCount, so.Round,
-			store.FormatTime(now)); err != nil {
+		against := in.Decision == DecisionApprove && so.AgainstEvidence
+		if _, err := tx.ExecContext(ctx, `INSERT INTO approvals (release_id, decision, actor, reason, package_digest, evidence_digest, evidence_count, round, against_evidence, at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, id, in.Decision, by.Username, reason, so.PackageDigest, so.EvidenceDigest, so.EvidenceCount, so.Round,
+			against, store.FormatTime(now)); err != nil {
 			return err
 		}
+		after := map[string]any{"package_digest": so.PackageDigest, "evidence_digest": so.EvidenceDigest, "evidence_count": so.EvidenceCount, "reason": reason}
+		if against {
+			after["against_evidence"] = map[string]int{"passed": so.PackageEvidence.Passed, "failed": so.PackageEvidence.Failed}
+		}
 		if err := audit.Append(ctx, tx, now, audit.Record{Actor: by.Username, Action: "release." + in.Decision, Entity: "release", EntityID: events.ID(id),
-			After: map[string]any{"package_digest": so.PackageDigest, "evidence_digest": so.EvidenceDigest, "evidence_count": so.EvidenceCount, "reason": reason}}); err != nil {
+			After: after}); err != nil {
 			return err
 		}
 		if in.Decision == DecisionReject {
@@ -354,37 +393,87 @@ func (s *Service) publishSignOff(ctx context.Context, by auth.Actor, id int64) (
 	return so, nil
 }
 
-// gate holds the rules a public transition must pass beyond the state
-// machine: sign-off decides approved and rejected, the review form decides
-// reviewed, and only the approved package is deployed.
-func (s *Service) gate(ctx context.Context, tx *sql.Tx, r *Release, to State, digest string, by auth.Actor) error {
-	switch to {
+// gate checks what a move needs beyond the state machine: sign-off and
+// separation of duties before deploying, no freeze unless an admin
+// overrides it. It returns the audit records of the exceptions it allowed.
+func (s *Service) gate(ctx context.Context, tx *sql.Tx, r *Release, m Move, by auth.Actor, now time.Time) ([]audit.Record, error) {
+	switch m.To {
 	case StateApproved, StateRejected:
-		return apperr.Conflict("to", "%s is approved or rejected by managers' sign-off, not moved there directly: use Approve or Reject (POST /api/v1/releases/%d/approvals).", r.label(), r.ID)
+		return nil, apperr.Conflict("to", "%s is approved or rejected by managers' sign-off, not moved there directly: use Approve or Reject (POST /api/v1/releases/%d/approvals).", r.label(), r.ID)
 	case StateReviewed:
-		return apperr.Conflict("to", "%s is reviewed by filling in its post-implementation review (PUT /api/v1/releases/%d/review).", r.label(), r.ID)
+		return nil, apperr.Conflict("to", "%s is reviewed by filling in its post-implementation review (PUT /api/v1/releases/%d/review).", r.label(), r.ID)
 	case StateDeploying:
-		so, err := s.signOff(ctx, tx, r, by)
-		if err != nil {
-			return err
+		return s.deployGate(ctx, tx, r, m, by, now)
+	}
+	if m.OverrideFreeze {
+		return nil, apperr.Invalid("override_freeze", "Only a move to deploying is held by freeze windows.")
+	}
+	return nil, nil
+}
+
+// deployGate is the gate of a move to deploying: the approved package,
+// still validly approved, not deployed by one of its approvers unless the
+// environment allows it, and not started inside a freeze unless an admin
+// overrides it with a reason.
+func (s *Service) deployGate(ctx context.Context, tx *sql.Tx, r *Release, m Move, by auth.Actor, now time.Time) ([]audit.Record, error) {
+	so, err := s.signOff(ctx, tx, r, by)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case so.ApprovedDigest == "":
+		return nil, apperr.Conflict("to", "%s has no approved package to deploy.", r.label())
+	case so.ApprovedDigest != so.PackageDigest:
+		return nil, apperr.Conflict("to", "%s's package changed after sign-off (approved %s, now %s): it needs sign-off again.", r.label(), short(so.ApprovedDigest), short(so.PackageDigest))
+	case so.Valid < so.Required:
+		return nil, apperr.Conflict("to", "%s's approvals are void (%d of %d still count): the evidence or package changed after sign-off.", r.label(), so.Valid, so.Required)
+	}
+	if m.Digest != "" {
+		d := strings.ToLower(strings.TrimSpace(m.Digest))
+		if !strings.HasPrefix(d, "sha256:") {
+			d = "sha256:" + d
 		}
-		switch {
-		case so.ApprovedDigest == "":
-			return apperr.Conflict("to", "%s has no approved package to deploy.", r.label())
-		case so.ApprovedDigest != so.PackageDigest:
-			return apperr.Conflict("to", "%s's package changed after sign-off (approved %s, now %s): it needs sign-off again.", r.label(), short(so.ApprovedDigest), short(so.PackageDigest))
-		case so.Valid < so.Required:
-			return apperr.Conflict("to", "%s's approvals are void (%d of %d still count): the evidence or package changed after sign-off.", r.label(), so.Valid, so.Required)
-		}
-		if digest != "" {
-			d := strings.ToLower(strings.TrimSpace(digest))
-			if !strings.HasPrefix(d, "sha256:") {
-				d = "sha256:" + d
-			}
-			if d != so.ApprovedDigest {
-				return apperr.Conflict("digest", "Package %s is not the approved package of %s (%s); only the approved digest is deployed.", short(d), r.label(), short(so.ApprovedDigest))
-			}
+		if d != so.ApprovedDigest {
+			return nil, apperr.Conflict("digest", "Package %s is not the approved package of %s (%s); only the approved digest is deployed.", short(d), r.label(), short(so.ApprovedDigest))
 		}
 	}
-	return nil
+	var notes []audit.Record
+	if slices.Contains(so.validBy, by.Username) {
+		switch so.Duties.ApproverMayDeploy {
+		case ApproverDeployNo:
+			return nil, apperr.Forbidden("You approved %s; separation of duties in %s says someone else deploys it.", r.label(), r.Environment)
+		case ApproverDeployEmergency:
+			if r.Type != TypeEmergency {
+				return nil, apperr.Forbidden("You approved %s; separation of duties in %s lets an approver deploy only emergency releases.", r.label(), r.Environment)
+			}
+			notes = append(notes, audit.Record{Actor: by.Username, Action: "release.deploy-by-approver", Entity: "release", EntityID: events.ID(r.ID),
+				After: map[string]any{"environment": r.Environment, "rule": "an approver may deploy an emergency release", "reason": m.Reason}})
+		}
+	}
+	freezes, err := s.ListFreezes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range freezes {
+		if !f.appliesTo(r.Environment) {
+			continue
+		}
+		occ := f.Occurrences(now, now.Add(time.Millisecond))
+		if len(occ) == 0 {
+			continue
+		}
+		o := occ[0]
+		switch {
+		case !m.OverrideFreeze:
+			return nil, apperr.Conflict("to", "The freeze %q holds %s from %s to %s: no deployment starts inside it. An admin may override it with a reason.",
+				f.Name, r.Environment, o.Start.Format(messageTime), o.End.Format(messageTime))
+		case !by.Has(auth.RoleAdmin):
+			return nil, apperr.Forbidden("Only an admin may deploy during the freeze %q.", f.Name)
+		case m.Reason == "":
+			return nil, apperr.Invalid("reason", "Say why %s must deploy during the freeze %q.", r.label(), f.Name)
+		}
+		notes = append(notes, audit.Record{Actor: by.Username, Action: "release.freeze-override", Entity: "release", EntityID: events.ID(r.ID),
+			After: map[string]any{"freeze_id": f.ID, "freeze": f.Name, "from": o.Start, "to": o.End, "reason": m.Reason}})
+	}
+	return notes, nil
 }

@@ -48,7 +48,7 @@ func TestSignOffMajorNeedsTwoAndVoidsOnNewPackage(t *testing.T) {
 		t.Fatalf("after two approvals: %+v %v", so, err)
 	}
 	// Deploy refuses any other digest, and takes the approved one.
-	if _, err := s.TransitionDigest(ctx, admin, r.ID, StateDeploying, "", first); apperr.FieldOf(err) != "digest" {
+	if _, err := s.Apply(ctx, admin, r.ID, Move{To: StateDeploying, Digest: first}); apperr.FieldOf(err) != "digest" {
 		t.Fatalf("deploying the wrong digest: %v", err)
 	}
 	// Evidence after approval voids it: back to awaiting approval, deploy refused.
@@ -67,7 +67,7 @@ func TestSignOffMajorNeedsTwoAndVoidsOnNewPackage(t *testing.T) {
 	}
 	s.Decide(ctx, manager, r.ID, DecisionInput{Decision: DecisionApprove})
 	s.Decide(ctx, max, r.ID, DecisionInput{Decision: DecisionApprove})
-	if _, err := s.TransitionDigest(ctx, admin, r.ID, StateDeploying, "", second); err != nil {
+	if _, err := s.Apply(ctx, admin, r.ID, Move{To: StateDeploying, Digest: second}); err != nil {
 		t.Fatalf("deploying the approved digest: %v", err)
 	}
 }

@@ -438,4 +438,17 @@ var Migrations = []Migration{
 			updated_at TEXT NOT NULL
 		)`,
 	)},
+	{Version: 8, Name: "separation of duties per environment; approvals against failed evidence", Up: execAll(
+		// Who may approve and who may deploy, per environment ("*" is every
+		// environment without its own row): production keeps requesters off
+		// their own approvals and approvers off their own deployments,
+		// except for emergency releases.
+		`CREATE TABLE duty_policies (
+			environment           TEXT PRIMARY KEY,
+			requester_may_approve INTEGER NOT NULL,
+			approver_may_deploy   TEXT NOT NULL CHECK (approver_may_deploy IN ('yes','no','emergency'))
+		)`,
+		`INSERT INTO duty_policies (environment, requester_may_approve, approver_may_deploy) VALUES ('*', 1, 'yes'), ('production', 0, 'emergency')`,
+		`ALTER TABLE approvals ADD COLUMN against_evidence INTEGER NOT NULL DEFAULT 0`,
+	)},
 }

@@ -284,6 +284,31 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/duty-policies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Separation of duties per environment (* is the default): may a requester approve, may an approver deploy */
+        get: operations["getDuty_policies"];
+        /**
+         * Set an environment's separation-of-duties rules (admins; audited)
+         * @description Needs the admin role.
+         */
+        put: operations["putDuty_policies"];
+        post?: never;
+        /**
+         * Remove an environment's own separation-of-duties rules (the default applies again)
+         * @description Needs the admin role.
+         */
+        delete: operations["deleteDuty_policies"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/events": {
         parameters: {
             query?: never;
@@ -1053,6 +1078,8 @@ export interface components {
             required: number;
             type: components["schemas"]["ReleaseType"];
         };
+        /** @enum {string} */
+        ApproverDeploy: "yes" | "no" | "emergency";
         AssembleFile: {
             content: string;
             encoding?: string;
@@ -1195,6 +1222,14 @@ export interface components {
             limit: number;
             offset: number;
             total: number;
+        };
+        DutyPolicy: {
+            approver_may_deploy: components["schemas"]["ApproverDeploy"];
+            environment: string;
+            requester_may_approve: boolean;
+        };
+        DutyPolicyList: {
+            items: components["schemas"]["DutyPolicy"][];
         };
         ErrorBody: {
             error: components["schemas"]["ErrorDetail"];
@@ -1798,20 +1833,24 @@ export interface components {
             trusted_proxies: string[];
         };
         SignOff: {
+            against_evidence: boolean;
             approved_digest: string;
             builders: string[];
             can_decide: boolean;
             can_reject: boolean;
             cannot_decide_reason: string;
             decisions: components["schemas"]["SignOffDecision"][];
+            duties: components["schemas"]["DutyPolicy"];
             evidence_count: number;
             evidence_digest: string;
             evidence_failed: number;
             evidence_passed: number;
+            justification_reason: string;
             needs_justification: boolean;
             package_digest: string;
             package_evidence: components["schemas"]["EvidenceCount"];
             policy: components["schemas"]["ApprovalPolicy"];
+            requesters: string[];
             required: number;
             round: number;
             state: components["schemas"]["ReleaseState"];
@@ -1820,6 +1859,7 @@ export interface components {
         };
         SignOffDecision: {
             actor: string;
+            against_evidence: boolean;
             at: string;
             decision: string;
             evidence_count: number;
@@ -1879,6 +1919,7 @@ export interface components {
         };
         TransitionRequest: {
             digest?: string;
+            override_freeze?: boolean;
             reason?: string;
             to: components["schemas"]["ReleaseState"];
         };
@@ -2024,6 +2065,7 @@ export interface components {
     pathItems: never;
 }
 export type ApprovalPolicy = components['schemas']['ApprovalPolicy'];
+export type ApproverDeploy = components['schemas']['ApproverDeploy'];
 export type AssembleFile = components['schemas']['AssembleFile'];
 export type AssembleInput = components['schemas']['AssembleInput'];
 export type AttachedList = components['schemas']['AttachedList'];
@@ -2044,6 +2086,8 @@ export type DecisionInput = components['schemas']['DecisionInput'];
 export type DecisionStatus = components['schemas']['DecisionStatus'];
 export type DiskImage = components['schemas']['DiskImage'];
 export type DiskImagePage = components['schemas']['DiskImagePage'];
+export type DutyPolicy = components['schemas']['DutyPolicy'];
+export type DutyPolicyList = components['schemas']['DutyPolicyList'];
 export type ErrorBody = components['schemas']['ErrorBody'];
 export type ErrorCode = components['schemas']['ErrorCode'];
 export type ErrorDetail = components['schemas']['ErrorDetail'];
@@ -2740,6 +2784,86 @@ export interface operations {
             422: components["responses"]["UnprocessableEntity"];
             500: components["responses"]["InternalServerError"];
             503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getDuty_policies: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DutyPolicyList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    putDuty_policies: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DutyPolicy"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DutyPolicy"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["RequestEntityTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    deleteDuty_policies: {
+        parameters: {
+            query: {
+                environment: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     getEvents: {
@@ -4260,6 +4384,7 @@ export const pathsKpisGetParametersQueryBucketValues: ReadonlyArray<FlattenedDee
 export const pathsKpisCsvGetParametersQueryBucketValues: ReadonlyArray<FlattenedDeepRequired<paths>["/kpis.csv"]["get"]["parameters"]["query"]["bucket"]> = ["day", "week", "month"];
 export const pathsReleasesGetParametersQueryOrderValues: ReadonlyArray<FlattenedDeepRequired<paths>["/releases"]["get"]["parameters"]["query"]["order"]> = ["asc", "desc"];
 export const pathsReleasesGetParametersQuerySortValues: ReadonlyArray<FlattenedDeepRequired<paths>["/releases"]["get"]["parameters"]["query"]["sort"]> = ["name", "version", "state", "type", "planned_start", "updated_at", "risk", "environment", "owner"];
+export const approverDeployValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ApproverDeploy"]> = ["yes", "no", "emergency"];
 export const conflictKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ConflictKind"]> = ["freeze", "ci_overlap", "dependency"];
 export const decisionStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["DecisionStatus"]> = ["valid", "void", "superseded", "rejection"];
 export const errorCodeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ErrorCode"]> = ["invalid", "not_found", "conflict", "forbidden", "unauthorized", "rate_limited", "too_large", "unavailable", "internal"];
