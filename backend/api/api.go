@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/shakedown/shakedown/backend/apperr"
 	"github.com/shakedown/shakedown/backend/auth"
@@ -96,13 +97,25 @@ func (a *API) allRoutes() []route {
 	return slices.Concat(a.table(), a.labRoutes(), a.signOffRoutes())
 }
 
+// contentSecurityPolicy is the policy of every answer: scripts, styles and
+// images from this origin only, WebSockets to this host only (not ws: to
+// anywhere), no <base> and forms posting only here.
+func contentSecurityPolicy(r *http.Request) string {
+	connect := "'self'"
+	if host := r.Host; host != "" && !strings.ContainsAny(host, " ;,'\"") {
+		connect += " ws://" + host + " wss://" + host
+	}
+	return "default-src 'self'; connect-src " + connect + "; img-src 'self' data:; style-src 'self' 'unsafe-inline'; " +
+		"base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+}
+
 // ServeHTTP adds the headers every response carries and recovers panics.
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "same-origin")
 	h.Set("X-Frame-Options", "DENY")
-	h.Set("Content-Security-Policy", "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'")
+	h.Set("Content-Security-Policy", contentSecurityPolicy(r))
 	defer func() {
 		if p := recover(); p != nil {
 			a.Log.Error("panic", "path", r.URL.Path, "panic", p, "stack", string(debug.Stack()))
@@ -184,6 +197,9 @@ func (a *API) wrap(rt route) http.Handler {
 		start := time.Now()
 		c := &call{w: w, r: r}
 		err := a.authorize(c, rt)
+		if err == nil {
+			err = boundQuery(r)
+		}
 		var out any
 		switch {
 		case err == nil && rt.Shared:
@@ -206,6 +222,22 @@ func (a *API) wrap(rt route) http.Handler {
 		}
 		a.Log.Debug("request", "method", r.Method, "path", r.URL.Path, "status", status, "user", c.actor.Username, "took", time.Since(start))
 	})
+}
+
+// maxQueryValue bounds every query parameter: filters and search text are
+// short, and a long pattern only costs the database.
+const maxQueryValue = 256
+
+// boundQuery refuses a query parameter longer than maxQueryValue, naming it.
+func boundQuery(r *http.Request) error {
+	for name, vs := range r.URL.Query() {
+		for _, v := range vs {
+			if utf8.RuneCountInString(v) > maxQueryValue {
+				return apperr.Invalid(name, "%s may be at most %d characters.", name, maxQueryValue)
+			}
+		}
+	}
+	return nil
 }
 
 // sharedAnswer is the encoded answer of a Shared route for c's URL, read

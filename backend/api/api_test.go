@@ -704,3 +704,59 @@ func TestSharedAnswersFollowWritesAndStillNeedSignIn(t *testing.T) {
 		t.Fatalf("after a create: total %d (was %d), calendar %v; the kept answers were served stale", after.Total, before.Total, cal.Releases)
 	}
 }
+
+// A 60,000-character search (and any overlong query parameter) is refused
+// with a 422 naming the parameter, not a 500 from SQLite.
+func TestOverlongQueryIsRefused(t *testing.T) {
+	e := newEnv(t, false)
+	tess := e.user("tess", "tester")
+	var body apiError
+	if st := tess.do("GET", "/api/v1/releases?q="+strings.Repeat("%25a", 20000), nil, &body); st != 422 || body.Error.Field != "q" {
+		t.Fatalf("a 60,000-character q: %d %+v, want 422 on q", st, body)
+	}
+	if st := tess.do("GET", "/api/v1/audit?actor="+strings.Repeat("x", 300), nil, &body); st != 422 || body.Error.Field != "actor" {
+		t.Fatalf("a 300-character actor filter: %d %+v", st, body)
+	}
+	if st := tess.do("GET", "/api/v1/releases?q="+strings.Repeat("a", 200), nil, nil); st != 200 {
+		t.Fatalf("a 200-character search: %d", st)
+	}
+}
+
+// The content security policy: WebSockets to this host only, no <base>,
+// forms post here; the release report runs no script at all.
+func TestContentSecurityPolicy(t *testing.T) {
+	e := newEnv(t, true)
+	admin := e.login("admin", adminPassword)
+	resp, err := http.Get(e.ts.URL + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	csp := resp.Header.Get("Content-Security-Policy")
+	host := strings.TrimPrefix(e.ts.URL, "http://")
+	for _, want := range []string{"connect-src 'self' ws://" + host + " wss://" + host + ";", "base-uri 'none'", "form-action 'self'", "frame-ancestors 'none'"} {
+		if !strings.Contains(csp, want) {
+			t.Errorf("the app's CSP %q lacks %q", csp, want)
+		}
+	}
+	if strings.Contains(csp, " ws: ") || strings.Contains(csp, " wss:;") {
+		t.Errorf("the app's CSP lets WebSockets go to any host: %q", csp)
+	}
+	req, _ := http.NewRequest("GET", e.ts.URL+"/api/v1/releases/1/report", nil)
+	resp, err = admin.http.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	rcsp := resp.Header.Get("Content-Security-Policy")
+	if resp.StatusCode != 200 || strings.Contains(rcsp, "script-src") && !strings.Contains(rcsp, "script-src 'none'") || strings.Contains(rcsp, "unsafe-inline'; script") {
+		t.Fatalf("report: %d, CSP %q", resp.StatusCode, rcsp)
+	}
+	if strings.Contains(string(page), "<script") || strings.Contains(string(page), "onclick=") {
+		t.Fatalf("the report still carries script")
+	}
+	if !strings.Contains(rcsp, "base-uri 'none'") {
+		t.Fatalf("report CSP without base-uri: %q", rcsp)
+	}
+}

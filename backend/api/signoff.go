@@ -250,7 +250,7 @@ func (a *API) report(c *call) (any, error) {
 		return nil, err
 	}
 	c.w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	c.w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:")
+	c.w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
 	c.w.WriteHeader(http.StatusOK)
 	_, _ = c.w.Write(page)
 	return handled, nil

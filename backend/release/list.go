@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/shakedown/shakedown/backend/apperr"
 	"github.com/shakedown/shakedown/backend/store"
@@ -25,6 +26,9 @@ type Filter struct {
 	// From and To keep releases whose planned window overlaps [From, To).
 	From, To time.Time
 }
+
+// maxSearch bounds the search text (a long LIKE pattern only costs SQLite).
+const maxSearch = 200
 
 // sortColumns maps the sort keys clients may use to SQL.
 var sortColumns = map[string]string{
@@ -57,6 +61,9 @@ func (s *Service) List(ctx context.Context, f Filter) ([]Summary, int, error) {
 	}
 	w.Equal("r.type", string(f.Type))
 	w.Equal("r.environment", f.Environment)
+	if utf8.RuneCountInString(f.Q) > maxSearch {
+		return nil, 0, apperr.Invalid("q", "The search text may be at most %d characters.", maxSearch)
+	}
 	if q := strings.TrimSpace(f.Q); q != "" {
 		like := "%" + store.EscapeLike(q) + "%"
 		w.Add(`(r.name LIKE ? ESCAPE '\' OR r.version LIKE ? ESCAPE '\' OR r.description LIKE ? ESCAPE '\' OR r.owner LIKE ? ESCAPE '\')`, like, like, like, like)
