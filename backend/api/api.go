@@ -176,11 +176,24 @@ type route struct {
 	TextID bool
 	// Stages is the stage enum of the operation the route starts (202).
 	Stages OperationStages
+	// RolesBy documents a role rule that depends on the request (the
+	// service enforces it): roles per value of a body field, or the
+	// resource's owner beside some roles.
+	RolesBy *roleRule
 	// Shared says the answer depends only on the URL and the database, not
 	// on who asks (once allowed) nor on the time: it is encoded once and
 	// served to everyone until the next write.
 	Shared bool
 	Handle func(c *call) (any, error)
+}
+
+// roleRule is a role rule that depends on the request, for the document:
+// x-roles-by (Field and ByValue) or x-roles-owner (Owner and OrRoles).
+type roleRule struct {
+	Field   string
+	ByValue map[string][]auth.Role
+	Owner   string      // the field of the resource naming who may act on it
+	OrRoles []auth.Role // who else may
 }
 
 // param documents a query parameter.

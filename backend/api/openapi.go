@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"reflect"
 	"regexp"
@@ -297,6 +298,32 @@ func statuses(rt route) []int {
 
 var pathParamRE = regexp.MustCompile(`\{(\w+)\}`)
 
+// document adds the rule to an operation: an x-roles-by or x-roles-owner
+// extension that clients and the role tests read, and a sentence.
+func (rr *roleRule) document(op map[string]any) {
+	names := func(rs []auth.Role) []string {
+		out := make([]string, len(rs))
+		for i, r := range rs {
+			out[i] = string(r)
+		}
+		return out
+	}
+	if rr.ByValue != nil {
+		byValue := map[string][]string{}
+		var parts []string
+		for _, v := range slices.Sorted(maps.Keys(rr.ByValue)) {
+			byValue[v] = names(rr.ByValue[v])
+			parts = append(parts, v+": "+auth.RoleList(rr.ByValue[v]))
+		}
+		op["x-roles-by"] = map[string]any{"field": rr.Field, "roles": byValue}
+		op["description"] = "The role needed depends on " + rr.Field + " (" + strings.Join(parts, "; ") + ")."
+	}
+	if rr.Owner != "" {
+		op["x-roles-owner"] = map[string]any{"field": rr.Owner, "or": names(rr.OrRoles)}
+		op["description"] = "Only whoever the resource's " + rr.Owner + " names, or the " + auth.RoleList(rr.OrRoles) + " role."
+	}
+}
+
 // buildDocument makes the OpenAPI 3 document of routes. It fails when two Go
 // types map to one schema name, or a type has no schema.
 func buildDocument(routes []route) (map[string]any, error) {
@@ -327,6 +354,9 @@ func buildDocument(routes []route) (map[string]any, error) {
 			}
 			op["x-roles"] = roles
 			op["description"] = "Needs the " + auth.RoleList(rt.Roles) + " role."
+		}
+		if rr := rt.RolesBy; rr != nil {
+			rr.document(op)
 		}
 		var params []any
 		for _, m := range pathParamRE.FindAllStringSubmatch(rt.Path, -1) {

@@ -101,7 +101,8 @@ func (a *API) table() []route {
 		{Method: "POST", Path: "/releases", Tag: "releases", Summary: "Create a release (state planned)", Access: signedIn, Roles: testers, Body: release.Input{}, Out: release.Release{}, Status: 201, Handle: a.createRelease},
 		{Method: "GET", Path: "/releases/{id}", Tag: "releases", Summary: "One release with scope, risk, conflicts, timeline and the transitions you may take", Access: signedIn, Out: release.Release{}, Status: 200, Handle: byID("release", a.Releases.Get)},
 		{Method: "PATCH", Path: "/releases/{id}", Tag: "releases", Summary: "Change a release (planned, building or rejected only); changes, ci_ids and depends_on replace the whole set", Access: signedIn, Roles: testers, Body: release.Input{}, Out: release.Release{}, Status: 200, Handle: byIDBody("release", a.Releases.Update)},
-		{Method: "POST", Path: "/releases/{id}/transitions", Tag: "releases", Summary: "Move a release to another lifecycle state (roles depend on the target state)", Access: signedIn, Body: TransitionRequest{}, Out: release.Release{}, Status: 200, Handle: a.transition},
+		{Method: "POST", Path: "/releases/{id}/transitions", Tag: "releases", Summary: "Move a release to another lifecycle state (roles depend on the target state)", Access: signedIn, Body: TransitionRequest{}, Out: release.Release{}, Status: 200,
+			RolesBy: &roleRule{Field: "to", ByValue: transitionRoles()}, Handle: a.transition},
 		{Method: "GET", Path: "/releases/{id}/audit", Tag: "releases", Summary: "Audit entries of one release, newest first", Access: signedIn, Query: pageArgs, Out: audit.Entry{}, List: true, Status: 200, Handle: a.releaseAudit},
 
 		{Method: "GET", Path: "/cis", Tag: "configuration items", Summary: "List the configuration item catalog", Access: signedIn, Out: release.CI{}, List: true, Status: 200, Handle: a.listCIs,
@@ -124,7 +125,8 @@ func (a *API) table() []route {
 		{Method: "GET", Path: "/operations", Tag: "operations", Summary: "List long operations, newest first", Access: signedIn, Out: ops.Operation{}, List: true, Status: 200, Handle: a.listOps,
 			Query: append([]param{{Name: "status", Of: ops.Status(""), List: true, Doc: "one status or a comma-separated list"}, {Name: "kind", Type: "string"}, {Name: "entity", Type: "string"}, {Name: "entity_id", Type: "string"}}, pageArgs...)},
 		{Method: "GET", Path: "/operations/{id}", Tag: "operations", Summary: "One operation's status and progress", Access: signedIn, TextID: true, Out: ops.Operation{}, Status: 200, Handle: a.getOp},
-		{Method: "POST", Path: "/operations/{id}/cancel", Tag: "operations", Summary: "Cancel a running operation (it undoes its half-done work)", Access: signedIn, TextID: true, Out: ops.Operation{}, Status: 202, Handle: a.cancelOp},
+		{Method: "POST", Path: "/operations/{id}/cancel", Tag: "operations", Summary: "Cancel a running operation (it undoes its half-done work)", Access: signedIn, TextID: true, Out: ops.Operation{}, Status: 202,
+			RolesBy: &roleRule{Owner: "created_by", OrRoles: admins}, Handle: a.cancelOp},
 	}
 }
 
@@ -270,6 +272,15 @@ func (a *API) createRelease(c *call) (any, error) {
 		return nil, err
 	}
 	return a.Releases.Create(c.ctx(), c.actor, in)
+}
+
+// transitionRoles is release.TransitionRoles keyed by the state's name.
+func transitionRoles() map[string][]auth.Role {
+	out := map[string][]auth.Role{}
+	for st, roles := range release.TransitionRoles() {
+		out[string(st)] = roles
+	}
+	return out
 }
 
 func (a *API) transition(c *call) (any, error) {

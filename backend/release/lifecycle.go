@@ -73,6 +73,16 @@ var roleFor = map[State][]auth.Role{
 	StateCancelled:        {auth.RoleManager, auth.RoleAdmin},
 }
 
+// TransitionRoles says, for each state, which roles may move a release
+// into it (any one of them), for the API document.
+func TransitionRoles() map[State][]auth.Role {
+	out := map[State][]auth.Role{}
+	for st, roles := range roleFor {
+		out[st] = slices.Clone(roles)
+	}
+	return out
+}
+
 // needsReason lists the states whose transitions must say why.
 var needsReason = []State{StateRejected, StateCancelled, StateFailed, StateRolledBack}
 
@@ -98,6 +108,11 @@ func checkTransition(r *Release, to State, reason string, actor auth.Actor) (ste
 	if !ValidState(to) {
 		return step{}, apperr.Invalid("to", "Unknown state %q.", to)
 	}
+	// Who may move a release into a state does not depend on where it is:
+	// the role is checked first, so that the answer does not reveal more.
+	if roles := roleFor[to]; !actor.Has(roles...) {
+		return step{}, apperr.Forbidden("Moving a release to %s needs the %s role.", to, auth.RoleList(roles))
+	}
 	from := r.State
 	legal := slices.Contains(next[from], to)
 	isExpedited := false
@@ -112,9 +127,6 @@ func checkTransition(r *Release, to State, reason string, actor auth.Actor) (ste
 			return step{}, apperr.Conflict("to", "%s is %s, a final state: it cannot change any more.", r.label(), from)
 		}
 		return step{}, apperr.Conflict("to", "%s is in %s: it can go to %s, not to %s.", r.label(), from, joinStates(allowedFrom(r)), to)
-	}
-	if roles := roleFor[to]; !actor.Has(roles...) {
-		return step{}, apperr.Forbidden("Moving a release to %s needs the %s role.", to, auth.RoleList(roles))
 	}
 	if strings.TrimSpace(reason) == "" && (slices.Contains(needsReason, to) || isExpedited) {
 		what := "Say why"

@@ -127,8 +127,13 @@ func TestLifecycle(t *testing.T) {
 		_, err := s.Transition(ctx, by, r.ID, to, reason)
 		return err
 	}
-	if err := move(tester, StateDeployed, ""); apperr.KindOf(err) != apperr.KindConflict {
+	if err := move(admin, StateDeployed, ""); apperr.KindOf(err) != apperr.KindConflict {
 		t.Fatalf("planned → deployed: %v", err)
+	}
+	// The role is checked before where the release is: a tester asking for
+	// deployed hears about the role, not the state.
+	if err := move(tester, StateDeployed, ""); apperr.KindOf(err) != apperr.KindForbidden {
+		t.Fatalf("planned → deployed by a tester: %v", err)
 	}
 	if err := move(manager, StateBuilding, ""); apperr.KindOf(err) != apperr.KindForbidden {
 		t.Fatalf("manager → building: %v", err)

@@ -648,7 +648,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Cancel a running operation (it undoes its half-done work) */
+        /**
+         * Cancel a running operation (it undoes its half-done work)
+         * @description Only whoever the resource's created_by names, or the admin role.
+         */
         post: operations["postOperationsIdCancel"];
         delete?: never;
         options?: never;
@@ -992,7 +995,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Move a release to another lifecycle state (roles depend on the target state) */
+        /**
+         * Move a release to another lifecycle state (roles depend on the target state)
+         * @description The role needed depends on to (approved: manager; awaiting-approval: tester; building: tester; cancelled: manager or admin; closed: manager or admin; deployed: admin; deploying: admin; failed: admin; planned: tester; rejected: manager; reviewed: manager or admin; rolled-back: admin; testing: tester).
+         */
         post: operations["postReleasesIdTransitions"];
         delete?: never;
         options?: never;
