@@ -218,8 +218,8 @@ func TestEveryWriteRouteAgainstEveryRole(t *testing.T) {
 	var doc struct {
 		Servers []struct{ URL string } `json:"servers"`
 		Paths   map[string]map[string]struct {
-			Roles    []string `json:"x-roles"`
-			RolesBy  *struct {
+			Roles   []string `json:"x-roles"`
+			RolesBy *struct {
 				Field string              `json:"field"`
 				Roles map[string][]string `json:"roles"`
 			} `json:"x-roles-by"`
