@@ -76,7 +76,11 @@ func Seed(ctx context.Context, as *auth.Service, rs *release.Service, ps *packag
 			host, domain := "local", vmPrefix+name
 			in.LibvirtHost, in.LibvirtDomain = &host, &domain
 		}
-		created, err := rs.CreateCI(ctx, tess, in)
+		by := tess
+		if in.LibvirtDomain != nil {
+			by = adam // linking a CI to a libvirt domain is an admin's
+		}
+		created, err := rs.CreateCI(ctx, by, in)
 		if err != nil {
 			return false, fmt.Errorf("demo CI %s: %w", name, err)
 		}

@@ -30,7 +30,10 @@ import (
 // host (labs/fakehost). The real-VM tier is labs/vm_test.go and
 // backend/server/vm_test.go.
 
-var tess = auth.Actor{UserID: 2, Username: "tess", Roles: []auth.Role{auth.RoleTester}}
+var (
+	tess = auth.Actor{UserID: 2, Username: "tess", Roles: []auth.Role{auth.RoleTester}}
+	adam = auth.Actor{UserID: 4, Username: "adam", Roles: []auth.Role{auth.RoleAdmin}} // links CIs to libvirt domains
+)
 
 type env struct {
 	t        *testing.T
@@ -76,7 +79,7 @@ func newEnv(t *testing.T) *env {
 	}
 	var cis []int64
 	for _, name := range []string{"prod-web-1", "prod-web-2"} {
-		c, err := e.releases.CreateCI(ctx, tess, release.CIInput{Name: p(name), Kind: p("vm"), Environment: p("production"),
+		c, err := e.releases.CreateCI(ctx, adam, release.CIInput{Name: p(name), Kind: p("vm"), Environment: p("production"),
 			Criticality: p("high"), LibvirtHost: p(lab.LocalHost), LibvirtDomain: p(name)})
 		if err != nil {
 			t.Fatal(err)

@@ -91,17 +91,52 @@ type CIFilter struct {
 	Offset      int
 }
 
-const ciColumns = `id, name, kind, environment, criticality, description, libvirt_host, libvirt_domain, created_at, updated_at`
+const ciColumns = `id, name, kind, environment, criticality, description, libvirt_host, libvirt_domain, created_at, updated_at,
+	criticality_was, criticality_changed_by, criticality_changed_at`
+
+// ciColumnsOf is ciColumns of the table aliased c.
+var ciColumnsOf = "c." + strings.ReplaceAll(strings.ReplaceAll(ciColumns, "\n\t", " "), ", ", ", c.")
 
 func scanCI(sc interface{ Scan(...any) error }) (CI, error) {
 	var c CI
-	var ca, ua string
-	if err := sc.Scan(&c.ID, &c.Name, &c.Kind, &c.Environment, &c.Criticality, &c.Description, &c.LibvirtHost, &c.LibvirtDomain, &ca, &ua); err != nil {
+	var ca, ua, was, by, at string
+	if err := sc.Scan(&c.ID, &c.Name, &c.Kind, &c.Environment, &c.Criticality, &c.Description, &c.LibvirtHost, &c.LibvirtDomain, &ca, &ua,
+		&was, &by, &at); err != nil {
 		return c, err
 	}
 	c.CreatedAt, _ = store.ParseTime(ca)
 	c.UpdatedAt, _ = store.ParseTime(ua)
+	if was != "" {
+		c.CriticalityChange = &CriticalityChange{From: was, By: by}
+		c.CriticalityChange.At, _ = store.ParseTime(at)
+	}
 	return c, nil
+}
+
+// controlled says which of a CI's controlled fields an update changes:
+// its criticality (the risk of releases touching it), its environment, and
+// its libvirt link (what labs snapshot and clone).
+func controlled(before, after CI) []string {
+	var out []string
+	if before.Criticality != after.Criticality {
+		out = append(out, "criticality")
+	}
+	if before.Environment != after.Environment {
+		out = append(out, "environment")
+	}
+	if before.LibvirtHost != after.LibvirtHost || before.LibvirtDomain != after.LibvirtDomain {
+		out = append(out, "libvirt link")
+	}
+	return out
+}
+
+// mayControl refuses a change of controlled fields to anyone but an admin.
+func mayControl(by auth.Actor, fields []string) error {
+	if len(fields) == 0 || by.Has(auth.RoleAdmin) {
+		return nil
+	}
+	return apperr.Forbidden("Changing a configuration item's %s needs the admin role: it changes the risk of releases touching it and what labs clone.",
+		strings.Join(fields, ", "))
 }
 
 // ListCIs returns catalog entries by name.
@@ -150,6 +185,11 @@ func (s *Service) CreateCI(ctx context.Context, by auth.Actor, in CIInput) (CI, 
 	if err := c.apply(in, true); err != nil {
 		return c, err
 	}
+	if c.LibvirtHost != "" || c.LibvirtDomain != "" {
+		if err := mayControl(by, []string{"libvirt link"}); err != nil {
+			return CI{}, err
+		}
+	}
 	now := s.now().UTC().Truncate(time.Millisecond)
 	c.CreatedAt, c.UpdatedAt = now, now
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
@@ -176,19 +216,33 @@ func (s *Service) CreateCI(ctx context.Context, by auth.Actor, in CIInput) (CI, 
 // UpdateCI changes a catalog entry; a new criticality re-scores the open
 // releases that touch it.
 func (s *Service) UpdateCI(ctx context.Context, by auth.Actor, id int64, in CIInput) (CI, error) {
-	before, err := s.GetCI(ctx, id)
-	if err != nil {
-		return before, err
-	}
-	c := before
-	if err := c.apply(in, false); err != nil {
-		return c, err
-	}
 	now := s.now().UTC().Truncate(time.Millisecond)
-	c.UpdatedAt = now
+	var c CI
 	var touched []int64
-	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE cis SET name = ?, kind = ?, environment = ?, criticality = ?, description = ?,
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		before, err := scanCI(tx.QueryRowContext(ctx, `SELECT `+ciColumns+` FROM cis WHERE id = ?`, id))
+		if err == sql.ErrNoRows {
+			return apperr.NotFound("configuration item", id)
+		}
+		if err != nil {
+			return err
+		}
+		c = before
+		if err := c.apply(in, false); err != nil {
+			return err
+		}
+		if err := mayControl(by, controlled(before, c)); err != nil {
+			return err
+		}
+		c.UpdatedAt = now
+		if c.Criticality != before.Criticality {
+			c.CriticalityChange = &CriticalityChange{From: before.Criticality, By: by.Username, At: now}
+			if _, err := tx.ExecContext(ctx, `UPDATE cis SET criticality_was = ?, criticality_changed_by = ?, criticality_changed_at = ? WHERE id = ?`,
+				before.Criticality, by.Username, store.FormatTime(now), id); err != nil {
+				return err
+			}
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE cis SET name = ?, kind = ?, environment = ?, criticality = ?, description = ?,
 			libvirt_host = ?, libvirt_domain = ?, updated_at = ? WHERE id = ?`,
 			c.Name, c.Kind, c.Environment, c.Criticality, c.Description, c.LibvirtHost, c.LibvirtDomain, store.FormatTime(now), id)
 		if store.IsUniqueViolation(err) {

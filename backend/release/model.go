@@ -36,6 +36,15 @@ type CI struct {
 	LibvirtDomain string    `json:"libvirt_domain"`
 	CreatedAt     time.Time `json:"created_at"`
 	UpdatedAt     time.Time `json:"updated_at"`
+	// CriticalityChange is the last change of its criticality, if any.
+	CriticalityChange *CriticalityChange `json:"criticality_change,omitempty"`
+}
+
+// CriticalityChange is who changed a CI's criticality, when, and from what.
+type CriticalityChange struct {
+	From string    `json:"from"`
+	By   string    `json:"by"`
+	At   time.Time `json:"at"`
 }
 
 // Ref is a short reference to another release.

@@ -401,3 +401,54 @@ func TestChangesKeepTheirRecordedTime(t *testing.T) {
 		t.Fatalf("recorded times %v", got)
 	}
 }
+
+// A CI's criticality, environment and libvirt link are controlled: only an
+// admin changes them, the change is audited, and the releases it moves are
+// re-scored with the change in their risk reasons.
+func TestCIControlledFields(t *testing.T) {
+	s, db := newService(t)
+	ctx := context.Background()
+	c := mkCI(t, s, "prod-db-1", "critical")
+	r, _ := s.Create(ctx, tester, input("Web", "1", at(1, 8), at(1, 9), c.ID))
+	before, _ := s.Get(ctx, tester, r.ID)
+	for field, in := range map[string]CIInput{
+		"criticality":  {Criticality: p("low")},
+		"environment":  {Environment: p("staging")},
+		"libvirt link": {LibvirtHost: p("local"), LibvirtDomain: p("prod-db-1")},
+	} {
+		if _, err := s.UpdateCI(ctx, tester, c.ID, in); apperr.KindOf(err) != apperr.KindForbidden || !strings.Contains(err.Error(), field) {
+			t.Errorf("a tester changing the %s: %v, want forbidden naming it", field, err)
+		}
+	}
+	if _, err := s.CreateCI(ctx, tester, CIInput{Name: p("prod-db-2"), Kind: p("vm"), Environment: p("production"), Criticality: p("high"),
+		LibvirtHost: p("local"), LibvirtDomain: p("prod-db-1")}); apperr.KindOf(err) != apperr.KindForbidden {
+		t.Errorf("a tester creating a CI linked to a libvirt domain: %v, want forbidden", err)
+	}
+	if _, err := s.UpdateCI(ctx, tester, c.ID, CIInput{Description: p("Primary database")}); err != nil {
+		t.Fatalf("a tester changing the description: %v", err)
+	}
+	if got, _ := s.GetCI(ctx, c.ID); got.Criticality != "critical" || got.LibvirtDomain != "" {
+		t.Fatalf("refused changes were kept: %+v", got)
+	}
+	if _, err := s.UpdateCI(ctx, admin, c.ID, CIInput{Criticality: p("low")}); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := s.Get(ctx, tester, r.ID)
+	if after.Risk.Score >= before.Risk.Score {
+		t.Fatalf("risk %d after lowering the criticality, was %d", after.Risk.Score, before.Risk.Score)
+	}
+	shown := false
+	for _, rr := range after.Risk.Reasons {
+		if strings.Contains(rr.Detail, "prod-db-1's criticality was changed from critical to low by adam") {
+			shown = true
+		}
+	}
+	if !shown {
+		t.Fatalf("the change is not in the risk reasons: %+v", after.Risk.Reasons)
+	}
+	var n int
+	db.QueryRow(`SELECT count(*) FROM audit_log WHERE action = 'ci.update' AND before_json LIKE '%"criticality":"critical"%' AND after_json LIKE '%"criticality":"low"%'`).Scan(&n)
+	if n != 1 {
+		t.Fatalf("%d audit entries with the criticality before and after, want 1", n)
+	}
+}

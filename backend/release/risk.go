@@ -65,6 +65,14 @@ func computeRisk(in riskInput) Risk {
 	if top != nil {
 		add("criticality", criticalityPoints[top.Criticality], fmt.Sprintf("Touches %s, a %s-criticality configuration item", top.Name, top.Criticality))
 	}
+	// A CI whose criticality changed says so, whether or not it is the
+	// one that scores: a lowered criticality lowers the risk silently otherwise.
+	for _, c := range in.CIs {
+		if ch := c.CriticalityChange; ch != nil {
+			reasons = append(reasons, Reason{Factor: "criticality change", Points: 0,
+				Detail: fmt.Sprintf("%s's criticality was changed from %s to %s by %s on %s", c.Name, ch.From, c.Criticality, ch.By, ch.At.Format("2 Jan 2006"))})
+		}
+	}
 
 	n := len(in.CIs)
 	countPts := 0

@@ -496,7 +496,7 @@ func (s *Service) load(ctx context.Context, q store.Querier, id int64) (*Release
 	rows.Close()
 
 	r.CIs = []CI{}
-	rows, err = q.QueryContext(ctx, `SELECT c.id, c.name, c.kind, c.environment, c.criticality, c.description, c.libvirt_host, c.libvirt_domain, c.created_at, c.updated_at
+	rows, err = q.QueryContext(ctx, `SELECT `+ciColumnsOf+`
 		FROM release_cis rc JOIN cis c ON c.id = rc.ci_id WHERE rc.release_id = ? ORDER BY c.name`, id)
 	if err != nil {
 		return nil, err
@@ -580,13 +580,13 @@ func (s *Service) rescore(ctx context.Context, tx *sql.Tx, id int64) error {
 		in.Changes = append(in.Changes, c)
 	}
 	rows.Close()
-	rows, err = tx.QueryContext(ctx, `SELECT c.name, c.criticality FROM release_cis rc JOIN cis c ON c.id = rc.ci_id WHERE rc.release_id = ? ORDER BY c.name`, id)
+	rows, err = tx.QueryContext(ctx, `SELECT `+ciColumnsOf+` FROM release_cis rc JOIN cis c ON c.id = rc.ci_id WHERE rc.release_id = ? ORDER BY c.name`, id)
 	if err != nil {
 		return err
 	}
 	for rows.Next() {
-		var c CI
-		if err := rows.Scan(&c.Name, &c.Criticality); err != nil {
+		c, err := scanCI(rows)
+		if err != nil {
 			rows.Close()
 			return err
 		}

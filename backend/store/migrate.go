@@ -438,7 +438,7 @@ var Migrations = []Migration{
 			updated_at TEXT NOT NULL
 		)`,
 	)},
-	{Version: 8, Name: "separation of duties per environment; approvals against failed evidence", Up: execAll(
+	{Version: 8, Name: "separation of duties per environment; approvals against failed evidence; CI criticality changes", Up: execAll(
 		// Who may approve and who may deploy, per environment ("*" is every
 		// environment without its own row): production keeps requesters off
 		// their own approvals and approvers off their own deployments,
@@ -450,5 +450,10 @@ var Migrations = []Migration{
 		)`,
 		`INSERT INTO duty_policies (environment, requester_may_approve, approver_may_deploy) VALUES ('*', 1, 'yes'), ('production', 0, 'emergency')`,
 		`ALTER TABLE approvals ADD COLUMN against_evidence INTEGER NOT NULL DEFAULT 0`,
+		// A CI's last change of criticality, shown in the risk reasons of
+		// the releases it moved.
+		`ALTER TABLE cis ADD COLUMN criticality_was TEXT NOT NULL DEFAULT ''`,
+		`ALTER TABLE cis ADD COLUMN criticality_changed_by TEXT NOT NULL DEFAULT ''`,
+		`ALTER TABLE cis ADD COLUMN criticality_changed_at TEXT NOT NULL DEFAULT ''`,
 	)},
 }

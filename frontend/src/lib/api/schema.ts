@@ -1161,6 +1161,7 @@ export interface components {
             /** Format: date-time */
             created_at: string;
             criticality: string;
+            criticality_change?: components["schemas"]["CriticalityChange"] | null;
             description: string;
             environment: string;
             /** Format: int64 */
@@ -1197,6 +1198,12 @@ export interface components {
         };
         /** @enum {string} */
         ConflictKind: "freeze" | "ci_overlap" | "dependency";
+        CriticalityChange: {
+            /** Format: date-time */
+            at: string;
+            by: string;
+            from: string;
+        };
         DecisionInput: {
             decision: string;
             reason?: string;
@@ -2088,6 +2095,7 @@ export type CIInput = components['schemas']['CIInput'];
 export type CIPage = components['schemas']['CIPage'];
 export type Conflict = components['schemas']['Conflict'];
 export type ConflictKind = components['schemas']['ConflictKind'];
+export type CriticalityChange = components['schemas']['CriticalityChange'];
 export type DecisionInput = components['schemas']['DecisionInput'];
 export type DecisionStatus = components['schemas']['DecisionStatus'];
 export type DiskImage = components['schemas']['DiskImage'];
