@@ -38,11 +38,21 @@ async function state(page) {
 }
 
 async function upload(page, file) {
+  const current = page.getByTestId('package-current');
+  const before = (await current.count()) ? await current.getAttribute('data-digest') : null;
   await page.getByTestId('package-mode-upload').click();
   await page.getByTestId('package-file').setInputFiles(file);
   await page.getByTestId('package-upload').click();
   await page.getByTestId('package-flash').waitFor();
-  return page.getByTestId('package-current').getAttribute('data-digest');
+  // The flash of an earlier upload may still show: wait for the attached package to change.
+  await page.waitForFunction(
+    (prev) => {
+      const el = document.querySelector('[data-testid="package-current"]');
+      return el && el.getAttribute('data-digest') !== prev;
+    },
+    before,
+  );
+  return current.getAttribute('data-digest');
 }
 
 describe('packages and sign-off', () => {
