@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"runtime/debug"
 	"slices"
 	"strconv"
@@ -389,12 +390,62 @@ type List[T any] struct {
 	Offset int `json:"offset"`
 }
 
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
+// remote is what the API believes about who sent a request.
+type remote struct {
+	addr  string // the client's address
+	https bool   // the client reached Shakedown over HTTPS
+}
+
+// remote tells the client's address and whether they came over HTTPS. The
+// peer is believed about both only if it is one of the trusted proxies
+// (settings.TrustedProxies): then X-Forwarded-For names the client and
+// X-Forwarded-Proto the scheme. Anyone else's headers are ignored.
+func (a *API) remote(r *http.Request) remote {
+	peer := r.RemoteAddr
+	if host, _, err := net.SplitHostPort(peer); err == nil {
+		peer = host
 	}
-	return host
+	out := remote{addr: peer, https: r.TLS != nil}
+	ip, err := netip.ParseAddr(peer)
+	if err != nil || a.Settings == nil {
+		return out
+	}
+	st, err := a.Settings.Get(r.Context())
+	if err != nil || !settings.Contains(st.TrustedProxies, ip) {
+		return out
+	}
+	// The proxy facing the client wrote the first value.
+	if proto, _, _ := strings.Cut(r.Header.Get("X-Forwarded-Proto"), ","); strings.EqualFold(strings.TrimSpace(proto), "https") {
+		out.https = true
+	}
+	out.addr = forwardedClient(r.Header.Values("X-Forwarded-For"), st.TrustedProxies, ip)
+	return out
+}
+
+// forwardedClient reads X-Forwarded-For from the nearest hop back and
+// returns the first address that is not a trusted proxy: what lies further
+// back the client wrote itself, and may have made up.
+func forwardedClient(values, trusted []string, peer netip.Addr) string {
+	var hops []string
+	for _, v := range values {
+		hops = append(hops, strings.Split(v, ",")...)
+	}
+	client := peer
+	for i := len(hops) - 1; i >= 0; i-- {
+		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			ap, perr := netip.ParseAddrPort(strings.TrimSpace(hops[i]))
+			if perr != nil {
+				break // not an address: believe nothing further back
+			}
+			a = ap.Addr()
+		}
+		client = a
+		if !settings.Contains(trusted, a) {
+			break
+		}
+	}
+	return client.Unmap().String()
 }
 
 // frontend serves the built UI; unknown paths get index.html so that

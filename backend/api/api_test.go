@@ -39,12 +39,19 @@ type env struct {
 	dir string
 }
 
-func newEnv(t *testing.T, withDemo bool) *env {
+func newEnv(t *testing.T, withDemo bool) *env { return newEnvWith(t, withDemo, nil) }
+
+// newEnvWith is newEnv with a change to the server's configuration.
+func newEnvWith(t *testing.T, withDemo bool, configure func(*server.Config)) *env {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	dir := t.TempDir()
-	srv, err := server.New(context.Background(), server.Config{DataDir: dir, AdminPassword: adminPassword, Demo: withDemo, Version: "test", Log: log,
-		LocalURI: "test:///default", PoolDir: "/sdtest-pool"})
+	cfg := server.Config{DataDir: dir, AdminPassword: adminPassword, Demo: withDemo, Version: "test", Log: log,
+		LocalURI: "test:///default", PoolDir: "/sdtest-pool"}
+	if configure != nil {
+		configure(&cfg)
+	}
+	srv, err := server.New(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

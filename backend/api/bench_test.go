@@ -45,7 +45,7 @@ func BenchmarkReads(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	_, secret, err := srv.Auth.CreateToken(ctx, auth.Actor{UserID: 1, Username: "admin"}, "bench", 0)
+	_, secret, err := srv.Auth.CreateToken(ctx, auth.Actor{UserID: 1, Username: "admin"}, "bench", nil)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -129,6 +130,16 @@ func writeEncoded(w http.ResponseWriter, status int, body []byte) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
+}
+
+// requireJSON refuses a body that does not say it is JSON. decode lets a
+// body without a Content-Type through, for scripts; where a body from
+// another site's page must not be read (sign-in), even that is refused.
+func requireJSON(r *http.Request) error {
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+		return &badRequest{status: http.StatusUnsupportedMediaType, msg: "Send the request body as JSON (Content-Type: application/json)."}
+	}
+	return nil
 }
 
 // decode reads exactly one JSON value into v: bounded in size, unknown

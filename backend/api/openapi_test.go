@@ -175,7 +175,7 @@ func TestStatusesPerRoute(t *testing.T) {
 		byPath[rt.Method+" "+rt.Path] = rt
 	}
 	for key, want := range map[string][]int{
-		"POST /auth/login":         {400, 401, 413, 415, 422, 429, 500},
+		"POST /auth/login":         {400, 401, 403, 413, 415, 422, 429, 500},
 		"GET /health":              {500},
 		"POST /cis/{id}/images":    {401, 403, 404, 409, 411, 415, 422, 500, 503},
 		"POST /releases/{id}/labs": {400, 401, 403, 404, 409, 413, 415, 422, 500, 503},

@@ -9,6 +9,7 @@ import (
 	"github.com/shakedown/shakedown/backend/apperr"
 	"github.com/shakedown/shakedown/backend/audit"
 	"github.com/shakedown/shakedown/backend/auth"
+	"github.com/shakedown/shakedown/backend/events"
 	"github.com/shakedown/shakedown/backend/hostinfo"
 	"github.com/shakedown/shakedown/backend/ops"
 	"github.com/shakedown/shakedown/backend/release"
@@ -43,8 +44,21 @@ type Me struct {
 // TokenRequest creates a personal API token.
 type TokenRequest struct {
 	Name string `json:"name"`
-	// ExpiresInDays is how long the token lives; 0 or absent: it never expires.
-	ExpiresInDays int `json:"expires_in_days,omitempty"`
+	// ExpiresInDays is how long the token lives: 1 to the settings'
+	// token_max_days, which is also the lifetime when it is absent. 0 means
+	// it never expires, only if the settings allow_non_expiring_tokens.
+	ExpiresInDays *int `json:"expires_in_days,omitempty"`
+}
+
+// TokensRevoked says how many tokens a revocation removed.
+type TokensRevoked struct {
+	Revoked int `json:"revoked"`
+}
+
+// PasswordRequest changes the signed-in user's own password.
+type PasswordRequest struct {
+	CurrentPassword string `json:"current_password"`
+	NewPassword     string `json:"new_password"`
 }
 
 // TokenCreated carries the new token's secret, shown once.
@@ -74,11 +88,15 @@ func (a *API) table() []route {
 		{Method: "GET", Path: "/events", Tag: "system", Summary: "WebSocket stream of events (release.*, freeze.changed, ci.changed, user.changed, operation.updated, host.sample)", Access: signedIn,
 			Query: []param{{Name: "token", Type: "string", Doc: "API token, for clients that cannot send headers"}}, Out: map[string]any{}, Status: 101, Handle: a.events},
 
-		{Method: "POST", Path: "/auth/login", Tag: "auth", Summary: "Sign in; sets the session cookie and returns the CSRF token", Access: public, Body: LoginRequest{}, Out: Me{}, Status: 200, Errors: []int{http.StatusUnauthorized, http.StatusTooManyRequests}, Handle: a.login},
+		{Method: "POST", Path: "/auth/login", Tag: "auth", Summary: "Sign in (a JSON body, from this site or a script); sets the session cookie and returns the CSRF token. Failed attempts slow down that username from that address", Access: public, Body: LoginRequest{}, Out: Me{}, Status: 200,
+			Errors: []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusTooManyRequests}, Handle: a.login},
+		{Method: "POST", Path: "/auth/password", Tag: "auth", Summary: "Change your own password (the current one is required); ends your other sessions and revokes your API tokens", Access: signedIn, Body: PasswordRequest{}, Out: auth.PasswordChange{}, Status: 200,
+			Errors: []int{http.StatusTooManyRequests}, Handle: a.changePassword},
 		{Method: "POST", Path: "/auth/logout", Tag: "auth", Summary: "Sign out", Access: signedIn, Status: 204, Handle: a.logout},
 		{Method: "GET", Path: "/auth/me", Tag: "auth", Summary: "The signed-in user and the session's CSRF token", Access: signedIn, Out: Me{}, Status: 200, Handle: a.me},
-		{Method: "GET", Path: "/auth/tokens", Tag: "auth", Summary: "Your personal API tokens", Access: signedIn, Out: auth.Token{}, List: true, Status: 200, Handle: a.listTokens},
-		{Method: "POST", Path: "/auth/tokens", Tag: "auth", Summary: "Create a personal API token (the secret is shown once)", Access: signedIn, Body: TokenRequest{}, Out: TokenCreated{}, Status: 201, Handle: a.createToken},
+		{Method: "GET", Path: "/auth/tokens", Tag: "auth", Summary: "Your personal API tokens, with their expiry and last use", Access: signedIn, Out: auth.Token{}, List: true, Status: 200, Handle: a.listTokens},
+		{Method: "POST", Path: "/auth/tokens", Tag: "auth", Summary: "Create a personal API token (the secret is shown once); its lifetime is bounded by the settings", Access: signedIn, Body: TokenRequest{}, Out: TokenCreated{}, Status: 201, Handle: a.createToken},
+		{Method: "DELETE", Path: "/auth/tokens", Tag: "auth", Summary: "Revoke all of your tokens", Access: signedIn, Out: TokensRevoked{}, Status: 200, Handle: a.revokeAllTokens},
 		{Method: "DELETE", Path: "/auth/tokens/{id}", Tag: "auth", Summary: "Revoke one of your tokens", Access: signedIn, Status: 204, Handle: a.deleteToken},
 
 		{Method: "GET", Path: "/settings", Tag: "users", Summary: "Run-time settings: token lifetimes, networks disk imports may reach, trusted proxies", Access: signedIn, Out: settings.Settings{}, Status: 200, Handle: a.getSettings},
@@ -86,7 +104,7 @@ func (a *API) table() []route {
 		{Method: "GET", Path: "/users", Tag: "users", Summary: "List users", Access: signedIn, Roles: admins, Out: auth.User{}, List: true, Status: 200, Handle: a.listUsers},
 		{Method: "POST", Path: "/users", Tag: "users", Summary: "Create a user", Access: signedIn, Roles: admins, Body: auth.UserInput{}, Out: auth.User{}, Status: 201, Handle: a.createUser},
 		{Method: "GET", Path: "/users/{id}", Tag: "users", Summary: "One user", Access: signedIn, Roles: admins, Out: auth.User{}, Status: 200, Handle: a.getUser},
-		{Method: "PATCH", Path: "/users/{id}", Tag: "users", Summary: "Change a user's name, roles, password or disabled flag", Access: signedIn, Roles: admins, Body: auth.UserInput{}, Out: auth.User{}, Status: 200, Handle: a.updateUser},
+		{Method: "PATCH", Path: "/users/{id}", Tag: "users", Summary: "Change a user's name, roles, password or disabled flag (a new password or disabling ends their sessions and revokes their API tokens)", Access: signedIn, Roles: admins, Body: auth.UserInput{}, Out: auth.User{}, Status: 200, Handle: a.updateUser},
 
 		{Method: "GET", Path: "/releases", Tag: "releases", Summary: "List releases with filters, sorting and pagination", Access: signedIn, Out: release.Summary{}, List: true, Status: 200, Shared: true, Handle: a.listReleases,
 			Query: append([]param{
@@ -152,6 +170,16 @@ func (a *API) events(c *call) (any, error) {
 }
 
 func (a *API) login(c *call) (any, error) {
+	// Signing in needs no credentials but is a write all the same: a page
+	// of another site must not sign the browser in to an account of its
+	// choosing (login CSRF), so it gets the Origin check of every write,
+	// and a body no form can send.
+	if !events.SameOrigin(c.r) {
+		return nil, apperr.Forbidden("This sign-in came from another site; it was refused.")
+	}
+	if err := requireJSON(c.r); err != nil {
+		return nil, err
+	}
 	var in LoginRequest
 	if err := decode(c.r, &in); err != nil {
 		return nil, err
@@ -162,12 +190,13 @@ func (a *API) login(c *call) (any, error) {
 	if in.Password == "" {
 		return nil, apperr.Invalid("password", "Password is required.")
 	}
-	u, secret, csrf, err := a.Auth.Login(c.ctx(), in.Username, in.Password, clientIP(c.r))
+	from := a.remote(c.r)
+	u, secret, csrf, err := a.Auth.Login(c.ctx(), in.Username, in.Password, from.addr)
 	if err != nil {
 		return nil, err
 	}
 	http.SetCookie(c.w, &http.Cookie{Name: SessionCookie, Value: secret, Path: "/", HttpOnly: true,
-		SameSite: http.SameSiteStrictMode, Secure: a.SecureCookies, MaxAge: int(auth.SessionTTL.Seconds())})
+		SameSite: http.SameSiteStrictMode, Secure: a.SecureCookies || from.https, MaxAge: int(auth.SessionTTL.Seconds())})
 	return Me{User: u, CSRFToken: csrf}, nil
 }
 
@@ -177,7 +206,8 @@ func (a *API) logout(c *call) (any, error) {
 			return nil, err
 		}
 	}
-	http.SetCookie(c.w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode, MaxAge: -1})
+	http.SetCookie(c.w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode,
+		Secure: a.SecureCookies || a.remote(c.r).https, MaxAge: -1})
 	return nil, nil
 }
 
@@ -205,6 +235,23 @@ func (a *API) createToken(c *call) (any, error) {
 	}
 	t, secret, err := a.Auth.CreateToken(c.ctx(), c.actor, in.Name, in.ExpiresInDays)
 	return TokenCreated{Token: t, Secret: secret}, err
+}
+
+func (a *API) revokeAllTokens(c *call) (any, error) {
+	n, err := a.Auth.RevokeAllTokens(c.ctx(), c.actor)
+	return TokensRevoked{Revoked: n}, err
+}
+
+func (a *API) changePassword(c *call) (any, error) {
+	var in PasswordRequest
+	if err := decode(c.r, &in); err != nil {
+		return nil, err
+	}
+	session := ""
+	if cookie, err := c.r.Cookie(SessionCookie); err == nil && !c.actor.ViaToken {
+		session = cookie.Value
+	}
+	return a.Auth.ChangePassword(c.ctx(), c.actor, session, in.CurrentPassword, in.NewPassword, a.remote(c.r).addr)
 }
 
 func (a *API) deleteToken(c *call) (any, error) {

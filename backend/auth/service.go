@@ -56,12 +56,26 @@ type Token struct {
 	LastUsedAt *time.Time `json:"last_used_at"`
 }
 
+// TokenPolicy bounds the lifetime of new API tokens. The admin settings
+// hold it; auth reads it through the function given to WithTokenPolicy.
+type TokenPolicy struct {
+	// MaxDays is the longest lifetime, and the lifetime of a token created
+	// without one.
+	MaxDays int
+	// AllowNonExpiring lets expires_in_days 0 mean "never expires".
+	AllowNonExpiring bool
+}
+
+// DefaultTokenPolicy holds until an admin changes the settings.
+var DefaultTokenPolicy = TokenPolicy{MaxDays: 90}
+
 // Service manages accounts and credentials.
 type Service struct {
-	db      *store.DB
-	bus     events.Publisher
-	now     func() time.Time
-	limiter *loginLimiter
+	db          *store.DB
+	bus         events.Publisher
+	now         func() time.Time
+	throttle    *throttle
+	tokenPolicy func(context.Context) (TokenPolicy, error)
 
 	// cache maps a credential hash to its actor for a few seconds, so that
 	// API reads do not hit the database for every request. Any write to
@@ -79,10 +93,24 @@ type cachedActor struct {
 
 const actorCacheTTL = 5 * time.Second
 
+// Option configures a Service.
+type Option func(*Service)
+
+// WithTokenPolicy makes the service read the token policy from policy
+// (the run-time settings) whenever a token is created; without it,
+// DefaultTokenPolicy holds.
+func WithTokenPolicy(policy func(context.Context) (TokenPolicy, error)) Option {
+	return func(s *Service) { s.tokenPolicy = policy }
+}
+
 // NewService returns the auth service.
-func NewService(db *store.DB, bus events.Publisher) *Service {
-	return &Service{db: db, bus: bus, now: time.Now,
-		limiter: newLoginLimiter(5, time.Minute), cache: map[string]cachedActor{}}
+func NewService(db *store.DB, bus events.Publisher, opts ...Option) *Service {
+	s := &Service{db: db, bus: bus, now: time.Now, throttle: newThrottle(defaultThrottle), cache: map[string]cachedActor{},
+		tokenPolicy: func(context.Context) (TokenPolicy, error) { return DefaultTokenPolicy, nil }}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
 var usernameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{1,31}$`)
@@ -268,18 +296,28 @@ func (s *Service) UpdateUser(ctx context.Context, by Actor, id int64, in UserInp
 				return err
 			}
 		}
-		if after.Disabled || hash != nil {
-			// A disabled account or a new password ends every open session.
-			if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, id); err != nil {
-				return err
-			}
-		}
 		action := "user.update"
 		if hash != nil {
 			action = "user.password"
 		}
-		return audit.Append(ctx, tx, now, audit.Record{Actor: by.Username, Action: action,
-			Entity: "user", EntityID: events.ID(id), Before: before, After: after})
+		if err := audit.Append(ctx, tx, now, audit.Record{Actor: by.Username, Action: action,
+			Entity: "user", EntityID: events.ID(id), Before: before, After: after}); err != nil {
+			return err
+		}
+		if !after.Disabled && hash == nil {
+			return nil
+		}
+		// A disabled account or a new password ends every open session and
+		// revokes every API token: whoever held them no longer may.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, id); err != nil {
+			return err
+		}
+		reason := "password reset"
+		if after.Disabled {
+			reason = "account disabled"
+		}
+		_, err = revokeTokens(ctx, tx, now, by.Username, id, reason)
+		return err
 	})
 	if err != nil {
 		return User{}, err
@@ -364,42 +402,165 @@ func (s *Service) EnsureAdmin(ctx context.Context, password string) (bool, error
 var ErrBadCredentials = &apperr.UnauthorizedError{Message: "Wrong username or password."}
 
 // Login checks a password and opens a session. It returns the session
-// secret for the cookie and the session's CSRF token.
+// secret for the cookie and the session's CSRF token. remoteIP is the
+// client's address, which failed attempts are counted by (see throttle).
 func (s *Service) Login(ctx context.Context, username, password, remoteIP string) (User, string, string, error) {
-	username = strings.ToLower(strings.TrimSpace(username))
-	now := s.now()
-	for _, key := range []string{"u:" + username, "ip:" + remoteIP} {
-		if wait := s.limiter.retryAfter(key, now); wait > 0 {
-			secs := int(math.Ceil(wait.Seconds()))
-			return User{}, "", "", &apperr.RateLimitedError{RetryAfterSeconds: secs,
-				Message: fmt.Sprintf("Too many failed sign-in attempts. Try again in %d seconds.", secs)}
-		}
+	// No username is longer than 32 characters; the clip bounds what a
+	// made-up one costs the throttle's memory and the audit trail.
+	username = clip(strings.ToLower(strings.TrimSpace(username)), 64)
+	at, err := s.admit(username, remoteIP)
+	if err != nil {
+		return User{}, "", "", err
 	}
 	var id int64
 	var hash string
 	var disabled bool
-	err := s.db.QueryRowContext(ctx, `SELECT id, password_hash, disabled FROM users WHERE username = ?`, username).
+	err = s.db.QueryRowContext(ctx, `SELECT id, password_hash, disabled FROM users WHERE username = ?`, username).
 		Scan(&id, &hash, &disabled)
 	if errors.Is(err, sql.ErrNoRows) {
 		// Spend the same time as a real check so that timing does not reveal which usernames exist.
 		bcrypt.CompareHashAndPassword(dummyHash(), []byte(password))
-		s.limiter.fail("u:"+username, now)
-		s.limiter.fail("ip:"+remoteIP, now)
-		return User{}, "", "", ErrBadCredentials
+		return User{}, "", "", s.failed(ctx, "session.login-failed", username, remoteIP, at, ErrBadCredentials)
 	}
 	if err != nil {
 		return User{}, "", "", err
 	}
 	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) != nil {
-		s.limiter.fail("u:"+username, now)
-		s.limiter.fail("ip:"+remoteIP, now)
-		return User{}, "", "", ErrBadCredentials
+		return User{}, "", "", s.failed(ctx, "session.login-failed", username, remoteIP, at, ErrBadCredentials)
 	}
+	s.throttle.succeed(username, remoteIP, s.now())
 	if disabled {
 		return User{}, "", "", &apperr.UnauthorizedError{Message: "This account is disabled; ask an admin to enable it."}
 	}
-	s.limiter.reset("u:" + username)
 	return s.openSession(ctx, id, map[string]string{"ip": remoteIP})
+}
+
+// admit lets an attempt of username from addr check a password, or refuses
+// it while that pair (or the address) must wait. See throttle.
+func (s *Service) admit(username, addr string) (attempt, error) {
+	at, wait := s.throttle.begin(username, addr, s.now())
+	if wait <= 0 {
+		return at, nil
+	}
+	secs := int(math.Ceil(wait.Seconds()))
+	return at, &apperr.RateLimitedError{RetryAfterSeconds: secs,
+		Message: fmt.Sprintf("Too many failed sign-in attempts. Try again in %d seconds.", secs)}
+}
+
+// failedAttempt is the audit record of a wrong password: the username as
+// typed and the address, never the password.
+type failedAttempt struct {
+	Username string `json:"username"`
+	IP       string `json:"ip"`
+	// Failures of this username from this address in a row.
+	Failures int `json:"failures"`
+	// RetryAfterSeconds is the wait this failure imposed, if any.
+	RetryAfterSeconds int `json:"retry_after_seconds,omitempty"`
+	// Suppressed counts the failures (of any user) left out of the trail
+	// before this one, when they came faster than it takes them.
+	Suppressed int `json:"suppressed_before,omitempty"`
+}
+
+// failed writes a wrong password of username at addr (an attempt admit
+// counted already) to the audit trail as action, and returns err (or the
+// error of that write). Attempts refused while throttled are not written:
+// they checked nothing.
+func (s *Service) failed(ctx context.Context, action, username, addr string, at attempt, err error) error {
+	now := s.now()
+	write, suppressed := s.throttle.auditFailure(now)
+	if !write {
+		return err
+	}
+	rec := failedAttempt{Username: username, IP: addr, Failures: at.failures, Suppressed: suppressed}
+	if at.delay > 0 {
+		rec.RetryAfterSeconds = int(math.Ceil(at.delay.Seconds()))
+	}
+	// Written even when the client hangs up at once.
+	ctx = context.WithoutCancel(ctx)
+	if werr := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		return audit.Append(ctx, tx, now, audit.Record{Actor: username, Action: action, Entity: "session", After: rec})
+	}); werr != nil {
+		return werr
+	}
+	return err
+}
+
+// clip cuts s to at most n bytes, on a character boundary.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+// PasswordChange says what changing one's password ended.
+type PasswordChange struct {
+	// SessionsEnded counts the user's other sessions, now signed out.
+	SessionsEnded int `json:"sessions_ended"`
+	// TokensRevoked counts the user's API tokens, all revoked.
+	TokensRevoked int `json:"tokens_revoked"`
+}
+
+// ChangePassword sets the actor's password after checking the current one.
+// It ends their other sessions (all but the one with secret session) and
+// revokes their API tokens. A wrong current password counts as a failed
+// sign-in of the actor from addr.
+func (s *Service) ChangePassword(ctx context.Context, by Actor, session, current, next, addr string) (PasswordChange, error) {
+	var out PasswordChange
+	if by.ViaToken {
+		return out, apperr.Forbidden("An API token cannot change a password; sign in to Shakedown and change it there.")
+	}
+	if current == "" {
+		return out, apperr.Invalid("current_password", "Enter your current password.")
+	}
+	if err := validatePassword(next); err != nil {
+		return out, apperr.Invalid("new_password", "%s", err.Error())
+	}
+	at, err := s.admit(by.Username, addr)
+	if err != nil {
+		return out, err
+	}
+	var hash string
+	if err := s.db.QueryRowContext(ctx, `SELECT password_hash FROM users WHERE id = ?`, by.UserID).Scan(&hash); err != nil {
+		return out, err
+	}
+	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(current)) != nil {
+		return out, s.failed(ctx, "user.password-failed", by.Username, addr, at,
+			apperr.Invalid("current_password", "That is not your current password."))
+	}
+	s.throttle.succeed(by.Username, addr, s.now())
+	if next == current {
+		return out, apperr.Invalid("new_password", "The new password is the one you have; choose another.")
+	}
+	newHash, err := bcrypt.GenerateFromPassword([]byte(next), BcryptCost)
+	if err != nil {
+		return out, err
+	}
+	now := s.now()
+	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE id = ?`, string(newHash), by.UserID); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ? AND id_hash <> ?`, by.UserID, hashSecret(session))
+		if err != nil {
+			return err
+		}
+		n, _ := res.RowsAffected()
+		out.SessionsEnded = int(n)
+		if out.TokensRevoked, err = revokeTokens(ctx, tx, now, by.Username, by.UserID, "password changed"); err != nil {
+			return err
+		}
+		return audit.Append(ctx, tx, now, audit.Record{Actor: by.Username, Action: "user.password-change",
+			Entity: "user", EntityID: events.ID(by.UserID), After: out})
+	})
+	if err != nil {
+		return PasswordChange{}, err
+	}
+	s.flushCache()
+	return out, nil
 }
 
 // openSession starts a session for a user and records the sign-in.
@@ -488,8 +649,9 @@ func (s *Service) SessionActor(ctx context.Context, secret string) (Actor, strin
 }
 
 // CreateToken issues a personal API token for the actor; the secret is
-// returned once and only its hash is kept.
-func (s *Service) CreateToken(ctx context.Context, by Actor, name string, expiresInDays int) (Token, string, error) {
+// returned once and only its hash is kept. expiresInDays nil is the
+// policy's longest lifetime; 0 is never, if the policy allows it.
+func (s *Service) CreateToken(ctx context.Context, by Actor, name string, expiresInDays *int) (Token, string, error) {
 	if by.ViaToken {
 		// Otherwise a leaked short-lived token could mint a token that never expires.
 		return Token{}, "", apperr.Forbidden("An API token cannot create tokens; sign in to Shakedown and create it there.")
@@ -501,19 +663,30 @@ func (s *Service) CreateToken(ctx context.Context, by Actor, name string, expire
 	if utf8.RuneCountInString(name) > 100 {
 		return Token{}, "", apperr.Invalid("name", "Token name must be at most 100 characters.")
 	}
-	if expiresInDays < 0 || expiresInDays > 3650 {
-		return Token{}, "", apperr.Invalid("expires_in_days", "Expiry must be between 0 (never) and 3650 days.")
+	policy, err := s.tokenPolicy(ctx)
+	if err != nil {
+		return Token{}, "", err
+	}
+	days := policy.MaxDays
+	if expiresInDays != nil {
+		days = *expiresInDays
+	}
+	switch {
+	case days == 0 && !policy.AllowNonExpiring:
+		return Token{}, "", apperr.Invalid("expires_in_days", "Tokens must expire: give expires_in_days from 1 to %d (an admin can allow tokens that never expire).", policy.MaxDays)
+	case days < 0 || days > policy.MaxDays:
+		return Token{}, "", apperr.Invalid("expires_in_days", "expires_in_days must be from 1 to %d: tokens live at most %d days here.", policy.MaxDays, policy.MaxDays)
 	}
 	secret := TokenPrefix + randomToken(32)
 	now := s.now().UTC().Truncate(time.Millisecond)
 	t := Token{Name: name, Prefix: secret[:len(TokenPrefix)+6], CreatedAt: now}
 	var expires any
-	if expiresInDays > 0 {
-		e := now.Add(time.Duration(expiresInDays) * 24 * time.Hour)
+	if days > 0 {
+		e := now.Add(time.Duration(days) * 24 * time.Hour)
 		t.ExpiresAt = &e
 		expires = store.FormatTime(e)
 	}
-	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO api_tokens (user_id, name, prefix, secret_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)`,
 			by.UserID, name, t.Prefix, hashSecret(secret), store.FormatTime(now), expires)
 		if err != nil {
@@ -526,10 +699,14 @@ func (s *Service) CreateToken(ctx context.Context, by Actor, name string, expire
 	return t, secret, err
 }
 
-// ListTokens returns the actor's own tokens.
+// ListTokens returns the actor's own tokens, expired ones included.
 func (s *Service) ListTokens(ctx context.Context, by Actor) ([]Token, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, name, prefix, created_at, expires_at, last_used_at
-		FROM api_tokens WHERE user_id = ? ORDER BY id`, by.UserID)
+	return listTokens(ctx, s.db, by.UserID)
+}
+
+func listTokens(ctx context.Context, q store.Querier, userID int64) ([]Token, error) {
+	rows, err := q.QueryContext(ctx, `SELECT id, name, prefix, created_at, expires_at, last_used_at
+		FROM api_tokens WHERE user_id = ? ORDER BY id`, userID)
 	if err != nil {
 		return nil, err
 	}
@@ -578,6 +755,41 @@ func (s *Service) DeleteToken(ctx context.Context, by Actor, id int64) error {
 		s.flushCache()
 	}
 	return err
+}
+
+// RevokeAllTokens revokes every token of the actor and says how many.
+func (s *Service) RevokeAllTokens(ctx context.Context, by Actor) (int, error) {
+	var n int
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		n, err = revokeTokens(ctx, tx, s.now(), by.Username, by.UserID, "revoked by the owner")
+		return err
+	})
+	if err == nil {
+		s.flushCache()
+	}
+	return n, err
+}
+
+// revokedTokens is the audit record of token.revoke-all.
+type revokedTokens struct {
+	Reason string  `json:"reason"`
+	Tokens []Token `json:"tokens"`
+}
+
+// revokeTokens deletes every API token of a user inside tx and audits it
+// (one token.revoke-all entry, when there were any). It returns how many.
+// The caller empties the actor cache after the commit.
+func revokeTokens(ctx context.Context, tx *sql.Tx, now time.Time, by string, userID int64, reason string) (int, error) {
+	tokens, err := listTokens(ctx, tx, userID)
+	if err != nil || len(tokens) == 0 {
+		return 0, err
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM api_tokens WHERE user_id = ?`, userID); err != nil {
+		return 0, err
+	}
+	return len(tokens), audit.Append(ctx, tx, now, audit.Record{Actor: by, Action: "token.revoke-all",
+		Entity: "user", EntityID: events.ID(userID), After: revokedTokens{Reason: reason, Tokens: tokens}})
 }
 
 // TokenActor resolves a bearer token to its actor.

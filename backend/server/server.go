@@ -92,9 +92,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, DB: db, Bus: events.NewBus()}
-	s.Auth = auth.NewService(db, s.Bus)
-	s.Releases = release.NewService(db, s.Bus)
 	s.Settings = settings.NewService(db, s.Bus)
+	s.Auth = auth.NewService(db, s.Bus, auth.WithTokenPolicy(s.Settings.TokenPolicy))
+	s.Releases = release.NewService(db, s.Bus)
 	s.Ops = ops.NewManager(db, s.Bus, cfg.Log)
 	s.Host = hostinfo.NewSampler(cfg.DataDir, s.Bus, cfg.Log)
 	if cfg.PoolDir == "" {

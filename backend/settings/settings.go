@@ -40,7 +40,14 @@ type Settings struct {
 
 // Defaults are the settings of a new installation.
 func Defaults() Settings {
-	return Settings{TokenMaxDays: 90, ImportNetworks: []string{}, TrustedProxies: []string{}}
+	return Settings{TokenMaxDays: auth.DefaultTokenPolicy.MaxDays, ImportNetworks: []string{}, TrustedProxies: []string{}}
+}
+
+// TokenPolicy is the token lifetime policy in force, for auth (which reads
+// it through auth.WithTokenPolicy: it cannot import this package).
+func (s *Service) TokenPolicy(ctx context.Context) (auth.TokenPolicy, error) {
+	st, err := s.Get(ctx)
+	return auth.TokenPolicy{MaxDays: st.TokenMaxDays, AllowNonExpiring: st.AllowNonExpiringTokens}, err
 }
 
 // Changed is the event published when an admin changes the settings.

@@ -115,11 +115,13 @@ describe('keyboard only', () => {
     await page.keyboard.press('Enter');
     await page.getByTestId('user-menu').waitFor();
     assert.equal(await button.getAttribute('aria-expanded'), 'true');
+    assert.equal((await focused(page))?.testid, 'nav-account');
+    await page.keyboard.press('ArrowDown');
     assert.equal((await focused(page))?.testid, 'nav-tokens');
     await page.keyboard.press('ArrowDown');
     assert.equal((await focused(page))?.testid, 'sign-out');
     await page.keyboard.press('ArrowDown');
-    assert.equal((await focused(page))?.testid, 'nav-tokens');
+    assert.equal((await focused(page))?.testid, 'nav-account');
     await shot(page, 'keyboard-user-menu');
     await page.keyboard.press('Escape');
     await page.getByTestId('user-menu').waitFor({ state: 'detached' });
@@ -128,6 +130,8 @@ describe('keyboard only', () => {
     // ArrowDown opens it too; Enter follows the link
     await page.keyboard.press('ArrowDown');
     await page.getByTestId('user-menu').waitFor();
+    await page.keyboard.press('ArrowDown');
+    assert.equal((await focused(page))?.testid, 'nav-tokens');
     await page.keyboard.press('Enter');
     await page.getByTestId('tokens-page').waitFor();
     await page.getByTestId('user-menu').waitFor({ state: 'detached' });

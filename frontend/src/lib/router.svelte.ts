@@ -1,7 +1,7 @@
 // A small hash router: #/board, #/releases, #/releases/12, #/releases/new,
 // #/releases/12/edit, #/releases/12/labs/new, #/labs/3, #/operations, #/calendar,
 // #/approvals, #/kpis, #/admin/users, #/admin/freezes, #/admin/hosts, #/admin/policies,
-// #/audit, #/tokens, #/desktop/connect (the desktop app's team-server settings).
+// #/audit, #/tokens, #/account, #/desktop/connect (the desktop app's team-server settings).
 
 export type RouteName =
   | 'board'
@@ -21,6 +21,7 @@ export type RouteName =
   | 'admin-policies'
   | 'audit'
   | 'tokens'
+  | 'account'
   | 'desktop-connect'
   | 'not-found';
 
@@ -54,6 +55,7 @@ const patterns: [RegExp, RouteName][] = [
   [/^\/admin\/policies$/, 'admin-policies'],
   [/^\/audit$/, 'audit'],
   [/^\/tokens$/, 'tokens'],
+  [/^\/account$/, 'account'],
   [/^\/desktop\/connect$/, 'desktop-connect'],
 ];
 

@@ -87,7 +87,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Sign in; sets the session cookie and returns the CSRF token */
+        /** Sign in (a JSON body, from this site or a script); sets the session cookie and returns the CSRF token. Failed attempts slow down that username from that address */
         post: operations["postAuthLogin"];
         delete?: never;
         options?: never;
@@ -129,6 +129,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/auth/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Change your own password (the current one is required); ends your other sessions and revokes your API tokens */
+        post: operations["postAuthPassword"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/auth/tokens": {
         parameters: {
             query?: never;
@@ -136,12 +153,13 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Your personal API tokens */
+        /** Your personal API tokens, with their expiry and last use */
         get: operations["getAuthTokens"];
         put?: never;
-        /** Create a personal API token (the secret is shown once) */
+        /** Create a personal API token (the secret is shown once); its lifetime is bounded by the settings */
         post: operations["postAuthTokens"];
-        delete?: never;
+        /** Revoke all of your tokens */
+        delete: operations["deleteAuthTokens"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1069,7 +1087,7 @@ export interface paths {
         options?: never;
         head?: never;
         /**
-         * Change a user's name, roles, password or disabled flag
+         * Change a user's name, roles, password or disabled flag (a new password or disabling ends their sessions and revokes their API tokens)
          * @description Needs the admin role.
          */
         patch: operations["patchUsersId"];
@@ -1698,6 +1716,14 @@ export interface components {
             size: number;
             version: string;
         };
+        PasswordChange: {
+            sessions_ended: number;
+            tokens_revoked: number;
+        };
+        PasswordRequest: {
+            current_password: string;
+            new_password: string;
+        };
         PeriodInput: {
             checks?: components["schemas"]["LabCheck"][];
             continue_on_failure?: boolean;
@@ -1918,8 +1944,11 @@ export interface components {
             total: number;
         };
         TokenRequest: {
-            expires_in_days?: number;
+            expires_in_days?: number | null;
             name: string;
+        };
+        TokensRevoked: {
+            revoked: number;
         };
         Transition: {
             actor: string;
@@ -2167,6 +2196,8 @@ export type Package = components['schemas']['Package'];
 export type PackageEntry = components['schemas']['PackageEntry'];
 export type PackagePage = components['schemas']['PackagePage'];
 export type PackageRef = components['schemas']['PackageRef'];
+export type PasswordChange = components['schemas']['PasswordChange'];
+export type PasswordRequest = components['schemas']['PasswordRequest'];
 export type PeriodInput = components['schemas']['PeriodInput'];
 export type PolicyList = components['schemas']['PolicyList'];
 export type ReconcileHostReport = components['schemas']['ReconcileHostReport'];
@@ -2192,6 +2223,7 @@ export type Token = components['schemas']['Token'];
 export type TokenCreated = components['schemas']['TokenCreated'];
 export type TokenPage = components['schemas']['TokenPage'];
 export type TokenRequest = components['schemas']['TokenRequest'];
+export type TokensRevoked = components['schemas']['TokensRevoked'];
 export type Transition = components['schemas']['Transition'];
 export type TransitionRequest = components['schemas']['TransitionRequest'];
 export type User = components['schemas']['User'];
@@ -2391,6 +2423,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             413: components["responses"]["RequestEntityTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableEntity"];
@@ -2439,6 +2472,39 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    postAuthPassword: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PasswordChange"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["RequestEntityTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalServerError"];
         };
     };
@@ -2493,6 +2559,30 @@ export interface operations {
             413: components["responses"]["RequestEntityTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    deleteAuthTokens: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokensRevoked"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
             500: components["responses"]["InternalServerError"];
         };
     };
