@@ -44,7 +44,7 @@ func Defaults() Settings {
 }
 
 // Changed is the event published when an admin changes the settings.
-const Changed = "settings.changed"
+const Changed = events.SettingsChanged
 
 // Service reads and changes the settings.
 type Service struct {

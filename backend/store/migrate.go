@@ -438,4 +438,10 @@ var Migrations = []Migration{
 			updated_at TEXT NOT NULL
 		)`,
 	)},
+	{Version: 8, Name: "operations' public error text", Up: execAll(
+		// An operation's error as everyone but who started it and admins
+		// reads it, when its detail is private (a connection error of a
+		// disk import); empty: the error is for everyone.
+		`ALTER TABLE operations ADD COLUMN public_error TEXT NOT NULL DEFAULT ''`,
+	)},
 }
