@@ -1,9 +1,11 @@
 package labs
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -25,12 +27,55 @@ type SSHDisk struct {
 	// ssh-keygen -l prints it); InsecureIgnoreHostKey skips the check.
 	HostKeyFingerprint    string
 	InsecureIgnoreHostKey bool
+	// Dial is the ip:port actually connected to, the address Address was
+	// resolved to and checked as (so that no second lookup can lead
+	// elsewhere); empty: Address.
+	Dial string
 }
 
 // Fingerprint is the SHA256 fingerprint of a host key as ssh-keygen -l prints it.
 func Fingerprint(key ssh.PublicKey) string {
 	sum := sha256.Sum256(key.Marshal())
 	return "SHA256:" + base64.RawStdEncoding.EncodeToString(sum[:])
+}
+
+// HostKey is a machine's SSH host key as it presented it.
+type HostKey struct {
+	Type        string // e.g. ssh-ed25519
+	Fingerprint string // SHA256:…
+}
+
+// errGotKey ends a handshake once the host key is known, before any
+// authentication.
+var errGotKey = errors.New("host key read")
+
+// ReadHostKey connects to dial (ip:port), runs the SSH handshake until the
+// machine has presented its host key and returns that key, without
+// authenticating. address is the host:port the user named, for messages.
+func ReadHostKey(ctx context.Context, address, dial string) (HostKey, error) {
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	var dialer net.Dialer
+	conn, err := dialer.DialContext(ctx, "tcp", cmp.Or(dial, address))
+	if err != nil {
+		return HostKey{}, fmt.Errorf("ssh to %s: %w", address, err)
+	}
+	defer conn.Close()
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
+	var key HostKey
+	cfg := &ssh.ClientConfig{User: "shakedown", HostKeyCallback: func(_ string, _ net.Addr, k ssh.PublicKey) error {
+		key = HostKey{Type: k.Type(), Fingerprint: Fingerprint(k)}
+		return errGotKey
+	}}
+	_, _, _, err = ssh.NewClientConn(conn, address, cfg)
+	if key.Fingerprint != "" {
+		return key, nil
+	}
+	if ctx.Err() != nil {
+		err = ctx.Err()
+	}
+	return HostKey{}, fmt.Errorf("ssh to %s: %w", address, err)
 }
 
 // HostKeyMismatchError says the machine answered with another host key
@@ -98,7 +143,7 @@ func OpenSSHDisk(ctx context.Context, d SSHDisk) (*DiskStream, error) {
 		return nil, err
 	}
 	dialer := net.Dialer{Timeout: cfg.Timeout}
-	conn, err := dialer.DialContext(ctx, "tcp", d.Address)
+	conn, err := dialer.DialContext(ctx, "tcp", cmp.Or(d.Dial, d.Address))
 	if err != nil {
 		return nil, fmt.Errorf("ssh to %s: %w", d.Address, err)
 	}

@@ -18,15 +18,6 @@ import (
 // throttling, login CSRF, changing one's own password, and what a trusted
 // reverse proxy says about the client.
 
-type auditPage struct {
-	Items []struct {
-		Actor    string          `json:"actor"`
-		Action   string          `json:"action"`
-		Entity   string          `json:"entity"`
-		EntityID string          `json:"entity_id"`
-		After    json.RawMessage `json:"after"`
-	} `json:"items"`
-}
 
 // auditOf returns the audit entries with that action (newest first), as
 // the admin reads them.

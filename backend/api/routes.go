@@ -85,7 +85,7 @@ func (a *API) table() []route {
 		{Method: "GET", Path: "/health", Tag: "system", Summary: "Liveness and database check (no auth)", Access: public, Out: Health{}, Status: 200, Handle: a.health},
 		{Method: "GET", Path: "/openapi.json", Tag: "system", Summary: "This OpenAPI document (no auth)", Access: public, Out: map[string]any{}, Status: 200, Handle: a.openapi},
 		{Method: "GET", Path: "/host", Tag: "system", Summary: "Host CPU, memory, load and data-disk figures", Access: signedIn, Out: hostinfo.Status{}, Status: 200, Handle: a.host},
-		{Method: "GET", Path: "/events", Tag: "system", Summary: "WebSocket stream of events (release.*, freeze.changed, ci.changed, user.changed, operation.updated, host.sample)", Access: signedIn,
+		{Method: "GET", Path: "/events", Tag: "system", Summary: "WebSocket stream of events (release.*, freeze.changed, ci.changed, operation.updated, host.sample, …); user.changed and settings.changed only to admins; an operation's connection error only to who started it and admins", Access: signedIn,
 			Query: []param{{Name: "token", Type: "string", Doc: "API token, for clients that cannot send headers"}}, Out: map[string]any{}, Status: 101, Handle: a.events},
 
 		{Method: "POST", Path: "/auth/login", Tag: "auth", Summary: "Sign in (a JSON body, from this site or a script); sets the session cookie and returns the CSRF token. Failed attempts slow down that username from that address", Access: public, Body: LoginRequest{}, Out: Me{}, Status: 200,
@@ -136,9 +136,9 @@ func (a *API) table() []route {
 		{Method: "GET", Path: "/calendar", Tag: "calendar", Summary: "Releases and freeze occurrences in a time range", Access: signedIn, Out: release.Calendar{}, Status: 200, Shared: true, Handle: a.calendar,
 			Query: []param{{Name: "from", Type: "string", Doc: "RFC 3339 start", Required: true}, {Name: "to", Type: "string", Doc: "RFC 3339 end", Required: true}}},
 
-		{Method: "GET", Path: "/audit", Tag: "audit", Summary: "The audit trail, newest first", Access: signedIn, Out: audit.Entry{}, List: true, Status: 200, Handle: a.listAudit,
-			Query: append([]param{{Name: "entity", Type: "string"}, {Name: "entity_id", Type: "string"}, {Name: "actor", Type: "string"}}, pageArgs...)},
-		{Method: "GET", Path: "/audit/verify", Tag: "audit", Summary: "Recompute the hash chain and report the first broken entry", Access: signedIn, Out: audit.Verification{}, Status: 200, Handle: a.verifyAudit},
+		{Method: "GET", Path: "/audit", Tag: "audit", Summary: "The audit trail, newest first; entries about users, tokens, sessions and settings only for admins (others: 403 when they ask for those entities, left out otherwise)", Access: signedIn, Out: audit.Entry{}, List: true, Status: 200, Errors: []int{http.StatusForbidden}, Handle: a.listAudit,
+			Query: append([]param{{Name: "entity", Type: "string", Doc: "user, token, session and settings: admins only"}, {Name: "entity_id", Type: "string"}, {Name: "actor", Type: "string"}}, pageArgs...)},
+		{Method: "GET", Path: "/audit/verify", Tag: "audit", Summary: "Recompute the whole hash chain and report the first broken entry (by id; for every role)", Access: signedIn, Out: audit.Verification{}, Status: 200, Handle: a.verifyAudit},
 
 		{Method: "GET", Path: "/operations", Tag: "operations", Summary: "List long operations, newest first", Access: signedIn, Out: ops.Operation{}, List: true, Status: 200, Handle: a.listOps,
 			Query: append([]param{{Name: "status", Of: ops.Status(""), List: true, Doc: "one status or a comma-separated list"}, {Name: "kind", Type: "string"}, {Name: "entity", Type: "string"}, {Name: "entity_id", Type: "string"}}, pageArgs...)},
@@ -165,7 +165,7 @@ func (a *API) host(c *call) (any, error) {
 }
 
 func (a *API) events(c *call) (any, error) {
-	a.hub.ServeHTTP(c.w, c.r)
+	a.hub.Serve(c.w, c.r, events.Viewer{Username: c.actor.Username, Admin: c.actor.Has(auth.RoleAdmin)})
 	return handled, nil
 }
 
@@ -464,10 +464,16 @@ func (a *API) listAudit(c *call) (any, error) {
 		return nil, err
 	}
 	q := c.r.URL.Query()
-	items, total, err := audit.List(c.ctx(), a.DB, audit.Filter{Entity: q.Get("entity"), EntityID: q.Get("entity_id"), Actor: q.Get("actor"), Limit: limit, Offset: offset})
+	f := audit.Filter{Entity: q.Get("entity"), EntityID: q.Get("entity_id"), Actor: q.Get("actor"), Admin: c.actor.Has(auth.RoleAdmin), Limit: limit, Offset: offset}
+	if !f.Admin && audit.AdminOnly(f.Entity) {
+		return nil, apperr.Forbidden("Audit entries about users, tokens, sessions and settings are for admins; you have %s.", auth.RoleList(c.actor.Roles))
+	}
+	items, total, err := audit.List(c.ctx(), a.DB, f)
 	return List[audit.Entry]{Items: items, Total: total, Limit: limit, Offset: offset}, err
 }
 
+// verifyAudit walks the whole chain, admin-side entries included, for
+// everyone: the answer names entries by id only, never their content.
 func (a *API) verifyAudit(c *call) (any, error) {
 	return audit.Verify(c.ctx(), a.DB)
 }
@@ -485,13 +491,18 @@ func (a *API) listOps(c *call) (any, error) {
 		}
 	}
 	items, total, err := a.Ops.List(c.ctx(), f)
+	for i := range items {
+		items[i] = items[i].For(c.actor)
+	}
 	return List[ops.Operation]{Items: items, Total: total, Limit: limit, Offset: offset}, err
 }
 
 func (a *API) getOp(c *call) (any, error) {
-	return a.Ops.Get(c.ctx(), c.r.PathValue("id"))
+	op, err := a.Ops.Get(c.ctx(), c.r.PathValue("id"))
+	return op.For(c.actor), err
 }
 
 func (a *API) cancelOp(c *call) (any, error) {
-	return a.Ops.Cancel(c.ctx(), c.actor, c.r.PathValue("id"))
+	op, err := a.Ops.Cancel(c.ctx(), c.actor, c.r.PathValue("id"))
+	return op.For(c.actor), err
 }

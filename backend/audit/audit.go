@@ -9,7 +9,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/shakedown/shakedown/backend/store"
@@ -102,13 +104,25 @@ func (e *Entry) computeHash() string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
+// adminSide are the entities whose entries only admins may read: the users
+// (their roles, disabled flag and every sign-in with its address), their API
+// tokens and sessions, and the run-time settings. Everyone else reads the
+// release-side history.
+var adminSide = []string{"user", "token", "session", "settings"}
+
+// AdminOnly reports whether entries about entity are for admins only.
+func AdminOnly(entity string) bool { return slices.Contains(adminSide, entity) }
+
 // Filter narrows a listing of the trail.
 type Filter struct {
 	Entity   string
 	EntityID string
 	Actor    string
-	Limit    int
-	Offset   int
+	// Admin says the reader is an admin; without it, entries about the
+	// admin-side entities (AdminOnly) are neither listed nor counted.
+	Admin  bool
+	Limit  int
+	Offset int
 }
 
 // List returns entries newest first and the total that match.
@@ -117,6 +131,13 @@ func List(ctx context.Context, q store.Querier, f Filter) ([]Entry, int, error) 
 	w.Equal("entity", f.Entity)
 	w.Equal("entity_id", f.EntityID)
 	w.Equal("actor", f.Actor)
+	if !f.Admin {
+		args := make([]any, len(adminSide))
+		for i, e := range adminSide {
+			args[i] = e
+		}
+		w.Add("entity NOT IN (?"+strings.Repeat(", ?", len(adminSide)-1)+")", args...)
+	}
 	cond, args := w.SQL(), w.Args()
 	var total int
 	if err := q.QueryRowContext(ctx, "SELECT count(*) FROM audit_log"+cond, args...).Scan(&total); err != nil {

@@ -3,8 +3,11 @@
 package events
 
 import (
+	"bytes"
 	"encoding/json"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -24,7 +27,33 @@ const (
 	LabUpdated       = "lab.updated"
 	PackageCreated   = "package.created"
 	SignOffChanged   = "signoff.changed"
+	SettingsChanged  = "settings.changed"
 )
+
+// adminSide are the kinds of thing whose events only admins receive: the
+// users (their roles and disabled flag), their API tokens and sessions,
+// and the run-time settings. An event type names its kind before the dot.
+var adminSide = []string{"user", "token", "session", "settings"}
+
+// AdminOnly reports whether events of type typ are for admins only.
+func AdminOnly(typ string) bool {
+	kind, _, _ := strings.Cut(typ, ".")
+	return slices.Contains(adminSide, kind)
+}
+
+// Viewer is who a stream of events is sent to.
+type Viewer struct {
+	Username string
+	Admin    bool
+}
+
+// Personal is event data with details only its owner and admins may see
+// (an operation's connection error): ForOthers is the data as everyone
+// else receives it.
+type Personal interface {
+	Owner() string
+	ForOthers() any
+}
 
 // Event is one thing that happened. Data is marshalled once at publish time
 // and the same bytes go to every subscriber.
@@ -38,7 +67,28 @@ type Event struct {
 // Message is a published event with its encoded form.
 type Message struct {
 	Event
+	// JSON is the event as admins (and the owner of Personal data) receive it.
 	JSON []byte
+	// owner and others are set for Personal data whose form for everyone
+	// else differs: others is that form, encoded.
+	owner  string
+	others []byte
+}
+
+// For returns the encoded event as v may receive it, or false when v may
+// not receive it at all. This is the one place that decides who receives
+// what: admin-side events go to admins only, and Personal data to its owner
+// and admins in full, to everyone else in the form it has for them.
+func (m Message) For(v Viewer) ([]byte, bool) {
+	switch {
+	case v.Admin:
+		return m.JSON, true
+	case AdminOnly(m.Type):
+		return nil, false
+	case m.others != nil && v.Username != m.owner:
+		return m.others, true
+	}
+	return m.JSON, true
 }
 
 // Publisher is the narrow interface domain packages write events through.
@@ -99,11 +149,14 @@ func (b *Bus) Subscribers() int {
 // Publish sends an event to every subscriber.
 func (b *Bus) Publish(typ, id string, data any) {
 	m := Message{Event: Event{Type: typ, ID: id, At: b.now().UTC(), Data: data}}
-	raw, err := json.Marshal(jsonenc.EmptyLists(m.Event))
-	if err != nil {
-		raw, _ = json.Marshal(Event{Type: typ, ID: id, At: m.At})
+	m.JSON = encode(m.Event)
+	if p, ok := data.(Personal); ok {
+		others := m.Event
+		others.Data = p.ForOthers()
+		if raw := encode(others); !bytes.Equal(raw, m.JSON) {
+			m.owner, m.others = p.Owner(), raw
+		}
 	}
-	m.JSON = raw
 	var slow []uint64
 	b.mu.RLock()
 	for sid, s := range b.subs {
@@ -117,6 +170,14 @@ func (b *Bus) Publish(typ, id string, data any) {
 	for _, sid := range slow {
 		b.drop(sid)
 	}
+}
+
+func encode(ev Event) []byte {
+	raw, err := json.Marshal(jsonenc.EmptyLists(ev))
+	if err != nil {
+		raw, _ = json.Marshal(Event{Type: ev.Type, ID: ev.ID, At: ev.At})
+	}
+	return raw
 }
 
 // ID formats a numeric entity id for an event.

@@ -37,7 +37,8 @@ func TestBusDropsSlowSubscriberWithoutBlocking(t *testing.T) {
 
 func TestHubStreamsEventsAndChecksOrigin(t *testing.T) {
 	b := NewBus()
-	srv := httptest.NewServer(NewHub(b, slog.Default()))
+	hub := NewHub(b, slog.Default())
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hub.Serve(w, r, Viewer{Username: "tess"}) }))
 	defer srv.Close()
 	wsURL := "ws" + strings.TrimPrefix(srv.URL, "http")
 
@@ -80,5 +81,71 @@ func TestHubStreamsEventsAndChecksOrigin(t *testing.T) {
 	}
 	if b.Subscribers() != 0 {
 		t.Fatal("closed client still subscribed")
+	}
+}
+
+// personal is event data with a detail for its owner (and admins) only.
+type personal struct {
+	Who, Detail string
+}
+
+func (p personal) Owner() string  { return p.Who }
+func (p personal) ForOthers() any { return personal{Who: p.Who, Detail: "hidden"} }
+
+// Each connection receives what its viewer may see: admin-side events
+// (users, tokens, sessions, settings) only admins; personal data in full
+// to its owner and admins, in its public form to everyone else.
+func TestHubSendsEachViewerWhatItMaySee(t *testing.T) {
+	b := NewBus()
+	hub := NewHub(b, slog.Default())
+	viewers := map[string]Viewer{"tess": {Username: "tess"}, "max": {Username: "max"}, "adam": {Username: "adam", Admin: true}}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hub.Serve(w, r, viewers[r.URL.Query().Get("as")])
+	}))
+	defer srv.Close()
+	conns := map[string]*websocket.Conn{}
+	for name := range viewers {
+		conn, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(srv.URL, "http")+"?as="+name, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		conns[name] = conn
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for b.Subscribers() < len(viewers) && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	b.Publish(UserChanged, "2", map[string]any{"username": "tess", "roles": []string{"tester"}})
+	b.Publish(SettingsChanged, "1", map[string]any{"import_networks": []string{"10.0.0.0/8"}})
+	b.Publish("token.changed", "3", map[string]any{"name": "ci"})
+	b.Publish(OperationUpdated, "op1", personal{Who: "tess", Detail: "connection refused"})
+	b.Publish(ReleaseCreated, "42", map[string]string{"name": "last"})
+	want := map[string]string{
+		"tess": "operation.updated:connection refused release.created:",
+		"max":  "operation.updated:hidden release.created:",
+		"adam": "user.changed: settings.changed: token.changed: operation.updated:connection refused release.created:",
+	}
+	for name, conn := range conns {
+		var got []string
+		conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+		for {
+			_, data, err := conn.ReadMessage()
+			if err != nil {
+				t.Fatalf("%s: %v after %q", name, err, got)
+			}
+			var ev struct {
+				Type string
+				Data struct{ Detail string }
+			}
+			json.Unmarshal(data, &ev)
+			got = append(got, ev.Type+":"+ev.Data.Detail)
+			if ev.Type == ReleaseCreated {
+				break
+			}
+		}
+		if s := strings.Join(got, " "); s != want[name] {
+			t.Errorf("%s received %q, want %q", name, s, want[name])
+		}
 	}
 }

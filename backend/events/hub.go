@@ -57,9 +57,10 @@ func SameOrigin(r *http.Request) bool {
 	return strings.EqualFold(u.Host, r.Host)
 }
 
-// ServeHTTP upgrades the connection and streams events until either side
-// goes away. The caller has already checked authentication.
-func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+// Serve upgrades the connection and streams the events v may receive
+// (Message.For) until either side goes away. The caller has already
+// checked authentication and says who v is.
+func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, v Viewer) {
 	conn, err := h.upgrader.Upgrade(w, r, nil)
 	if err != nil {
 		return // the upgrader has written the error response
@@ -67,7 +68,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	msgs, cancel := h.bus.Subscribe(clientBuffer)
 	done := make(chan struct{})
 	go h.read(conn, done)
-	h.write(conn, msgs, done)
+	h.write(conn, v, msgs, done)
 	cancel()
 	conn.Close()
 }
@@ -89,20 +90,25 @@ func (h *Hub) read(conn *websocket.Conn, done chan struct{}) {
 }
 
 // write is the connection's only writer.
-func (h *Hub) write(conn *websocket.Conn, msgs <-chan Message, done <-chan struct{}) {
+func (h *Hub) write(conn *websocket.Conn, v Viewer, msgs <-chan Message, done <-chan struct{}) {
 	ping := time.NewTicker(pingPeriod)
 	defer ping.Stop()
 	for {
 		select {
 		case m, ok := <-msgs:
-			conn.SetWriteDeadline(time.Now().Add(writeWait))
 			if !ok {
 				// Dropped by the bus for falling behind: tell the client to reconnect.
+				conn.SetWriteDeadline(time.Now().Add(writeWait))
 				conn.WriteMessage(websocket.CloseMessage,
 					websocket.FormatCloseMessage(websocket.CloseTryAgainLater, "too slow, reconnect"))
 				return
 			}
-			if err := conn.WriteMessage(websocket.TextMessage, m.JSON); err != nil {
+			data, ok := m.For(v)
+			if !ok {
+				continue
+			}
+			conn.SetWriteDeadline(time.Now().Add(writeWait))
+			if err := conn.WriteMessage(websocket.TextMessage, data); err != nil {
 				return
 			}
 		case <-ping.C:

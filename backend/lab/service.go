@@ -7,6 +7,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"log/slog"
+	"net"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -16,6 +18,7 @@ import (
 	"github.com/shakedown/shakedown/backend/ops"
 	"github.com/shakedown/shakedown/backend/packages"
 	"github.com/shakedown/shakedown/backend/release"
+	"github.com/shakedown/shakedown/backend/settings"
 	"github.com/shakedown/shakedown/backend/store"
 	"github.com/shakedown/shakedown/labs"
 )
@@ -34,6 +37,12 @@ type Packages interface {
 	InstallPlan(ctx context.Context, digest string, maxBytes int64) (*packages.InstallPlan, error)
 }
 
+// Settings is what labs read of the run-time settings: the networks a
+// disk import over SSH may connect to.
+type Settings interface {
+	Get(ctx context.Context) (settings.Settings, error)
+}
+
 // Config is what the lab service is built from.
 type Config struct {
 	DB       *store.DB
@@ -43,6 +52,8 @@ type Config struct {
 	Hosts    *Registry
 	Releases Releases
 	Packages Packages
+	// Settings bound where disk imports connect; nil: anywhere.
+	Settings Settings
 }
 
 // Service runs labs.
@@ -54,7 +65,10 @@ type Service struct {
 	hosts    *Registry
 	releases Releases
 	packages Packages
+	settings Settings
 	now      func() time.Time
+	// lookup resolves a host name for a disk import.
+	lookup func(ctx context.Context, host string) ([]netip.Addr, error)
 
 	// MaxBooting bounds how many guests boot at once on a host (TCG boot
 	// is CPU-bound).
@@ -83,7 +97,9 @@ type Service struct {
 // NewService returns the lab service.
 func NewService(ctx context.Context, cfg Config) (*Service, error) {
 	s := &Service{db: cfg.DB, ops: cfg.Ops, bus: cfg.Bus, log: cfg.Log, hosts: cfg.Hosts, releases: cfg.Releases, packages: cfg.Packages,
-		now: time.Now, MaxBooting: 3, AgentTimeout: 3 * time.Minute, owned: map[string]int{}}
+		settings: cfg.Settings, now: time.Now, lookup: func(ctx context.Context, host string) ([]netip.Addr, error) {
+			return net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+		}, MaxBooting: 3, AgentTimeout: 3 * time.Minute, owned: map[string]int{}}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -109,6 +125,11 @@ func (s *Service) Hosts() *Registry { return s.hosts }
 
 // SetGuest gives the service the kernel that boots imported disk images.
 func (s *Service) SetGuest(g *labs.GuestImage) { s.guest = g }
+
+// SetResolver replaces how host names of disk imports are resolved (tests).
+func (s *Service) SetResolver(lookup func(ctx context.Context, host string) ([]netip.Addr, error)) {
+	s.lookup = lookup
+}
 
 // SetClock replaces the clock (tests).
 func (s *Service) SetClock(now func() time.Time) { s.now = now }

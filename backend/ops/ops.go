@@ -54,6 +54,65 @@ type Operation struct {
 	CreatedBy string    `json:"created_by"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
+
+	// publicError is Error as everyone but its starter and admins reads it,
+	// when the error is private (PrivateError); empty: Error is for all.
+	publicError string
+}
+
+// For returns the operation as viewer may read it: in full for who started
+// it and for admins; for everyone else a private error (a connection
+// error, which would tell what listens where) is replaced by its public
+// text. Every answer and event that carries an operation goes through it.
+func (o Operation) For(viewer auth.Actor) Operation {
+	if o.publicError == "" || viewer.Has(auth.RoleAdmin) || (viewer.Username != "" && viewer.Username == o.CreatedBy) {
+		return o
+	}
+	return o.redacted()
+}
+
+func (o Operation) redacted() Operation {
+	if o.publicError != "" {
+		o.Error = o.publicError + " " + o.CreatedBy + " and admins see the details."
+		o.publicError = ""
+	}
+	return o
+}
+
+// Owner is who started the operation (events.Personal).
+func (o Operation) Owner() string { return o.CreatedBy }
+
+// ForOthers is the operation as everyone but its owner and admins receive
+// it in events (events.Personal).
+func (o Operation) ForOthers() any { return o.redacted() }
+
+// PrivateError is an operation's error whose detail only who started the
+// operation and admins may read; everyone else reads Public.
+type PrivateError struct {
+	Err    error
+	Public string
+}
+
+func (e *PrivateError) Error() string { return e.Err.Error() }
+func (e *PrivateError) Unwrap() error { return e.Err }
+
+// Private marks err as private to the operation's starter and admins, with
+// public as what everyone else is told. A nil err stays nil.
+func Private(err error, public string) error {
+	if err == nil {
+		return nil
+	}
+	return &PrivateError{Err: err, Public: public}
+}
+
+// setError records err as the operation's error, with its public text when
+// it is private.
+func (o *Operation) setError(err error) {
+	o.Error, o.publicError = err.Error(), ""
+	var pe *PrivateError
+	if errors.As(err, &pe) {
+		o.publicError = pe.Public
+	}
 }
 
 // Func is the work of an operation. It must return promptly once ctx is
@@ -110,6 +169,7 @@ func (m *Manager) Recover(ctx context.Context) (int, error) {
 		} else {
 			op.Status, op.Error = StatusFailure, interrupted
 		}
+		op.publicError = ""
 		op.UpdatedAt = m.stamp()
 		if err := m.write(ctx, op, nil); errors.Is(err, errEnded) {
 			continue // it ended in this process after the listing
@@ -204,14 +264,15 @@ func (r *run) finish(ctx context.Context, err error) {
 		if err == nil {
 			o.Message = "Cancelled, but its work had already finished: nothing was undone."
 		} else if !errors.Is(err, context.Canceled) {
-			o.Error = err.Error()
+			o.setError(err)
 		}
 	case err == nil:
 		o.Status, o.Percent = StatusSuccess, 100
 	case ctx.Err() != nil && errors.Is(err, context.Canceled):
 		o.Status, o.Error = StatusFailure, interrupted // only Shutdown cancels an op that is not cancelling
 	default:
-		o.Status, o.Error = StatusFailure, err.Error()
+		o.Status = StatusFailure
+		o.setError(err)
 	}
 	r.flush()
 	close(r.done)
@@ -390,7 +451,7 @@ func (m *Manager) query(ctx context.Context, cond string, args []any, limit, off
 	if err := m.db.QueryRowContext(ctx, `SELECT count(*) FROM operations `+cond, args...).Scan(&total); err != nil {
 		return nil, 0, err
 	}
-	rows, err := m.db.QueryContext(ctx, `SELECT id, kind, status, stage, percent, message, error, entity, entity_id, created_by, created_at, updated_at
+	rows, err := m.db.QueryContext(ctx, `SELECT id, kind, status, stage, percent, message, error, public_error, entity, entity_id, created_by, created_at, updated_at
 		FROM operations `+cond+` ORDER BY created_at DESC, id LIMIT ? OFFSET ?`, append(args, limit, offset)...)
 	if err != nil {
 		return nil, 0, err
@@ -400,7 +461,7 @@ func (m *Manager) query(ctx context.Context, cond string, args []any, limit, off
 	for rows.Next() {
 		var o Operation
 		var ca, ua string
-		if err := rows.Scan(&o.ID, &o.Kind, &o.Status, &o.Stage, &o.Percent, &o.Message, &o.Error, &o.Entity, &o.EntityID, &o.CreatedBy, &ca, &ua); err != nil {
+		if err := rows.Scan(&o.ID, &o.Kind, &o.Status, &o.Stage, &o.Percent, &o.Message, &o.Error, &o.publicError, &o.Entity, &o.EntityID, &o.CreatedBy, &ca, &ua); err != nil {
 			return nil, 0, err
 		}
 		o.CreatedAt, _ = store.ParseTime(ca)
@@ -423,9 +484,9 @@ var errEnded = errors.New("operation has already ended")
 func (m *Manager) write(ctx context.Context, op Operation, rec *audit.Record) error {
 	ctx = context.WithoutCancel(ctx)
 	return m.db.Tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE operations SET status = ?, stage = ?, percent = ?, message = ?, error = ?, updated_at = ?
+		res, err := tx.ExecContext(ctx, `UPDATE operations SET status = ?, stage = ?, percent = ?, message = ?, error = ?, public_error = ?, updated_at = ?
 			WHERE id = ? AND status NOT IN (?, ?, ?)`,
-			string(op.Status), op.Stage, op.Percent, op.Message, op.Error, store.FormatTime(op.UpdatedAt), op.ID,
+			string(op.Status), op.Stage, op.Percent, op.Message, op.Error, op.publicError, store.FormatTime(op.UpdatedAt), op.ID,
 			string(StatusSuccess), string(StatusFailure), string(StatusCancelled))
 		if err != nil {
 			return err

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -446,5 +447,75 @@ func TestStartRacesShutdown(t *testing.T) {
 			t.Fatalf("#%d: %d rows for %d operations let in", i, rows, admitted)
 		}
 		db.Close()
+	}
+}
+
+// A private error (a connection error, which tells what listens where) is
+// read in full by who started the operation and by admins, from the row
+// and from its events, also after a restart; everyone else reads its
+// public text. Errors not marked private are for everyone.
+func TestPrivateErrorIsReadInFullOnlyByItsStarterAndAdmins(t *testing.T) {
+	m, db, bus := setup(t)
+	ctx := context.Background()
+	ch, cancel := bus.Subscribe(100)
+	defer cancel()
+	detail := "ssh to 10.0.0.5:22: dial tcp 10.0.0.5:22: connect: connection refused"
+	op, err := m.Start(ctx, who, Spec{Kind: "test.fail", Run: func(ctx context.Context, p *Progress) error {
+		return fmt.Errorf("import: %w", Private(errors.New(detail), "Could not connect to the machine."))
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Wait(ctx, op.ID)
+	other := auth.Actor{Username: "max", Roles: []auth.Role{auth.RoleManager}}
+	admin := auth.Actor{Username: "adam", Roles: []auth.Role{auth.RoleAdmin}}
+	check := func(where string, got Operation) {
+		t.Helper()
+		if e := got.For(who).Error; e != "import: "+detail {
+			t.Errorf("%s: the starter reads %q", where, e)
+		}
+		if e := got.For(admin).Error; e != "import: "+detail {
+			t.Errorf("%s: an admin reads %q", where, e)
+		}
+		if e := got.For(other).Error; strings.Contains(e, "10.0.0.5") || strings.Contains(e, "refused") || !strings.Contains(e, "Could not connect to the machine.") {
+			t.Errorf("%s: someone else reads %q", where, e)
+		}
+		if e := got.For(auth.Actor{}).Error; strings.Contains(e, "refused") {
+			t.Errorf("%s: nobody in particular reads %q", where, e)
+		}
+	}
+	got, err := m.Get(ctx, op.ID)
+	if err != nil || got.Status != StatusFailure {
+		t.Fatalf("get = %+v, %v", got, err)
+	}
+	check("row", got)
+	list, _, _ := m.List(ctx, Filter{})
+	check("list", list[0])
+	restarted := NewManager(db, bus, slog.Default())
+	defer restarted.Shutdown(ctx)
+	again, _ := restarted.Get(ctx, op.ID)
+	check("after a restart", again)
+
+	// The final event: in full to the starter and admins, redacted to others.
+	var last events.Message
+	for len(ch) > 0 {
+		last = <-ch
+	}
+	for _, v := range []struct {
+		viewer events.Viewer
+		full   bool
+	}{{events.Viewer{Username: "tess"}, true}, {events.Viewer{Username: "adam", Admin: true}, true}, {events.Viewer{Username: "max"}, false}} {
+		raw, ok := last.For(v.viewer)
+		if !ok || strings.Contains(string(raw), "refused") != v.full || !strings.Contains(string(raw), `"status":"failure"`) {
+			t.Errorf("event to %+v: %v %s", v.viewer, ok, raw)
+		}
+	}
+
+	plain, _ := m.Start(ctx, who, Spec{Kind: "test.fail", Run: func(ctx context.Context, p *Progress) error {
+		return errors.New("clone of prod-web-1 failed: disk full")
+	}})
+	done, _ := m.Wait(ctx, plain.ID)
+	if e := done.For(other).Error; e != "clone of prod-web-1 failed: disk full" {
+		t.Errorf("an error not marked private reads %q to others", e)
 	}
 }

@@ -116,7 +116,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		db.Close()
 		return nil, err
 	}
-	if s.Labs, err = lab.NewService(ctx, lab.Config{DB: db, Ops: s.Ops, Bus: s.Bus, Log: cfg.Log, Hosts: reg, Releases: s.Releases, Packages: s.Packages}); err != nil {
+	if s.Labs, err = lab.NewService(ctx, lab.Config{DB: db, Ops: s.Ops, Bus: s.Bus, Log: cfg.Log, Hosts: reg, Releases: s.Releases, Packages: s.Packages, Settings: s.Settings}); err != nil {
 		db.Close()
 		return nil, err
 	}

@@ -51,7 +51,7 @@ func (s *Service) TokenPolicy(ctx context.Context) (auth.TokenPolicy, error) {
 }
 
 // Changed is the event published when an admin changes the settings.
-const Changed = "settings.changed"
+const Changed = events.SettingsChanged
 
 // Service reads and changes the settings.
 type Service struct {

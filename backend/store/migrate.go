@@ -456,4 +456,10 @@ var Migrations = []Migration{
 		`ALTER TABLE cis ADD COLUMN criticality_changed_by TEXT NOT NULL DEFAULT ''`,
 		`ALTER TABLE cis ADD COLUMN criticality_changed_at TEXT NOT NULL DEFAULT ''`,
 	)},
+	{Version: 9, Name: "operations' public error text", Up: execAll(
+		// An operation's error as everyone but who started it and admins
+		// reads it, when its detail is private (a connection error of a
+		// disk import); empty: the error is for everyone.
+		`ALTER TABLE operations ADD COLUMN public_error TEXT NOT NULL DEFAULT ''`,
+	)},
 }

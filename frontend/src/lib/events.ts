@@ -12,7 +12,8 @@ export type EventType =
   | 'release.updated'
   | 'freeze.changed'
   | 'ci.changed'
-  | 'user.changed'
+  | 'user.changed' // admins only
+  | 'settings.changed' // admins only
   | 'operation.updated'
   | 'lab.updated'
   | 'signoff.changed'

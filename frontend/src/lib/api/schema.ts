@@ -51,7 +51,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The audit trail, newest first */
+        /** The audit trail, newest first; entries about users, tokens, sessions and settings only for admins (others: 403 when they ask for those entities, left out otherwise) */
         get: operations["getAudit"];
         put?: never;
         post?: never;
@@ -68,7 +68,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Recompute the hash chain and report the first broken entry */
+        /** Recompute the whole hash chain and report the first broken entry (by id; for every role) */
         get: operations["getAuditVerify"];
         put?: never;
         post?: never;
@@ -292,10 +292,30 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * P2V over SSH: stream a physical machine's disk device with dd into a libvirt volume (an operation)
+         * P2V over SSH: stream a physical machine's disk device with dd into a libvirt volume (an operation); the host key must be pinned (skipping the check: admins only) and the machine in the networks imports may reach
          * @description Needs the tester or admin role.
          */
         post: operations["postCisIdImagesSsh"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/cis/{id}/images/ssh/fingerprint": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Read the SSH host key a machine presents (without signing in), to check it on the machine and pin it in an import; the same networks as an import
+         * @description Needs the tester or admin role.
+         */
+        post: operations["postCisIdImagesSshFingerprint"];
         delete?: never;
         options?: never;
         head?: never;
@@ -334,7 +354,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** WebSocket stream of events (release.*, freeze.changed, ci.changed, user.changed, operation.updated, host.sample) */
+        /** WebSocket stream of events (release.*, freeze.changed, ci.changed, operation.updated, host.sample, …); user.changed and settings.changed only to admins; an operation's connection error only to who started it and admins */
         get: operations["getEvents"];
         put?: never;
         post?: never;
@@ -1911,6 +1931,15 @@ export interface components {
             status: components["schemas"]["DecisionStatus"];
             void_reason: string;
         };
+        SSHHostKey: {
+            address: string;
+            connected: string;
+            fingerprint: string;
+            type: string;
+        };
+        SSHHostKeyRequest: {
+            address: string;
+        };
         SSHSource: {
             address: string;
             device: string;
@@ -2218,6 +2247,8 @@ export type Role = components['schemas']['Role'];
 export type Settings = components['schemas']['Settings'];
 export type SignOff = components['schemas']['SignOff'];
 export type SignOffDecision = components['schemas']['SignOffDecision'];
+export type SSHHostKey = components['schemas']['SSHHostKey'];
+export type SSHHostKeyRequest = components['schemas']['SSHHostKeyRequest'];
 export type SSHSource = components['schemas']['SSHSource'];
 export type Token = components['schemas']['Token'];
 export type TokenCreated = components['schemas']['TokenCreated'];
@@ -2350,6 +2381,7 @@ export interface operations {
         parameters: {
             query?: {
                 actor?: string;
+                /** @description user, token, session and settings: admins only */
                 entity?: string;
                 entity_id?: string;
                 /** @description page size, 1–200 (default 50) */
@@ -2373,6 +2405,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             422: components["responses"]["UnprocessableEntity"];
             500: components["responses"]["InternalServerError"];
         };
@@ -2888,6 +2921,41 @@ export interface operations {
             422: components["responses"]["UnprocessableEntity"];
             500: components["responses"]["InternalServerError"];
             503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    postCisIdImagesSshFingerprint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SSHHostKeyRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SSHHostKey"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["RequestEntityTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     getDuty_policies: {
