@@ -15,7 +15,9 @@ describe('lifecycle transitions', () => {
   const env = useEnv(before, after);
 
   it('moves a release through its states with the buttons; reject needs a reason', async () => {
-    const r = await createRelease(env.api, { name: 'Lifecycle walk' });
+    // Staging: its default duties let the admin who requested the release
+    // approve and deploy it (production does not: see the next test).
+    const r = await createRelease(env.api, { name: 'Lifecycle walk', environment: 'staging' });
     const page = await newPage(env.browser, env.baseURL);
     await uiLogin(page);
     await page.goto(`/#/releases/${r.id}`);
@@ -84,6 +86,26 @@ describe('lifecycle transitions', () => {
 
     assert.deepEqual(page.errors, []);
     await page.context().close();
+  });
+
+  it('in production the requester cannot approve their own release, and the sign-off panel says why', async () => {
+    const r = await createRelease(env.api, { name: 'Requester approves?' });
+    for (const to of ['building', 'testing', 'awaiting-approval']) await env.api.post(`/releases/${r.id}/transitions`, { to });
+    const tess = await apiClient(env.baseURL, 'tess', ADMIN_PASSWORD);
+    await tess.post('/packages/assemble', {
+      release_id: r.id,
+      manifest: { name: 'duties', version: '1.0', install: 'true', verify: 'true', rollback: 'true' },
+      files: [{ path: 'README', content: 'duties' }],
+    });
+    await tess.post(`/releases/${r.id}/evidence`, { name: 'Smoke', target: 'staging', checks: [{ name: 'home page', passed: true, output: '' }] });
+    const page = await newPage(env.browser, env.baseURL);
+    await uiLogin(page);
+    await page.goto(`/#/releases/${r.id}`);
+    await page.getByTestId('signoff-panel').waitFor();
+    assert.match(await page.getByTestId('signoff-cannot').innerText(), /You requested this release/);
+    assert.match(await page.getByTestId('signoff-duties').innerText(), /requester .* does not approve it/);
+    assert.equal(await page.getByTestId('signoff-approve').count(), 0);
+    await shot(page, 'signoff-requester');
   });
 
   it('shows the server message when a transition is refused', async () => {
