@@ -164,6 +164,7 @@ export async function apiClient(baseURL, username = 'admin', password = ADMIN_PA
     get: (p) => call('GET', p),
     post: (p, d) => call('POST', p, d ?? {}),
     patch: (p, d) => call('PATCH', p, d),
+    put: (p, d) => call('PUT', p, d),
     del: (p) => call('DELETE', p),
   };
 }

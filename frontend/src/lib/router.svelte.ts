@@ -1,6 +1,6 @@
 // A small hash router: #/board, #/releases, #/releases/12, #/releases/new,
 // #/releases/12/edit, #/releases/12/labs/new, #/labs/3, #/operations, #/calendar,
-// #/approvals, #/kpis, #/admin/users, #/admin/freezes, #/admin/hosts, #/admin/policies,
+// #/approvals, #/kpis, #/admin/users, #/admin/freezes, #/admin/hosts, #/admin/policies, #/admin/settings,
 // #/audit, #/tokens, #/account, #/desktop/connect (the desktop app's team-server settings).
 
 export type RouteName =
@@ -19,6 +19,7 @@ export type RouteName =
   | 'admin-freezes'
   | 'admin-hosts'
   | 'admin-policies'
+  | 'admin-settings'
   | 'audit'
   | 'tokens'
   | 'account'
@@ -53,6 +54,7 @@ const patterns: [RegExp, RouteName][] = [
   [/^\/admin\/freezes$/, 'admin-freezes'],
   [/^\/admin\/hosts$/, 'admin-hosts'],
   [/^\/admin\/policies$/, 'admin-policies'],
+  [/^\/admin\/settings$/, 'admin-settings'],
   [/^\/audit$/, 'audit'],
   [/^\/tokens$/, 'tokens'],
   [/^\/account$/, 'account'],
