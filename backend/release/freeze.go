@@ -267,3 +267,21 @@ func (s *Service) DeleteFreeze(ctx context.Context, by auth.Actor, id int64) err
 	s.bus.Publish(events.FreezeChanged, events.ID(id), map[string]any{"id": id, "deleted": true})
 	return nil
 }
+
+// ActiveFreeze returns the freeze occurrence that holds environment env at
+// time at, if any: no deployment (and no rollout wave) starts inside one.
+func (s *Service) ActiveFreeze(ctx context.Context, env string, at time.Time) (*Occurrence, error) {
+	freezes, err := s.ListFreezes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range freezes {
+		if !f.appliesTo(env) {
+			continue
+		}
+		if occ := f.Occurrences(at, at.Add(time.Millisecond)); len(occ) > 0 {
+			return &occ[0], nil
+		}
+	}
+	return nil, nil
+}

@@ -462,4 +462,73 @@ var Migrations = []Migration{
 		// disk import); empty: the error is for everyone.
 		`ALTER TABLE operations ADD COLUMN public_error TEXT NOT NULL DEFAULT ''`,
 	)},
+	{Version: 10, Name: "rollouts: promotion of a release's approved package to its targets", Up: execAll(
+		`CREATE TABLE rollouts (
+			id            TEXT PRIMARY KEY,
+			release_id    INTEGER NOT NULL REFERENCES releases(id),
+			digest        TEXT NOT NULL,
+			plan          TEXT NOT NULL,
+			status        TEXT NOT NULL,
+			wave          INTEGER NOT NULL DEFAULT 0,
+			phase         TEXT NOT NULL DEFAULT '',
+			pause_reason  TEXT NOT NULL DEFAULT '',
+			claimed_by    TEXT NOT NULL DEFAULT '',
+			claimed_at    TEXT NOT NULL DEFAULT '',
+			deadline      TEXT NOT NULL DEFAULT '',
+			deadline_left INTEGER NOT NULL DEFAULT 0,
+			error         TEXT NOT NULL DEFAULT '',
+			created_by    TEXT NOT NULL,
+			created_at    TEXT NOT NULL,
+			updated_at    TEXT NOT NULL,
+			finished_at   TEXT NOT NULL DEFAULT ''
+		)`,
+		`CREATE INDEX rollouts_release ON rollouts(release_id)`,
+		`CREATE INDEX rollouts_status ON rollouts(status)`,
+		// Every target step is written before it starts and after it ends.
+		`CREATE TABLE rollout_targets (
+			rollout_id TEXT NOT NULL REFERENCES rollouts(id),
+			ci_id      INTEGER NOT NULL REFERENCES cis(id),
+			name       TEXT NOT NULL,
+			kind       TEXT NOT NULL,
+			host       TEXT NOT NULL DEFAULT '',
+			domain     TEXT NOT NULL DEFAULT '',
+			address    TEXT NOT NULL DEFAULT '',
+			wave       INTEGER NOT NULL,
+			position   INTEGER NOT NULL,
+			state      TEXT NOT NULL,
+			snapshot   TEXT NOT NULL DEFAULT '',
+			paused_ms  INTEGER NOT NULL DEFAULT 0,
+			failed_rounds INTEGER NOT NULL DEFAULT 0,
+			unknown_rounds INTEGER NOT NULL DEFAULT 0,
+			checks     TEXT NOT NULL DEFAULT '[]',
+			error      TEXT NOT NULL DEFAULT '',
+			started_at TEXT NOT NULL DEFAULT '',
+			ended_at   TEXT NOT NULL DEFAULT '',
+			PRIMARY KEY (rollout_id, ci_id)
+		)`,
+		// One active rollout per target: a row while a rollout holds it.
+		`CREATE TABLE rollout_locks (
+			ci_id      INTEGER PRIMARY KEY REFERENCES cis(id),
+			rollout_id TEXT NOT NULL REFERENCES rollouts(id)
+		)`,
+		`CREATE TABLE rollout_log (
+			id         INTEGER PRIMARY KEY,
+			rollout_id TEXT NOT NULL REFERENCES rollouts(id),
+			ci_id      INTEGER NOT NULL DEFAULT 0,
+			at         TEXT NOT NULL,
+			message    TEXT NOT NULL
+		)`,
+		`CREATE INDEX rollout_log_rollout ON rollout_log(rollout_id, id)`,
+		// What runs where: each install Shakedown made on a target.
+		`CREATE TABLE target_installs (
+			id         INTEGER PRIMARY KEY,
+			ci_id      INTEGER NOT NULL REFERENCES cis(id),
+			release_id INTEGER NOT NULL REFERENCES releases(id),
+			digest     TEXT NOT NULL,
+			rollout_id TEXT NOT NULL REFERENCES rollouts(id),
+			state      TEXT NOT NULL CHECK (state IN ('installed','rolled-back')),
+			at         TEXT NOT NULL
+		)`,
+		`CREATE INDEX target_installs_ci ON target_installs(ci_id, id)`,
+	)},
 }

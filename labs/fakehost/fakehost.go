@@ -40,10 +40,17 @@ type Host struct {
 }
 
 type domain struct {
-	x      *libvirtxml.Domain
-	active bool
-	meta   labs.Meta
+	x         *libvirtxml.Domain
+	active    bool
+	meta      labs.Meta
+	files     map[string][]byte
+	snapshots map[string]snapshot
+}
+
+// snapshot is a domain's guest files and run state when it was taken.
+type snapshot struct {
 	files  map[string][]byte
+	active bool
 }
 
 // New returns an empty fake host.
@@ -506,4 +513,96 @@ func parseMeta(inner string) labs.Meta {
 	}
 	m.LabID, m.CI, m.Role = get("id"), get("ci"), get("role")
 	return m
+}
+
+// ReadFile reads a guest file, up to limit bytes.
+func (h *Host) ReadFile(ctx context.Context, name, p string, limit int) ([]byte, error) {
+	if err := h.enter("ReadFile"); err != nil {
+		h.mu.Unlock()
+		return nil, err
+	}
+	defer h.mu.Unlock()
+	if _, err := h.exec(name, []string{"read"}); err != nil {
+		return nil, err
+	}
+	b, ok := h.domains[name].files[p]
+	if !ok {
+		return nil, fmt.Errorf("open %s in %s: No such file or directory", p, name)
+	}
+	return append([]byte(nil), b[:min(len(b), limit)]...), nil
+}
+
+// Snapshot keeps the domain's guest files and run state under name.
+func (h *Host) Snapshot(ctx context.Context, name, snap, description string) error {
+	if err := h.enter("Snapshot"); err != nil {
+		h.mu.Unlock()
+		return err
+	}
+	defer h.mu.Unlock()
+	d, ok := h.domains[name]
+	if !ok {
+		return h.noSuch(name)
+	}
+	if d.snapshots == nil {
+		d.snapshots = map[string]snapshot{}
+	}
+	if _, taken := d.snapshots[snap]; taken {
+		return fmt.Errorf("snapshot %s of %s: a snapshot of that name exists", snap, name)
+	}
+	files := map[string][]byte{}
+	for k, v := range d.files {
+		files[k] = append([]byte(nil), v...)
+	}
+	d.snapshots[snap] = snapshot{files: files, active: d.active}
+	return nil
+}
+
+// Revert puts the domain back as it was at the snapshot.
+func (h *Host) Revert(ctx context.Context, name, snap string) error {
+	if err := h.enter("Revert"); err != nil {
+		h.mu.Unlock()
+		return err
+	}
+	defer h.mu.Unlock()
+	d, ok := h.domains[name]
+	if !ok {
+		return h.noSuch(name)
+	}
+	sn, ok := d.snapshots[snap]
+	if !ok {
+		return fmt.Errorf("snapshot %s of %s: no such snapshot", snap, name)
+	}
+	d.files = map[string][]byte{}
+	for k, v := range sn.files {
+		d.files[k] = append([]byte(nil), v...)
+	}
+	d.active = sn.active
+	return nil
+}
+
+// DeleteSnapshot removes a snapshot; a missing one is not an error.
+func (h *Host) DeleteSnapshot(ctx context.Context, name, snap string) error {
+	if err := h.enter("DeleteSnapshot"); err != nil {
+		h.mu.Unlock()
+		return err
+	}
+	defer h.mu.Unlock()
+	if d, ok := h.domains[name]; ok {
+		delete(d.snapshots, snap)
+	}
+	return nil
+}
+
+// Snapshots lists a domain's snapshots.
+func (h *Host) Snapshots(name string) []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []string
+	if d, ok := h.domains[name]; ok {
+		for k := range d.snapshots {
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return out
 }

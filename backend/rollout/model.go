@@ -1,0 +1,96 @@
+package rollout
+
+import "time"
+
+// Status is where a rollout is.
+type Status string
+
+// Rollout statuses; the last four are final.
+const (
+	StatusRunning     Status = "running"
+	StatusPaused      Status = "paused"
+	StatusRollingBack Status = "rolling-back"
+	StatusSucceeded   Status = "succeeded"
+	StatusFailed      Status = "failed"
+	StatusRolledBack  Status = "rolled-back"
+	StatusAborted     Status = "aborted"
+)
+
+// EnumValues lists the statuses, for the API document.
+func (Status) EnumValues() []string {
+	return []string{string(StatusRunning), string(StatusPaused), string(StatusRollingBack), string(StatusSucceeded),
+		string(StatusFailed), string(StatusRolledBack), string(StatusAborted)}
+}
+
+// Done reports whether the rollout has ended.
+func (s Status) Done() bool {
+	return s == StatusSucceeded || s == StatusFailed || s == StatusRolledBack || s == StatusAborted
+}
+
+// TargetState is where one target of a rollout is.
+type TargetState string
+
+// Target states.
+const (
+	TargetPending     TargetState = "pending"
+	TargetPreparing   TargetState = "preparing"  // snapshot being taken
+	TargetInstalling  TargetState = "installing" // package going in
+	TargetInstalled   TargetState = "installed"  // installed and verified, gate to come
+	TargetHealthy     TargetState = "healthy"    // passed its gate
+	TargetFailed      TargetState = "failed"
+	TargetExcluded    TargetState = "excluded" // an admin left it out
+	TargetRollingBack TargetState = "rolling-back"
+	TargetRolledBack  TargetState = "rolled-back"
+)
+
+// EnumValues lists the target states, for the API document.
+func (TargetState) EnumValues() []string {
+	return []string{string(TargetPending), string(TargetPreparing), string(TargetInstalling), string(TargetInstalled), string(TargetHealthy),
+		string(TargetFailed), string(TargetExcluded), string(TargetRollingBack), string(TargetRolledBack)}
+}
+
+// changed reports whether the package may be on the target (rollback
+// must undo it).
+func (s TargetState) changed() bool {
+	switch s {
+	case TargetInstalling, TargetInstalled, TargetHealthy, TargetFailed, TargetRollingBack:
+		return true
+	}
+	return false
+}
+
+// Rollout is a promotion of a release's approved package to its targets.
+type Rollout struct {
+	ID        string `json:"id"`
+	ReleaseID int64  `json:"release_id"`
+	Digest    string `json:"digest"`
+	Plan      Plan   `json:"plan"`
+	Status    Status `json:"status"`
+	// Wave is the wave being worked on (0-based); WaveSizes the plan's waves.
+	Wave      int   `json:"wave"`
+	WaveSizes []int `json:"wave_sizes"`
+	// Phase is what the current wave is doing: install or gate.
+	Phase       string      `json:"phase"`
+	PauseReason string      `json:"pause_reason"`
+	ClaimedBy   string      `json:"claimed_by"`
+	Error       string      `json:"error"`
+	Targets     []TargetRun `json:"targets"`
+	CreatedBy   string      `json:"created_by"`
+	CreatedAt   time.Time   `json:"created_at"`
+	UpdatedAt   time.Time   `json:"updated_at"`
+	FinishedAt  *time.Time  `json:"finished_at"`
+}
+
+// TargetRun is one target's part in a rollout.
+type TargetRun struct {
+	Target
+	Wave     int           `json:"wave"`
+	Position int           `json:"position"`
+	State    TargetState   `json:"state"`
+	Snapshot string        `json:"snapshot"`
+	PausedMS int64         `json:"paused_ms"` // how long its snapshot stood the VM still
+	Failed   int           `json:"failed_rounds"`
+	Unknown  int           `json:"unknown_rounds"`
+	Checks   []CheckResult `json:"checks"` // the last round's results
+	Error    string        `json:"error"`
+}

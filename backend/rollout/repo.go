@@ -1,0 +1,175 @@
+package rollout
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/shakedown/shakedown/backend/apperr"
+	"github.com/shakedown/shakedown/backend/store"
+)
+
+// The rollout tables are this package's: rollouts, rollout_targets,
+// rollout_locks, rollout_log and target_installs. Writes run on a context
+// no caller's cancel ends: what happened on a target is always recorded.
+
+func (s *Service) write(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
+	ctx = context.WithoutCancel(ctx)
+	return s.db.Tx(ctx, func(tx *sql.Tx) error { return fn(ctx, tx) })
+}
+
+func (s *Service) stamp() string { return store.FormatTime(s.now()) }
+
+// insert records a new rollout with its targets and takes their locks; a
+// target another rollout holds is refused with that rollout named.
+func insert(ctx context.Context, tx *sql.Tx, r *Rollout, now string) error {
+	plan, _ := json.Marshal(r.Plan)
+	if _, err := tx.ExecContext(ctx, `INSERT INTO rollouts (id, release_id, digest, plan, status, created_by, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, r.ID, r.ReleaseID, r.Digest, string(plan), string(r.Status), r.CreatedBy, now, now); err != nil {
+		return err
+	}
+	for _, t := range r.Targets {
+		var holder string
+		err := tx.QueryRowContext(ctx, `SELECT rollout_id FROM rollout_locks WHERE ci_id = ?`, t.CIID).Scan(&holder)
+		if err == nil {
+			return apperr.Conflict("targets", "%s is already in rollout %s; one rollout at a time per target.", t.Name, holder)
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO rollout_locks (ci_id, rollout_id) VALUES (?, ?)`, t.CIID, r.ID); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO rollout_targets (rollout_id, ci_id, name, kind, host, domain, address, wave, position, state)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.ID, t.CIID, t.Name, string(t.Kind), t.Host, t.Domain, t.Address, t.Wave, t.Position, string(t.State)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// saveRollout writes the rollout's own fields (not its targets).
+func saveRollout(ctx context.Context, tx *sql.Tx, r *Rollout, now string) error {
+	finished := ""
+	if r.FinishedAt != nil {
+		finished = store.FormatTime(*r.FinishedAt)
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE rollouts SET status = ?, wave = ?, phase = ?, pause_reason = ?, claimed_by = ?, error = ?,
+		updated_at = ?, finished_at = ? WHERE id = ?`, string(r.Status), r.Wave, r.Phase, r.PauseReason, r.ClaimedBy, r.Error, now, finished, r.ID)
+	return err
+}
+
+// saveTarget writes one target's state.
+func saveTarget(ctx context.Context, tx *sql.Tx, id string, t *TargetRun, now string) error {
+	checks, _ := json.Marshal(t.Checks)
+	_, err := tx.ExecContext(ctx, `UPDATE rollout_targets SET state = ?, snapshot = ?, paused_ms = ?, failed_rounds = ?, unknown_rounds = ?,
+		checks = ?, error = ?, started_at = CASE WHEN started_at = '' AND ? NOT IN ('pending','excluded') THEN ? ELSE started_at END,
+		ended_at = CASE WHEN ? IN ('healthy','failed','rolled-back','excluded') THEN ? ELSE ended_at END
+		WHERE rollout_id = ? AND ci_id = ?`, string(t.State), t.Snapshot, t.PausedMS, t.Failed, t.Unknown, string(checks), t.Error,
+		string(t.State), now, string(t.State), now, id, t.CIID)
+	return err
+}
+
+func load(ctx context.Context, q store.Querier, id string) (*Rollout, error) {
+	r := &Rollout{}
+	var plan, created, updated, finished string
+	err := q.QueryRowContext(ctx, `SELECT id, release_id, digest, plan, status, wave, phase, pause_reason, claimed_by, error, created_by, created_at, updated_at, finished_at
+		FROM rollouts WHERE id = ?`, id).Scan(&r.ID, &r.ReleaseID, &r.Digest, &plan, &r.Status, &r.Wave, &r.Phase, &r.PauseReason, &r.ClaimedBy,
+		&r.Error, &r.CreatedBy, &created, &updated, &finished)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, apperr.NotFound("rollout", id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(plan), &r.Plan); err != nil {
+		return nil, err
+	}
+	r.CreatedAt, _ = store.ParseTime(created)
+	r.UpdatedAt, _ = store.ParseTime(updated)
+	if finished != "" {
+		t, _ := store.ParseTime(finished)
+		r.FinishedAt = &t
+	}
+	rows, err := q.QueryContext(ctx, `SELECT ci_id, name, kind, host, domain, address, wave, position, state, snapshot, paused_ms, failed_rounds, unknown_rounds, checks, error
+		FROM rollout_targets WHERE rollout_id = ? ORDER BY wave, position`, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	r.Targets = []TargetRun{}
+	for rows.Next() {
+		var t TargetRun
+		var checks string
+		if err := rows.Scan(&t.CIID, &t.Name, &t.Kind, &t.Host, &t.Domain, &t.Address, &t.Wave, &t.Position, &t.State, &t.Snapshot,
+			&t.PausedMS, &t.Failed, &t.Unknown, &checks, &t.Error); err != nil {
+			return nil, err
+		}
+		_ = json.Unmarshal([]byte(checks), &t.Checks)
+		r.Targets = append(r.Targets, t)
+	}
+	n := 0
+	for _, t := range r.Targets {
+		n = max(n, t.Wave+1)
+	}
+	r.WaveSizes = make([]int, n)
+	for _, t := range r.Targets {
+		r.WaveSizes[t.Wave]++
+	}
+	return r, rows.Err()
+}
+
+// Log is one line of a rollout's log.
+type Log struct {
+	ID      int64     `json:"id"`
+	CIID    int64     `json:"ci_id"`
+	At      time.Time `json:"at"`
+	Message string    `json:"message"`
+}
+
+// logLine is a log line waiting to be written.
+type logLine struct {
+	ciID int64
+	at   time.Time
+	msg  string
+}
+
+// flushLog writes buffered log lines in one transaction.
+func (s *Service) flushLog(ctx context.Context, id string, lines []logLine) error {
+	if len(lines) == 0 {
+		return nil
+	}
+	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		for _, l := range lines {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO rollout_log (rollout_id, ci_id, at, message) VALUES (?, ?, ?, ?)`,
+				id, l.ciID, store.FormatTime(l.at), clip(l.msg)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Logs returns a rollout's log lines after id after (oldest first), for a
+// target (ciID) or all (0).
+func (s *Service) Logs(ctx context.Context, id string, ciID, after int64, limit int) ([]Log, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, ci_id, at, message FROM rollout_log WHERE rollout_id = ? AND id > ? AND (? = 0 OR ci_id = ?)
+		ORDER BY id LIMIT ?`, id, after, ciID, ciID, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Log{}
+	for rows.Next() {
+		var l Log
+		var at string
+		if err := rows.Scan(&l.ID, &l.CIID, &at, &l.Message); err != nil {
+			return nil, err
+		}
+		l.At, _ = store.ParseTime(at)
+		out = append(out, l)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,402 @@
+package rollout_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/shakedown/shakedown/backend/apperr"
+	"github.com/shakedown/shakedown/backend/auth"
+	"github.com/shakedown/shakedown/backend/events"
+	"github.com/shakedown/shakedown/backend/packages"
+	"github.com/shakedown/shakedown/backend/release"
+	"github.com/shakedown/shakedown/backend/rollout"
+	"github.com/shakedown/shakedown/backend/store"
+	"github.com/shakedown/shakedown/labs"
+	"github.com/shakedown/shakedown/labs/fakehost"
+)
+
+// These fast tests run the engine against labs/fakehost, an in-memory
+// libvirt host that keeps guest files and snapshots as libvirt would; the
+// real-VM tests run the same engine against the demo production VMs.
+
+var (
+	tess  = auth.Actor{UserID: 2, Username: "tess", Roles: []auth.Role{auth.RoleTester}}
+	mona  = auth.Actor{UserID: 3, Username: "mona", Roles: []auth.Role{auth.RoleManager}}
+	adam  = auth.Actor{UserID: 4, Username: "adam", Roles: []auth.Role{auth.RoleAdmin}}
+	alice = auth.Actor{UserID: 5, Username: "alice", Roles: []auth.Role{auth.RoleAdmin}}
+)
+
+type env struct {
+	t        *testing.T
+	db       *store.DB
+	releases *release.Service
+	pkgs     *packages.Store
+	host     *fakehost.Host
+	svc      *rollout.Service
+	release  *release.Release
+	digest   string
+	cis      []release.CI
+
+	mu       sync.Mutex
+	installs map[string]int // domain → install commands run
+}
+
+func (e *env) connector() rollout.Connector { return connectFunc(e.connect) }
+
+type connectFunc func(ctx context.Context, t rollout.Target) (rollout.Executor, error)
+
+func (f connectFunc) Connect(ctx context.Context, t rollout.Target) (rollout.Executor, error) { return f(ctx, t) }
+
+func (e *env) connect(ctx context.Context, t rollout.Target) (rollout.Executor, error) {
+	return rollout.NewVMExecutor(e.host, t.Domain, "/var/lib/shakedown/work"), nil
+}
+
+func (e *env) newService() *rollout.Service {
+	return rollout.NewService(rollout.Config{DB: e.db, Bus: events.NewBus(), Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Releases: e.releases, Packages: e.pkgs, Connect: e.connector(),
+		Targets: func(ctx context.Context, r *release.Release) ([]rollout.Target, error) {
+			var out []rollout.Target
+			for _, c := range r.CIs {
+				if c.LibvirtDomain != "" {
+					out = append(out, rollout.Target{CIID: c.ID, Name: c.Name, Kind: rollout.KindVM, Host: c.LibvirtHost, Domain: c.LibvirtDomain})
+				}
+			}
+			return out, nil
+		}})
+}
+
+// newEnv makes an approved release of n production VMs (web-1…web-n).
+func newEnv(t *testing.T, n int) *env {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, err := store.Open(ctx, filepath.Join(dir, "db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	bus := events.NewBus()
+	e := &env{t: t, db: db, releases: release.NewService(db, bus), host: fakehost.New(labs.HostConfig{Name: "local"}), installs: map[string]int{}}
+	if e.pkgs, err = packages.NewStore(filepath.Join(dir, "packages"), db, bus, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
+		t.Fatal(err)
+	}
+	e.host.OnExec = func(domain string, argv []string) (labs.ExecResult, error) {
+		if strings.Contains(strings.Join(argv, " "), "sh install.sh") {
+			e.mu.Lock()
+			e.installs[domain]++
+			e.mu.Unlock()
+		}
+		return labs.ExecResult{}, nil
+	}
+	var ids []int64
+	for i := 1; i <= n; i++ {
+		name := fmt.Sprintf("web-%d", i)
+		e.host.AddProduction(name, 256)
+		c, err := e.releases.CreateCI(ctx, adam, release.CIInput{Name: &name, Kind: p("vm"), Environment: p("production"), Criticality: p("high"),
+			LibvirtHost: p("local"), LibvirtDomain: &name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.cis = append(e.cis, c)
+		ids = append(ids, c.ID)
+	}
+	r, err := e.releases.Create(ctx, tess, release.Input{Name: p("Web"), Version: p("2.0"), Type: p(release.TypeMinor), Environment: p("production"),
+		PlannedStart: p("2030-01-10T10:00:00Z"), PlannedEnd: p("2030-01-10T12:00:00Z"), CIIDs: &ids,
+		Changes: &[]release.ChangeInput{{RFC: "RFC-1", Title: "New version", Risk: "low"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, to := range []release.State{release.StateBuilding, release.StateTesting, release.StateAwaitingApproval} {
+		if _, err := e.releases.Transition(ctx, tess, r.ID, to, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pkg, err := e.pkgs.Assemble(ctx, tess, packages.AssembleInput{ReleaseID: r.ID, Manifest: packages.Manifest{Name: "web", Version: "2.0",
+		Install: "sh install.sh", Verify: "grep -q 2.0 /srv/www/version.txt", Rollback: "sh rollback.sh",
+		Files: []packages.FilePlace{{Src: "version.txt", Dest: "/srv/www/version.txt"}}},
+		Files: []packages.SourceFile{{Path: "version.txt", Content: "2.0\n"}, {Path: "install.sh", Content: "echo installing\n", Mode: "0755"},
+			{Path: "rollback.sh", Content: "echo back\n", Mode: "0755"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.releases.AttachPackage(ctx, tess, r.ID, pkg.Digest); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.releases.AddEvidence(ctx, tess, r.ID, release.EvidenceInput{Name: "Smoke", Target: "lab", Checks: []release.ManualCheck{{Name: "home", Passed: true}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.releases.Decide(ctx, mona, r.ID, release.DecisionInput{Decision: release.DecisionApprove}); err != nil {
+		t.Fatal(err)
+	}
+	e.release, _ = e.releases.Get(ctx, tess, r.ID)
+	e.digest = pkg.Digest
+	e.svc = e.newService()
+	t.Cleanup(func() { e.svc.Shutdown(context.Background()) })
+	return e
+}
+
+func p[T any](v T) *T { return &v }
+
+// plan is a phased plan: a canary, then the rest; a gate of 2 quick rounds.
+func plan(onBreach rollout.OnBreach) rollout.Plan {
+	pl := rollout.DefaultPlan()
+	pl.Waves = []rollout.Size{{N: 1}, {Percent: 100, Pct: true}}
+	pl.Gate = rollout.Gate{IntervalSeconds: 1, Rounds: 2}
+	pl.Policy = rollout.FailurePolicy{Trip: rollout.Exceeded, OnBreach: onBreach}
+	return pl
+}
+
+func (e *env) marker(domain string) (rollout.Marker, bool) {
+	b, ok := e.host.File(domain, rollout.MarkerPath)
+	if !ok {
+		return rollout.Marker{}, false
+	}
+	var m rollout.Marker
+	if err := json.Unmarshal(b, &m); err != nil {
+		e.t.Fatalf("marker of %s: %v", domain, err)
+	}
+	return m, true
+}
+
+func (e *env) state() release.State {
+	r, err := e.releases.Get(context.Background(), tess, e.release.ID)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return r.State
+}
+
+func wait(t *testing.T, e *env, id string, want ...rollout.Status) *rollout.Rollout {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	r, err := e.svc.WaitFor(ctx, id, want...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// A phased rollout installs the approved package on every VM, wave by wave
+// with a gate after each: the marker with the digest is in each guest, a
+// snapshot was taken first, and the release is deployed.
+func TestPhasedRolloutSucceeds(t *testing.T) {
+	e := newEnv(t, 3)
+	ctx := context.Background()
+	ro, err := e.svc.Start(ctx, alice, e.release.ID, rollout.StartInput{Digest: e.digest, Plan: plan(rollout.Pause)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(ro.WaveSizes); got != "[1 2]" {
+		t.Fatalf("waves %s, want [1 2]", got)
+	}
+	done := wait(t, e, ro.ID, rollout.StatusSucceeded, rollout.StatusFailed, rollout.StatusPaused, rollout.StatusRolledBack)
+	if done.Status != rollout.StatusSucceeded {
+		t.Fatalf("rollout %s: %s %s", done.Status, done.PauseReason, done.Error)
+	}
+	for _, c := range e.cis {
+		m, ok := e.marker(c.Name)
+		if !ok || m.Digest != e.digest || m.RolloutID != ro.ID {
+			t.Errorf("%s: marker %+v (%v)", c.Name, m, ok)
+		}
+		if v, _ := e.host.File(c.Name, "/var/lib/shakedown/work/version.txt"); string(v) != "2.0\n" {
+			t.Errorf("%s: the package's file in the guest is %q", c.Name, v)
+		}
+		if snaps := e.host.Snapshots(c.Name); len(snaps) != 1 || snaps[0] != "shakedown-"+ro.ID {
+			t.Errorf("%s: snapshots %v", c.Name, snaps)
+		}
+		if e.installs[c.Name] != 1 {
+			t.Errorf("%s: installed %d times", c.Name, e.installs[c.Name])
+		}
+	}
+	for _, tr := range done.Targets {
+		if tr.State != rollout.TargetHealthy {
+			t.Errorf("%s is %s", tr.Name, tr.State)
+		}
+	}
+	if st := e.state(); st != release.StateDeployed {
+		t.Fatalf("the release is %s, want deployed", st)
+	}
+	logs, _ := e.svc.Logs(ctx, ro.ID, 0, 0, 1000)
+	if len(logs) < 3 {
+		t.Fatalf("only %d log lines", len(logs))
+	}
+}
+
+// Verify failing on a target of the second wave breaches the policy (no
+// failure allowed): every changed target is reverted to its snapshot,
+// newest first, and the release is rolled back.
+func TestGateFailureRollsBack(t *testing.T) {
+	e := newEnv(t, 3)
+	base := e.host.OnExec
+	e.host.OnExec = func(domain string, argv []string) (labs.ExecResult, error) {
+		if domain == "web-3" && strings.Contains(strings.Join(argv, " "), "grep -q 2.0") {
+			return labs.ExecResult{ExitCode: 1, Stderr: "version mismatch"}, nil
+		}
+		return base(domain, argv)
+	}
+	ro, err := e.svc.Start(context.Background(), alice, e.release.ID, rollout.StartInput{Digest: e.digest, Plan: plan(rollout.Rollback)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := wait(t, e, ro.ID, rollout.StatusRolledBack, rollout.StatusFailed, rollout.StatusSucceeded)
+	if done.Status != rollout.StatusRolledBack || !strings.Contains(done.Error, "1 of 2 targets failed in wave 2") {
+		t.Fatalf("rollout %s: %s", done.Status, done.Error)
+	}
+	for _, c := range e.cis {
+		if _, ok := e.marker(c.Name); ok {
+			t.Errorf("%s still carries the marker after the rollback", c.Name)
+		}
+		if _, ok := e.host.File(c.Name, "/var/lib/shakedown/work/version.txt"); ok {
+			t.Errorf("%s still has the package's files", c.Name)
+		}
+	}
+	if st := e.state(); st != release.StateRolledBack {
+		t.Fatalf("the release is %s, want rolled-back", st)
+	}
+	var order []string
+	rows, _ := e.db.Query(`SELECT c.name FROM target_installs i JOIN cis c ON c.id = i.ci_id WHERE i.state = 'rolled-back' ORDER BY i.id`)
+	for rows.Next() {
+		var n string
+		rows.Scan(&n)
+		order = append(order, n)
+	}
+	rows.Close()
+	if strings.Join(order, ",") != "web-3,web-2,web-1" {
+		t.Fatalf("rolled back in the order %v, want newest first", order)
+	}
+}
+
+// A breach that pauses: one admin claims the rollout and decides, others
+// are told who holds it; a retry re-runs the install and the gate.
+func TestPauseClaimRetry(t *testing.T) {
+	e := newEnv(t, 2)
+	ctx := context.Background()
+	var mu sync.Mutex
+	broken := true
+	base := e.host.OnExec
+	e.host.OnExec = func(domain string, argv []string) (labs.ExecResult, error) {
+		mu.Lock()
+		b := broken
+		mu.Unlock()
+		if b && domain == "web-1" && strings.Contains(strings.Join(argv, " "), "grep -q 2.0") {
+			return labs.ExecResult{ExitCode: 1}, nil
+		}
+		return base(domain, argv)
+	}
+	ro, err := e.svc.Start(ctx, alice, e.release.ID, rollout.StartInput{Digest: e.digest, Plan: plan(rollout.Pause)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	paused := wait(t, e, ro.ID, rollout.StatusPaused)
+	if !strings.Contains(paused.PauseReason, "1 of 1 targets failed in wave 1") {
+		t.Fatalf("pause reason %q", paused.PauseReason)
+	}
+	if _, err := e.svc.Act(ctx, adam, ro.ID, rollout.ActionInput{Action: "claim"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.Act(ctx, alice, ro.ID, rollout.ActionInput{Action: "continue"}); apperr.KindOf(err) != apperr.KindConflict || !strings.Contains(err.Error(), "adam has claimed") {
+		t.Fatalf("another admin deciding: %v", err)
+	}
+	if _, err := e.svc.Act(ctx, tess, ro.ID, rollout.ActionInput{Action: "pause"}); apperr.KindOf(err) != apperr.KindForbidden {
+		t.Fatalf("a tester deciding: %v", err)
+	}
+	mu.Lock()
+	broken = false
+	mu.Unlock()
+	if _, err := e.svc.Act(ctx, adam, ro.ID, rollout.ActionInput{Action: "retry"}); err != nil {
+		t.Fatal(err)
+	}
+	done := wait(t, e, ro.ID, rollout.StatusSucceeded, rollout.StatusFailed, rollout.StatusPaused)
+	if done.Status != rollout.StatusSucceeded {
+		t.Fatalf("after the retry: %s %s %s", done.Status, done.PauseReason, done.Error)
+	}
+	if e.installs["web-1"] != 2 || e.installs["web-2"] != 1 {
+		t.Fatalf("installs %v: web-1 twice (the retry), web-2 once", e.installs)
+	}
+}
+
+// Guards: admins only, the exact approved digest (both named), at least
+// one target, one rollout per target; a refused start leaves nothing.
+func TestStartGuards(t *testing.T) {
+	e := newEnv(t, 1)
+	ctx := context.Background()
+	in := rollout.StartInput{Digest: e.digest, Plan: plan(rollout.Pause)}
+	if _, err := e.svc.Start(ctx, mona, e.release.ID, in); apperr.KindOf(err) != apperr.KindForbidden {
+		t.Fatalf("a manager starting: %v", err)
+	}
+	bad := in
+	bad.Digest = "sha256:" + strings.Repeat("0", 64)
+	if _, err := e.svc.Start(ctx, alice, e.release.ID, bad); apperr.FieldOf(err) != "digest" || !strings.Contains(err.Error(), e.digest[:19]) || !strings.Contains(err.Error(), "sha256:0000") {
+		t.Fatalf("another digest: %v", err)
+	}
+	none := in
+	none.CIIDs = []int64{9999}
+	if _, err := e.svc.Start(ctx, alice, e.release.ID, none); apperr.FieldOf(err) != "ci_ids" {
+		t.Fatalf("a CI that is not a target: %v", err)
+	}
+	// The approver may not promote in production (the release's gate says so): nothing is left.
+	monaAdmin := auth.Actor{UserID: mona.UserID, Username: "mona", Roles: []auth.Role{auth.RoleManager, auth.RoleAdmin}}
+	if _, err := e.svc.Start(ctx, monaAdmin, e.release.ID, in); apperr.KindOf(err) != apperr.KindForbidden {
+		t.Fatalf("the approver promoting: %v", err)
+	}
+	var n int
+	e.db.QueryRow(`SELECT (SELECT count(*) FROM rollouts) + (SELECT count(*) FROM rollout_locks) + (SELECT count(*) FROM rollout_targets)`).Scan(&n)
+	if n != 0 || e.state() != release.StateApproved {
+		t.Fatalf("a refused start left %d rows; release %s", n, e.state())
+	}
+}
+
+// Shakedown stops mid-wave and starts again: the rollout resumes where it
+// was, no target is installed twice (the marker decides) and none skipped.
+func TestResumeAfterRestartInstallsOnce(t *testing.T) {
+	e := newEnv(t, 3)
+	ctx := context.Background()
+	gate := make(chan struct{})
+	var once sync.Once
+	base := e.host.OnExec
+	e.host.OnExec = func(domain string, argv []string) (labs.ExecResult, error) {
+		res, err := base(domain, argv)
+		if domain == "web-2" && strings.Contains(strings.Join(argv, " "), "sh install.sh") {
+			once.Do(func() { close(gate) })
+			time.Sleep(300 * time.Millisecond) // the server stops while web-2 installs
+		}
+		return res, err
+	}
+	pl := plan(rollout.Pause)
+	pl.Waves = []rollout.Size{{N: 1}, {N: 2}}
+	ro, err := e.svc.Start(ctx, alice, e.release.ID, rollout.StartInput{Digest: e.digest, Plan: pl})
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-gate
+	e.svc.Shutdown(ctx) // as a restart: the watcher stops, the records stay
+	mid, _ := e.svc.Get(ctx, ro.ID)
+	if mid.Status.Done() {
+		t.Fatalf("the rollout ended at the stop: %s", mid.Status)
+	}
+	e.svc = e.newService()
+	if n, err := e.svc.Resume(ctx); err != nil || n != 1 {
+		t.Fatalf("resume: %d %v", n, err)
+	}
+	done := wait(t, e, ro.ID, rollout.StatusSucceeded, rollout.StatusFailed, rollout.StatusPaused)
+	if done.Status != rollout.StatusSucceeded {
+		t.Fatalf("after the restart: %s %s %s", done.Status, done.PauseReason, done.Error)
+	}
+	for _, c := range e.cis {
+		if e.installs[c.Name] != 1 {
+			t.Errorf("%s installed %d times", c.Name, e.installs[c.Name])
+		}
+		if m, ok := e.marker(c.Name); !ok || m.RolloutID != ro.ID {
+			t.Errorf("%s: no marker of the rollout", c.Name)
+		}
+	}
+}
