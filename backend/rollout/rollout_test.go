@@ -53,7 +53,9 @@ func (e *env) connector() rollout.Connector { return connectFunc(e.connect) }
 
 type connectFunc func(ctx context.Context, t rollout.Target) (rollout.Executor, error)
 
-func (f connectFunc) Connect(ctx context.Context, t rollout.Target) (rollout.Executor, error) { return f(ctx, t) }
+func (f connectFunc) Connect(ctx context.Context, t rollout.Target) (rollout.Executor, error) {
+	return f(ctx, t)
+}
 
 func (e *env) connect(ctx context.Context, t rollout.Target) (rollout.Executor, error) {
 	return rollout.NewVMExecutor(e.host, t.Domain, "/var/lib/shakedown/work"), nil
