@@ -462,4 +462,10 @@ var Migrations = []Migration{
 		// disk import); empty: the error is for everyone.
 		`ALTER TABLE operations ADD COLUMN public_error TEXT NOT NULL DEFAULT ''`,
 	)},
+	{Version: 10, Name: "a change's commit time", Up: execAll(
+		// When the change was committed, as its requester gives it (stored
+		// time format; empty: not given): lead time counts from it, else
+		// from the change's created_at.
+		`ALTER TABLE release_changes ADD COLUMN committed_at TEXT NOT NULL DEFAULT ''`,
+	)},
 }
