@@ -24,7 +24,9 @@ type Query struct {
 	Bucket      string    // day, week or month
 }
 
-// Figure is one KPI with how it was computed.
+// Figure is one KPI with how it was computed. Detail says in words what
+// the figure leaves out of its value, if anything (the failed deployments
+// not restored, for time to restore).
 type Figure struct {
 	Key         string   `json:"key"`
 	Label       string   `json:"label"`
@@ -35,6 +37,7 @@ type Figure struct {
 	Numerator   float64  `json:"numerator"`
 	Denominator float64  `json:"denominator"`
 	N           int      `json:"n"`
+	Detail      string   `json:"detail"`
 }
 
 // Series is one trend line, a value per bucket (nil where there is no data).
@@ -72,36 +75,134 @@ type Trend struct {
 	Series  []Series `json:"series"`
 }
 
-// Definitions, shown on hover in the dashboard and in the CSV.
+// doraGuide is DORA's page defining the four keys, which the definitions of
+// the four cite.
+const doraGuide = "https://dora.dev/guides/dora-metrics-four-keys/"
+
+// Definitions, shown on hover in the dashboard and in the CSV. Every figure
+// about deployments is dated by when the deployment finished (its move to
+// deployed, failed or rolled back), so that one deployment falls in one
+// range and one trend bucket for all of them.
 var definitions = map[string]string{
-	"deployment_frequency": "Deployments started (moves to deploying) in the range, in the chosen environment or all of them, per week.",
-	"lead_time":            "Median time from a change being recorded on a release to that release's first successful deployment, over the changes of releases first deployed in the range.",
-	"change_failure_rate":  "Deployments started in the range that failed, were rolled back, or (for a release's last deployment) caused an incident or a failed outcome per its review, divided by all deployments started in the range.",
-	"time_to_restore":      "Median time from failure detected to service restored: incidents in reviews with both times, else a failed deployment's move from failed to rolled back; counted when detected in the range.",
+	"deployment_frequency": "Deployments that finished deployed (reached the deployed state) in the range, per week, in the chosen environment or all of them. " +
+		"One rolled back after it was deployed counts; one that failed or was rolled back while deploying, or is still deploying, does not. " +
+		"Dated by when the deployment finished, like every deployment figure. " +
+		"DORA's deployment frequency: how often changes are deployed to production (DORA, " + doraGuide + ").",
+	"lead_time": "Median time from a change's commit (its committed_at, else when it was recorded on the release) to the end of its release's first deployment that stayed deployed (not rolled back), " +
+		"over the changes of releases whose such deployment finished in the range. " +
+		"DORA's change lead time (DORA, " + doraGuide + ").",
+	"change_failure_rate": "Deployments finished in the range that failed, were rolled back (while deploying or after being deployed), " +
+		"had an incident detected after they started and before their release's next deployment started, or (a release's last deployment) were reviewed as failed or rolled back, " +
+		"divided by all deployments finished in the range (deployed, failed or rolled back; those still deploying are left out). " +
+		"DORA's change fail rate (DORA, " + doraGuide + ").",
+	"time_to_restore": "Median time from failure detected to service restored, over the failed deployments finished in the range (those the change failure rate counts). " +
+		"Detected: the earliest of the move to failed and the detected times of its incidents, else when it finished (deployed, then rolled back) or started (rolled back while deploying). " +
+		"Restored: the earlier of its rollback and the restore of the last of its incidents. " +
+		"A failed deployment with neither is not restored: counted in n and named in the detail, not in the median. " +
+		"DORA's failed deployment recovery time (DORA, " + doraGuide + ").",
 	"release_success_rate": "Post-implementation reviews written in the range with the outcome successful, divided by all reviews written in the range.",
-	"on_time_rate":         "Deployments finished in the range that started at or after the planned start and were deployed by the planned end, divided by all deployments finished in the range.",
-	"lab_pass_rate":        "Labs created in the range whose test period passed, divided by labs that passed or failed.",
-	"approvals_waiting":    "Releases awaiting approval now.",
-	"approval_age":         "Mean time the releases awaiting approval now have waited since they entered awaiting-approval.",
+	"on_time_rate": "Deployments that finished deployed in the range, started at or after the planned start and deployed by the planned end, " +
+		"divided by all deployments that finished deployed in the range.",
+	"lab_pass_rate":     "Labs created in the range whose test period passed, divided by labs that passed or failed.",
+	"approvals_waiting": "Releases awaiting approval now.",
+	"approval_age":      "Mean time the releases awaiting approval now have waited since they entered awaiting-approval.",
 }
 
-// deployment is one move to deploying and what came of it.
+// How a deployment finished.
+const (
+	outcomeRunning    = ""            // still deploying
+	outcomeDeployed   = "deployed"    // reached deployed (and may have been rolled back since)
+	outcomeFailed     = "failed"      // moved to failed
+	outcomeRolledBack = "rolled-back" // rolled back while still deploying
+)
+
+// deployment is one attempt to deploy a release. It is read from the
+// release's transitions (a move to deploying and the moves that followed,
+// see load); the figures only use these fields, so another source (records
+// of a rollout engine) can replace the transitions.
 type deployment struct {
 	releaseID  int64
-	started    time.Time
-	deployed   time.Time // zero unless the next outcome was deployed
-	failed     bool
-	failedAt   time.Time // the move to failed
-	restoredAt time.Time // the move to rolled-back after failed
+	start      time.Time // the move to deploying
+	end        time.Time // the move that finished it (to deployed, failed or rolled back); zero while running
+	outcome    string    // one of the outcomes above
+	restoredAt time.Time // the move to rolled back (while deploying, after failing or after deployed); zero if none
+}
+
+// incident is one incident of a review, placed in time by its detection;
+// restored is zero while service is not restored.
+type incident struct {
+	detected, restored time.Time
 }
 
 type review struct {
 	outcome    string
 	reviewedAt time.Time
-	incidents  []struct {
-		DetectedAt string `json:"detected_at"`
-		RestoredAt string `json:"restored_at"`
+	incidents  []incident
+}
+
+// verdict is what a finished deployment came to, judged with its review.
+type verdict struct {
+	failed             bool
+	detected, restored time.Time // of a failure; restored is zero if it was not
+}
+
+// judge says whether dep failed and, if so, when the failure was detected
+// and service restored (see the definitions of change_failure_rate and
+// time_to_restore). next is when the release's next deployment started
+// (zero if none); rv is the release's review, if any; last says whether
+// dep is the release's last deployment (a review's outcome is about it).
+func judge(dep deployment, next time.Time, rv *review, last bool) verdict {
+	var v verdict
+	switch dep.outcome {
+	case outcomeFailed:
+		v.failed, v.detected = true, dep.end
+	case outcomeRolledBack:
+		v.failed = true
+	case outcomeDeployed:
+		v.failed = !dep.restoredAt.IsZero()
 	}
+	var incidents, open bool
+	var lastRestore time.Time
+	if rv != nil {
+		// An incident belongs to the deployment that was live when it was
+		// detected: after this one started, before the next one did.
+		for _, inc := range rv.incidents {
+			if inc.detected.Before(dep.start) || (!next.IsZero() && !inc.detected.Before(next)) {
+				continue
+			}
+			incidents, v.failed = true, true
+			if v.detected.IsZero() || inc.detected.Before(v.detected) {
+				v.detected = inc.detected
+			}
+			if inc.restored.IsZero() {
+				open = true
+			} else if inc.restored.After(lastRestore) {
+				lastRestore = inc.restored
+			}
+		}
+		if last && (rv.outcome == "failed" || rv.outcome == "rolled-back") {
+			v.failed = true
+		}
+	}
+	if !v.failed {
+		return v
+	}
+	if v.detected.IsZero() {
+		v.detected = dep.end
+		if dep.outcome == outcomeRolledBack {
+			// Rolled back while deploying: the failure showed at some point of
+			// the attempt; without a sign of when, the whole attempt counts.
+			v.detected = dep.start
+		}
+	}
+	v.restored = dep.restoredAt
+	if incidents && !open && (v.restored.IsZero() || lastRestore.Before(v.restored)) {
+		v.restored = lastRestore
+	}
+	if !v.restored.IsZero() && v.restored.Before(v.detected) {
+		v.detected = v.restored // never a negative time to restore
+	}
+	return v
 }
 
 // ParseQuery reads the dashboard's parameters; from and to are dates
@@ -220,7 +321,8 @@ func compute(d *data, q Query) *Report {
 	bucketOf := buckets(q)
 	rep.Trend.Buckets = bucketOf.labels
 
-	var started, failed, onTime, finished []deployment
+	// Every deployment figure counts a deployment when it finished.
+	var finished, failed, deployed, onTime, unrestored int
 	var leadHours []float64
 	restores := []float64{}
 	perBucket := map[int]*bucketStats{}
@@ -231,48 +333,52 @@ func compute(d *data, q Query) *Report {
 		}
 		return perBucket[i]
 	}
-	// A review is about a release's last deployment; lead time counts a
-	// change once, at its release's first successful deployment.
-	last, firstDeployed := map[int64]int{}, map[int64]time.Time{}
+	// A release's deployments are in a row, in order (see load): lead time
+	// counts its changes once, at the first deployment that stayed deployed.
+	stayed := false
 	for i, dep := range d.deployments {
-		last[dep.releaseID] = i
-		if f, ok := firstDeployed[dep.releaseID]; !dep.deployed.IsZero() && (!ok || dep.deployed.Before(f)) {
-			firstDeployed[dep.releaseID] = dep.deployed
+		if i == 0 || d.deployments[i-1].releaseID != dep.releaseID {
+			stayed = false
 		}
-	}
-	for i, dep := range d.deployments {
-		rv := d.reviews[dep.releaseID]
-		if last[dep.releaseID] != i {
-			rv = nil
+		var next time.Time
+		if i+1 < len(d.deployments) && d.deployments[i+1].releaseID == dep.releaseID {
+			next = d.deployments[i+1].start
 		}
-		isFailed := dep.failed || (rv != nil && (len(rv.incidents) > 0 || rv.outcome == "failed" || rv.outcome == "rolled-back"))
-		if in(dep.started) {
-			started = append(started, dep)
-			b := bk(dep.started)
-			b.deploys++
-			if isFailed {
-				failed = append(failed, dep)
-				b.failed++
+		firstStayed := false
+		if dep.outcome == outcomeDeployed && dep.restoredAt.IsZero() && !stayed {
+			stayed, firstStayed = true, true
+		}
+		if dep.outcome == outcomeRunning || !in(dep.end) {
+			continue
+		}
+		b := bk(dep.end)
+		finished++
+		b.finished++
+		v := judge(dep, next, d.reviews[dep.releaseID], next.IsZero())
+		if v.failed {
+			failed++
+			b.failed++
+			if v.restored.IsZero() {
+				unrestored++
+			} else {
+				restores = append(restores, v.restored.Sub(v.detected).Hours())
 			}
 		}
-		if in(dep.deployed) {
-			finished = append(finished, dep)
-			w := d.windows[dep.releaseID]
-			if !dep.started.Before(w[0]) && !dep.deployed.After(w[1]) {
-				onTime = append(onTime, dep)
-			}
-			if firstDeployed[dep.releaseID].Equal(dep.deployed) {
-				for _, c := range d.changes[dep.releaseID] {
-					h := dep.deployed.Sub(c).Hours()
-					leadHours = append(leadHours, h)
-					bk(dep.deployed).lead = append(bk(dep.deployed).lead, h)
-				}
-			}
+		if dep.outcome != outcomeDeployed {
+			continue
 		}
-		// Time to restore: from a failed deployment's own moves, unless its
-		// review records incidents with times (counted below).
-		if dep.failed && !dep.restoredAt.IsZero() && in(dep.failedAt) && (rv == nil || !hasTimedIncident(rv)) {
-			restores = append(restores, dep.restoredAt.Sub(dep.failedAt).Hours())
+		deployed++
+		b.deployed++
+		w := d.windows[dep.releaseID]
+		if !dep.start.Before(w[0]) && !dep.end.After(w[1]) {
+			onTime++
+		}
+		if firstStayed {
+			for _, c := range d.changes[dep.releaseID] {
+				h := dep.end.Sub(c).Hours()
+				leadHours = append(leadHours, h)
+				b.lead = append(b.lead, h)
+			}
 		}
 	}
 	var reviewed, successful int
@@ -281,13 +387,6 @@ func compute(d *data, q Query) *Report {
 			reviewed++
 			if rv.outcome == "successful" {
 				successful++
-			}
-		}
-		for _, inc := range rv.incidents {
-			det, err1 := time.Parse(time.RFC3339, inc.DetectedAt)
-			res, err2 := time.Parse(time.RFC3339, inc.RestoredAt)
-			if err1 == nil && err2 == nil && in(det) {
-				restores = append(restores, res.Sub(det).Hours())
 			}
 		}
 	}
@@ -308,12 +407,12 @@ func compute(d *data, q Query) *Report {
 	rep.Waiting = d.waiting
 
 	rep.Figures = []Figure{
-		rate("deployment_frequency", "Deployment frequency", float64(len(started)), weeks, "per week", len(started)),
+		rate("deployment_frequency", "Deployment frequency", float64(deployed), weeks, "per week", deployed),
 		median("lead_time", "Lead time for changes", leadHours),
-		percent("change_failure_rate", "Change failure rate", len(failed), len(started)),
-		median("time_to_restore", "Time to restore", restores),
+		percent("change_failure_rate", "Change failure rate", failed, finished),
+		restoreTime(restores, unrestored),
 		percent("release_success_rate", "Release success rate", successful, reviewed),
-		percent("on_time_rate", "On-time rate", len(onTime), len(finished)),
+		percent("on_time_rate", "On-time rate", onTime, deployed),
 		percent("lab_pass_rate", "Lab pass rate", labsPassed, labsDone),
 		count("approvals_waiting", "Approvals waiting", len(d.waiting)),
 		mean("approval_age", "Approval age", nil), // see kept.at
@@ -335,10 +434,10 @@ func compute(d *data, q Query) *Report {
 		if b == nil {
 			continue
 		}
-		deploys := float64(b.deploys)
+		deploys := float64(b.deployed)
 		series["deployments"].Values[i] = &deploys
-		if b.deploys > 0 {
-			series["change_failure_rate"].Values[i] = ptr(round(100*float64(b.failed)/float64(b.deploys), 1))
+		if b.finished > 0 {
+			series["change_failure_rate"].Values[i] = ptr(round(100*float64(b.failed)/float64(b.finished), 1))
 		}
 		if len(b.lead) > 0 {
 			series["lead_time"].Values[i] = ptr(round(med(b.lead), 1))
@@ -353,20 +452,26 @@ func compute(d *data, q Query) *Report {
 	return rep
 }
 
-// bucketStats is what one trend bucket counts.
+// bucketStats is what one trend bucket counts: deployments that finished
+// in it, those of them that failed and those that finished deployed.
 type bucketStats struct {
-	deploys, failed      int
-	lead                 []float64
-	labsPassed, labsDone int
+	finished, failed, deployed int
+	lead                       []float64
+	labsPassed, labsDone       int
 }
 
-func hasTimedIncident(rv *review) bool {
-	for _, inc := range rv.incidents {
-		if inc.DetectedAt != "" && inc.RestoredAt != "" {
-			return true
+// restoreTime is the median time to restore over the failed deployments
+// that were restored; those that were not count in N and the detail.
+func restoreTime(hs []float64, unrestored int) Figure {
+	f := median("time_to_restore", "Time to restore", hs)
+	f.N = len(hs) + unrestored
+	if unrestored > 0 {
+		f.Detail = fmt.Sprintf("%d of %d failed deployments not restored", unrestored, f.N)
+		if len(hs) == 0 {
+			f.Display = "none restored"
 		}
 	}
-	return false
+	return f
 }
 
 func ptr(v float64) *float64 { return &v }
@@ -485,7 +590,7 @@ type lab struct {
 }
 
 type data struct {
-	deployments  []deployment
+	deployments  []deployment // by release, each release's in the order they started
 	windows      map[int64][2]time.Time
 	changes      map[int64][]time.Time
 	reviews      map[int64]*review
@@ -505,11 +610,19 @@ func load(ctx context.Context, db store.Querier, q Query) (*data, error) {
 	if d.environments, err = strs(ctx, db, `SELECT DISTINCT environment FROM releases ORDER BY environment`); err != nil {
 		return nil, err
 	}
+	if q.Environment != "" && !slices.Contains(d.environments, q.Environment) {
+		known := "there are none yet"
+		if len(d.environments) > 0 {
+			known = "the known ones are " + strings.Join(d.environments, ", ")
+		}
+		return nil, apperr.Invalid("environment", "No release is in the environment %q; %s.", q.Environment, known)
+	}
 
-	// Deployments: each move to deploying, with the outcome that followed.
-	// Only releases with such a move in the range count for any figure; their
-	// whole history is read (a review is about the last deployment, lead
-	// time counts from the first successful one).
+	// Deployments: each move to deploying, with the moves that followed
+	// until the next one. Only releases with such a move in the range count
+	// for any figure; their whole history is read (a deployment that
+	// finished in the range may have started before it, lead time counts
+	// from the first deployment that stayed).
 	rangeArgs := []any{store.FormatTime(q.From), store.FormatTime(q.To)}
 	moved := `SELECT release_id FROM release_transitions WHERE to_state IN ('deploying','deployed','failed','rolled-back') AND at >= ? AND at < ?`
 	rows, err := db.QueryContext(ctx, `SELECT t.release_id, t.to_state, t.at, r.planned_start, r.planned_end FROM release_transitions t
@@ -536,26 +649,30 @@ func load(ctx context.Context, db store.Querier, q Query) (*data, error) {
 			d.deployments = append(d.deployments, *cur)
 			cur = nil
 		}
-		switch to {
-		case "deploying":
+		if to == "deploying" {
 			if cur != nil {
 				d.deployments = append(d.deployments, *cur)
 			}
-			cur = &deployment{releaseID: id, started: t}
+			cur = &deployment{releaseID: id, start: t}
+			continue
+		}
+		if cur == nil {
+			continue
+		}
+		finish := func(outcome string) {
+			if cur.outcome == outcomeRunning {
+				cur.outcome, cur.end = outcome, t
+			}
+		}
+		switch to {
 		case "deployed":
-			if cur != nil && cur.deployed.IsZero() && !cur.failed {
-				cur.deployed = t
-			}
+			finish(outcomeDeployed)
 		case "failed":
-			if cur != nil {
-				cur.failed, cur.failedAt = true, t
-			}
+			finish(outcomeFailed)
 		case "rolled-back":
-			if cur != nil {
-				if cur.failed && cur.restoredAt.IsZero() {
-					cur.restoredAt = t
-				}
-				cur.failed = true
+			finish(outcomeRolledBack)
+			if cur.restoredAt.IsZero() {
+				cur.restoredAt = t
 			}
 		}
 	}
@@ -567,8 +684,10 @@ func load(ctx context.Context, db store.Querier, q Query) (*data, error) {
 		return nil, err
 	}
 
-	// Changes count at their release's first deployment, if it is in the range.
-	rows, err = db.QueryContext(ctx, `SELECT c.release_id, c.created_at FROM release_changes c JOIN releases r ON r.id = c.release_id
+	// Changes count at their release's first deployment that stayed, if it
+	// finished (deployed) in the range: from their commit if given, else
+	// from when they were recorded on the release.
+	rows, err = db.QueryContext(ctx, `SELECT c.release_id, c.created_at, c.committed_at FROM release_changes c JOIN releases r ON r.id = c.release_id
 		WHERE r.id IN (SELECT release_id FROM release_transitions WHERE to_state = 'deployed' AND at >= ? AND at < ?)`+envCond,
 		append(slices.Clone(rangeArgs), args...)...)
 	if err != nil {
@@ -576,20 +695,23 @@ func load(ctx context.Context, db store.Querier, q Query) (*data, error) {
 	}
 	for rows.Next() {
 		var id int64
-		var at string
-		if err := rows.Scan(&id, &at); err != nil {
+		var at, committed string
+		if err := rows.Scan(&id, &at, &committed); err != nil {
 			rows.Close()
 			return nil, err
 		}
-		t, _ := store.ParseTime(at)
+		t, err := store.ParseTime(committed)
+		if err != nil {
+			t, _ = store.ParseTime(at)
+		}
 		d.changes[id] = append(d.changes[id], t)
 	}
 	rows.Close()
 
-	// Reviews: of the releases above (failures), written in the range
-	// (success rate), or with incidents (time to restore).
+	// Reviews: of the releases above (failures and their restore, through
+	// the deployments) or written in the range (success rate).
 	rows, err = db.QueryContext(ctx, `SELECT v.release_id, v.outcome, v.incidents, v.reviewed_at FROM release_reviews v JOIN releases r ON r.id = v.release_id
-		WHERE (v.reviewed_at >= ? AND v.reviewed_at < ? OR v.incidents <> '[]' OR v.release_id IN (`+moved+`))`+envCond,
+		WHERE (v.reviewed_at >= ? AND v.reviewed_at < ? OR v.release_id IN (`+moved+`))`+envCond,
 		append(append(slices.Clone(rangeArgs), rangeArgs...), args...)...)
 	if err != nil {
 		return nil, err
@@ -603,7 +725,7 @@ func load(ctx context.Context, db store.Querier, q Query) (*data, error) {
 			return nil, err
 		}
 		rv.reviewedAt, _ = store.ParseTime(at)
-		_ = json.Unmarshal([]byte(incidents), &rv.incidents)
+		rv.incidents = parseIncidents(incidents)
 		d.reviews[id] = &rv
 	}
 	rows.Close()
@@ -648,6 +770,32 @@ func load(ctx context.Context, db store.Querier, q Query) (*data, error) {
 	return d, rows.Err()
 }
 
+// parseIncidents reads a review's incidents; one without a detected time
+// cannot be placed against the deployments and is left out.
+func parseIncidents(raw string) []incident {
+	if raw == "" || raw == "[]" {
+		return nil
+	}
+	var stored []struct {
+		DetectedAt string `json:"detected_at"`
+		RestoredAt string `json:"restored_at"`
+	}
+	_ = json.Unmarshal([]byte(raw), &stored)
+	var out []incident
+	for _, s := range stored {
+		det, err := time.Parse(time.RFC3339, s.DetectedAt)
+		if err != nil {
+			continue
+		}
+		res, err := time.Parse(time.RFC3339, s.RestoredAt)
+		if err != nil {
+			res = time.Time{}
+		}
+		out = append(out, incident{detected: det, restored: res})
+	}
+	return out
+}
+
 func strs(ctx context.Context, db store.Querier, query string) ([]string, error) {
 	rows, err := db.QueryContext(ctx, query)
 	if err != nil {
@@ -667,7 +815,7 @@ func strs(ctx context.Context, db store.Querier, query string) ([]string, error)
 
 // CSV renders a report as CSV: one row per figure, then the trend.
 func (r *Report) CSV() [][]string {
-	out := [][]string{{"section", "key", "label", "value", "unit", "numerator", "denominator", "n", "definition", "from", "to", "environment"}}
+	out := [][]string{{"section", "key", "label", "value", "unit", "numerator", "denominator", "n", "definition", "from", "to", "environment", "detail"}}
 	env := r.Environment
 	if env == "" {
 		env = "all"
@@ -677,7 +825,7 @@ func (r *Report) CSV() [][]string {
 		if f.Value != nil {
 			v = fmt.Sprint(*f.Value)
 		}
-		out = append(out, []string{"figure", f.Key, f.Label, v, f.Unit, fmt.Sprint(f.Numerator), fmt.Sprint(f.Denominator), fmt.Sprint(f.N), f.Definition, r.From, r.To, env})
+		out = append(out, []string{"figure", f.Key, f.Label, v, f.Unit, fmt.Sprint(f.Numerator), fmt.Sprint(f.Denominator), fmt.Sprint(f.N), f.Definition, r.From, r.To, env, f.Detail})
 	}
 	out = append(out, []string{})
 	out = append(out, append([]string{"trend", "bucket"}, func() []string {

@@ -21,6 +21,8 @@ type Change struct {
 	Title string `json:"title"`
 	Risk  string `json:"risk"`
 	Link  string `json:"link"`
+	// CommittedAt is when the change was committed, if given (zero: not).
+	CommittedAt time.Time `json:"committed_at,omitzero"`
 }
 
 // CI is a configuration item from the catalog.

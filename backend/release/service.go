@@ -53,11 +53,11 @@ func (s *Service) Create(ctx context.Context, by auth.Actor, in Input) (*Release
 	if f.Owner == "" {
 		f.Owner = by.Username
 	}
-	changes, cis, deps, err := validateScope(in)
+	now := s.now().UTC().Truncate(time.Millisecond)
+	changes, cis, deps, err := validateScope(in, now)
 	if err != nil {
 		return nil, err
 	}
-	now := s.now().UTC().Truncate(time.Millisecond)
 	var id int64
 	var after *Release
 	var partners []int64
@@ -102,11 +102,11 @@ func (s *Service) Create(ctx context.Context, by auth.Actor, in Input) (*Release
 
 // Update changes a release's record and scope while it is still editable.
 func (s *Service) Update(ctx context.Context, by auth.Actor, id int64, in Input) (*Release, error) {
-	changes, cis, deps, err := validateScope(in)
+	now := s.now().UTC().Truncate(time.Millisecond)
+	changes, cis, deps, err := validateScope(in, now)
 	if err != nil {
 		return nil, err
 	}
-	now := s.now().UTC().Truncate(time.Millisecond)
 	var after *Release
 	var partners []int64
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
@@ -317,9 +317,9 @@ func (s *Service) Get(ctx context.Context, by auth.Actor, id int64) (*Release, e
 	return r, nil
 }
 
-func validateScope(in Input) (changes []Change, cis, deps []int64, err error) {
+func validateScope(in Input, now time.Time) (changes []Change, cis, deps []int64, err error) {
 	if in.Changes != nil {
-		if changes, err = validateChanges(*in.Changes); err != nil {
+		if changes, err = validateChanges(*in.Changes, now); err != nil {
 			return
 		}
 	}
@@ -338,8 +338,12 @@ func validateScope(in Input) (changes []Change, cis, deps []int64, err error) {
 
 func (s *Service) writeScope(ctx context.Context, tx *sql.Tx, id int64, changes []Change, cis, deps []int64, now time.Time) error {
 	for i, c := range changes {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO release_changes (release_id, position, rfc, title, risk, link, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, id, i, c.RFC, c.Title, c.Risk, c.Link, store.FormatTime(now)); err != nil {
+		committed := ""
+		if !c.CommittedAt.IsZero() {
+			committed = store.FormatTime(c.CommittedAt)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO release_changes (release_id, position, rfc, title, risk, link, committed_at, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, id, i, c.RFC, c.Title, c.Risk, c.Link, committed, store.FormatTime(now)); err != nil {
 			return err
 		}
 	}
@@ -481,15 +485,19 @@ func (s *Service) load(ctx context.Context, q store.Querier, id int64) (*Release
 	}
 
 	r.Changes = []Change{}
-	rows, err := q.QueryContext(ctx, `SELECT id, rfc, title, risk, link FROM release_changes WHERE release_id = ? ORDER BY position`, id)
+	rows, err := q.QueryContext(ctx, `SELECT id, rfc, title, risk, link, committed_at FROM release_changes WHERE release_id = ? ORDER BY position`, id)
 	if err != nil {
 		return nil, err
 	}
 	for rows.Next() {
 		var c Change
-		if err := rows.Scan(&c.ID, &c.RFC, &c.Title, &c.Risk, &c.Link); err != nil {
+		var committed string
+		if err := rows.Scan(&c.ID, &c.RFC, &c.Title, &c.Risk, &c.Link, &committed); err != nil {
 			rows.Close()
 			return nil, err
+		}
+		if committed != "" {
+			c.CommittedAt, _ = store.ParseTime(committed)
 		}
 		r.Changes = append(r.Changes, c)
 	}

@@ -12,12 +12,16 @@ import (
 	"github.com/shakedown/shakedown/backend/apperr"
 )
 
-// ChangeInput is one change as a client sends it.
+// ChangeInput is one change as a client sends it. CommittedAt is when the
+// change was committed (RFC 3339, not in the future; empty: not known):
+// lead time counts from it, else from when the change was recorded on the
+// release. Saving a release's changes replaces them, commit times too.
 type ChangeInput struct {
-	RFC   string `json:"rfc"`
-	Title string `json:"title"`
-	Risk  string `json:"risk"`
-	Link  string `json:"link,omitempty"`
+	RFC         string `json:"rfc"`
+	Title       string `json:"title"`
+	Risk        string `json:"risk"`
+	Link        string `json:"link,omitempty"`
+	CommittedAt string `json:"committed_at,omitempty"`
 }
 
 // Input creates a release or changes one; nil fields are left alone on an
@@ -173,7 +177,10 @@ func (f *fields) apply(in Input, creating bool) error {
 	return nil
 }
 
-func validateChanges(in []ChangeInput) ([]Change, error) {
+// earliestCommit bounds a change's commit time from below.
+var earliestCommit = time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)
+
+func validateChanges(in []ChangeInput, now time.Time) ([]Change, error) {
 	if len(in) > maxChanges {
 		return nil, apperr.Invalid("changes", "A release may bundle at most %d changes.", maxChanges)
 	}
@@ -204,7 +211,20 @@ func validateChanges(in []ChangeInput) ([]Change, error) {
 				return nil, apperr.Invalid(p+"link", "Link must be an http or https address of at most 500 characters.")
 			}
 		}
-		out = append(out, Change{RFC: rfc, Title: title, Risk: risk, Link: link})
+		var committed time.Time
+		if v := strings.TrimSpace(c.CommittedAt); v != "" {
+			if committed, err = time.Parse(time.RFC3339, v); err != nil {
+				return nil, apperr.Invalid(p+"committed_at", "When was the change committed? Give a date and time (RFC 3339, like 2026-10-01T09:30:00Z), or leave it empty.")
+			}
+			if committed.After(now) {
+				return nil, apperr.Invalid(p+"committed_at", "The commit time %s is in the future.", v)
+			}
+			if committed.Before(earliestCommit) {
+				return nil, apperr.Invalid(p+"committed_at", "The commit time %s is before 1970.", v)
+			}
+			committed = committed.UTC().Truncate(time.Millisecond)
+		}
+		out = append(out, Change{RFC: rfc, Title: title, Risk: risk, Link: link, CommittedAt: committed})
 	}
 	return out, nil
 }

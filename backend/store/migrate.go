@@ -531,4 +531,10 @@ var Migrations = []Migration{
 		)`,
 		`CREATE INDEX target_installs_ci ON target_installs(ci_id, id)`,
 	)},
+	{Version: 11, Name: "a change's commit time", Up: execAll(
+		// When the change was committed, as its requester gives it (stored
+		// time format; empty: not given): lead time counts from it, else
+		// from the change's created_at.
+		`ALTER TABLE release_changes ADD COLUMN committed_at TEXT NOT NULL DEFAULT ''`,
+	)},
 }

@@ -1182,6 +1182,8 @@ export interface components {
             releases: components["schemas"]["ReleaseSummary"][];
         };
         Change: {
+            /** Format: date-time */
+            committed_at?: string;
             /** Format: int64 */
             id: number;
             link: string;
@@ -1190,6 +1192,7 @@ export interface components {
             title: string;
         };
         ChangeInput: {
+            committed_at?: string;
             link?: string;
             rfc: string;
             risk: string;
@@ -1439,6 +1442,7 @@ export interface components {
         KPIFigure: {
             definition: string;
             denominator: number;
+            detail: string;
             display: string;
             key: string;
             label: string;
