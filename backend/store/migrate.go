@@ -462,4 +462,5 @@ var Migrations = []Migration{
 		// disk import); empty: the error is for everyone.
 		`ALTER TABLE operations ADD COLUMN public_error TEXT NOT NULL DEFAULT ''`,
 	)},
+	{Version: 10, Name: "placeholder", Up: execAll()},
 }
