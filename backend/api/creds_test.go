@@ -18,7 +18,6 @@ import (
 // throttling, login CSRF, changing one's own password, and what a trusted
 // reverse proxy says about the client.
 
-
 // auditOf returns the audit entries with that action (newest first), as
 // the admin reads them.
 func (e *env) auditOf(action string, query string) []map[string]any {
