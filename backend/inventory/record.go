@@ -136,8 +136,7 @@ func (r *record) apply(in TargetInput, box *secrets.Box) (changes, error) {
 	switch {
 	case r.authKind == AuthNone:
 		if in.Credential != nil && *in.Credential != "" {
-			field := "auth_kind"
-			return ch, apperr.Invalid(field, "Say whether the credential is a password or a private-key (auth_kind).")
+			return ch, apperr.Invalid("auth_kind", "Say whether the credential is a password or a private-key (auth_kind).")
 		}
 		r.credential = nil
 	case in.Credential != nil:
