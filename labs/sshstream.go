@@ -43,6 +43,9 @@ func Fingerprint(key ssh.PublicKey) string {
 type HostKey struct {
 	Type        string // e.g. ssh-ed25519
 	Fingerprint string // SHA256:…
+	// AuthorizedKey is the key as one line of authorized_keys or
+	// known_hosts (without a host name): "ssh-ed25519 AAAA…".
+	AuthorizedKey string
 }
 
 // errGotKey ends a handshake once the host key is known, before any
@@ -65,7 +68,7 @@ func ReadHostKey(ctx context.Context, address, dial string) (HostKey, error) {
 	defer stop()
 	var key HostKey
 	cfg := &ssh.ClientConfig{User: "shakedown", HostKeyCallback: func(_ string, _ net.Addr, k ssh.PublicKey) error {
-		key = HostKey{Type: k.Type(), Fingerprint: Fingerprint(k)}
+		key = HostKey{Type: k.Type(), Fingerprint: Fingerprint(k), AuthorizedKey: strings.TrimSpace(string(ssh.MarshalAuthorizedKey(k)))}
 		return errGotKey
 	}}
 	_, _, _, err = ssh.NewClientConn(conn, address, cfg)

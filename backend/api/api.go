@@ -22,6 +22,7 @@ import (
 	"github.com/shakedown/shakedown/backend/auth"
 	"github.com/shakedown/shakedown/backend/events"
 	"github.com/shakedown/shakedown/backend/hostinfo"
+	"github.com/shakedown/shakedown/backend/inventory"
 	"github.com/shakedown/shakedown/backend/kpi"
 	"github.com/shakedown/shakedown/backend/lab"
 	"github.com/shakedown/shakedown/backend/ops"
@@ -52,6 +53,7 @@ type Deps struct {
 	Host     *hostinfo.Sampler
 	Labs     *lab.Service
 	Packages *packages.Store
+	Targets  *inventory.Service
 	Log      *slog.Logger
 	Version  string
 	// Frontend is the built web UI; nil serves a note instead.
@@ -95,7 +97,7 @@ func New(d Deps) *API {
 
 // allRoutes is the route table: what the mux serves and the document says.
 func (a *API) allRoutes() []route {
-	return slices.Concat(a.table(), a.labRoutes(), a.signOffRoutes())
+	return slices.Concat(a.table(), a.labRoutes(), a.signOffRoutes(), a.targetRoutes())
 }
 
 // contentSecurityPolicy is the policy of every answer: scripts, styles and

@@ -1,7 +1,9 @@
 package api_test
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -72,4 +74,51 @@ func BenchmarkReads(b *testing.B) {
 			})
 		})
 	}
+}
+
+// BenchmarkTargetImport posts a 1,000-row CSV to POST /targets/import
+// in-process: "create" makes 1,000 new host CIs with their targets and
+// tags (new names every round), "update" sends the same 1,000 rows again
+// (every CI exists), "dry-run" only checks them.
+func BenchmarkTargetImport(b *testing.B) {
+	ctx := context.Background()
+	srv, err := server.New(ctx, server.Config{DataDir: b.TempDir(), AdminPassword: adminPassword, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		LocalURI: "test:///default", PoolDir: "/sdtest-pool"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer srv.Close()
+	_, secret, err := srv.Auth.CreateToken(ctx, auth.Actor{UserID: 1, Username: "admin", Roles: auth.AllRoles}, "bench", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := srv.Handler()
+	post := func(b *testing.B, query string, csv []byte) {
+		req := httptest.NewRequest("POST", "/api/v1/targets/import"+query, bytes.NewReader(csv))
+		req.Header.Set("Authorization", "Bearer "+secret)
+		req.Header.Set("Content-Type", "text/csv")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		if w.Code != http.StatusOK {
+			b.Fatalf("status %d: %.300s", w.Code, w.Body)
+		}
+	}
+	round := 0
+	b.Run("create", func(b *testing.B) {
+		for b.Loop() {
+			round++
+			post(b, "", thousandRows(fmt.Sprintf("bench%d", round)))
+		}
+	})
+	again := thousandRows("bench1")
+	b.Run("update", func(b *testing.B) {
+		for b.Loop() {
+			post(b, "", again)
+		}
+	})
+	b.Run("dry-run", func(b *testing.B) {
+		for b.Loop() {
+			post(b, "?dry_run=true", again)
+		}
+	})
 }

@@ -174,6 +174,11 @@ func TestAnswersMatchTheDocument(t *testing.T) {
 	admin.do("POST", "/api/v1/releases", map[string]any{"name": "Empty", "version": "1", "type": "minor", "environment": "prod",
 		"planned_start": "2031-01-01T08:00:00Z", "planned_end": "2031-01-01T10:00:00Z"}, &empty)
 
+	// One CI with a target, tags and secrets (never answered), one without.
+	admin.do("PUT", fmt.Sprintf("/api/v1/cis/%d/target", cis.Items[0].ID), map[string]any{"address": "10.0.0.1", "user": "deploy",
+		"auth_kind": "password", "credential": "pw", "sudo": true, "sudo_password": "pw"}, nil)
+	admin.do("PUT", fmt.Sprintf("/api/v1/cis/%d/tags", cis.Items[0].ID), map[string]any{"tags": []string{"web", "eu-1"}}, nil)
+
 	type call struct{ route, path string }
 	calls := []call{
 		{"/health", ""}, {"/host", ""}, {"/auth/me", ""}, {"/auth/tokens", ""}, {"/users", ""}, {"/users/{id}", "/users/1"},
@@ -184,6 +189,9 @@ func TestAnswersMatchTheDocument(t *testing.T) {
 		{"/releases/{id}", fmt.Sprintf("/releases/%d", empty.ID)},
 		{"/cis/{id}", fmt.Sprintf("/cis/%d", cis.Items[0].ID)},
 		{"/cis/{id}/images", fmt.Sprintf("/cis/%d/images", cis.Items[0].ID)},
+		{"/targets", ""}, {"/targets", "/targets?tag=web&kind=ssh,vm,manual"}, {"/targets", "/targets?kind=robot"},
+		{"/cis/{id}/target", fmt.Sprintf("/cis/%d/target", cis.Items[0].ID)},
+		{"/cis/{id}/target", fmt.Sprintf("/cis/%d/target", cis.Items[len(cis.Items)-1].ID)}, {"/cis/{id}/target", "/cis/999999/target"},
 		{"/releases/{id}", "/releases/999999"}, {"/releases", "/releases?limit=0"}, {"/calendar", "/calendar"},
 	}
 	now := time.Now().UTC()

@@ -30,6 +30,9 @@ type ErrorDetail struct {
 	Code    ErrorCode `json:"code"`
 	Message string    `json:"message"`
 	Field   string    `json:"field,omitempty"`
+	// Rows are the problems of each row of a bulk input refused as a
+	// whole (an import), numbered from 1.
+	Rows []apperr.RowError `json:"rows,omitempty"`
 }
 
 // ErrorCode is the stable, machine-readable kind of an error.
@@ -105,7 +108,7 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	if kind == apperr.KindUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="shakedown"`)
 	}
-	writeJSON(w, m.status, ErrorBody{ErrorDetail{Code: m.code, Message: err.Error(), Field: apperr.FieldOf(err)}})
+	writeJSON(w, m.status, ErrorBody{ErrorDetail{Code: m.code, Message: err.Error(), Field: apperr.FieldOf(err), Rows: apperr.RowsOf(err)}})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

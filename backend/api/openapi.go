@@ -72,6 +72,10 @@ var schemaRenames = func() map[string]string {
 		"auth.Role": "Role", "auth.UserInput": "UserInput",
 		"ops.Operation": "Operation", "ops.Status": "OperationStatus",
 		"packages.Entry": "PackageEntry", "packages.SourceFile": "AssembleFile", "packages.FilePlace": "ManifestFile",
+		"inventory.Kind": "TargetKind", "inventory.AuthKind": "TargetAuthKind", "inventory.TagsInput": "TargetTags",
+		"inventory.HostKeyScan": "TargetHostKey", "inventory.TrustRequest": "TargetTrustRequest",
+		"inventory.ImportRequest": "TargetImport", "inventory.ImportRow": "TargetImportRow", "inventory.ImportResult": "TargetImportResult",
+		"inventory.ImportedRow": "TargetImportedRow", "inventory.ImportAction": "TargetImportAction",
 		"kpi.Report": "KPIReport", "kpi.Figure": "KPIFigure", "kpi.Series": "KPISeries", "kpi.Waiting": "KPIWaiting", "kpi.Trend": "KPITrend",
 	}
 	for name, schema := range map[string]string{
@@ -372,13 +376,21 @@ func buildDocument(routes []route) (map[string]any, error) {
 		if params != nil {
 			op["parameters"] = params
 		}
+		// A route may read a JSON body, a raw one, or either (an import as
+		// JSON or CSV).
+		content := map[string]any{}
 		if rt.RawBody != "" {
-			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{
-				rt.RawBody: map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}}}}
+			raw := map[string]any{"type": "string"}
+			if !strings.HasPrefix(rt.RawBody, "text/") {
+				raw["format"] = "binary"
+			}
+			content[rt.RawBody] = map[string]any{"schema": raw}
 		}
 		if rt.Body != nil {
-			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{
-				"application/json": map[string]any{"schema": s.ref(reflect.TypeOf(rt.Body))}}}
+			content["application/json"] = map[string]any{"schema": s.ref(reflect.TypeOf(rt.Body))}
+		}
+		if len(content) > 0 {
+			op["requestBody"] = map[string]any{"required": true, "content": content}
 		}
 		responses := map[string]any{}
 		switch {

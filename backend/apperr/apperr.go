@@ -161,3 +161,41 @@ type TooLargeError struct{ Message string }
 
 func (e *TooLargeError) Error() string { return e.Message }
 func (e *TooLargeError) Kind() Kind    { return KindTooLarge }
+
+// RowError is one problem of one row of a bulk input (an import): its
+// number (from 1, the first row of data), the line of the file it came from
+// when it came from a file, the field at fault and a sentence.
+type RowError struct {
+	Row     int    `json:"row"`
+	Line    int    `json:"line,omitempty"`
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+// RowsError is bulk input refused as a whole, with every row's problems:
+// nothing of it was written.
+type RowsError struct {
+	Message string
+	Rows    []RowError
+}
+
+func (e *RowsError) Error() string { return e.Message }
+func (e *RowsError) Kind() Kind    { return KindInvalid }
+
+// Rows builds a RowsError that counts the rows at fault out of total.
+func Rows(total int, rows []RowError) error {
+	bad := map[int]bool{}
+	for _, r := range rows {
+		bad[r.Row] = true
+	}
+	return &RowsError{Rows: rows, Message: fmt.Sprintf("%d of %d rows have errors; nothing was imported. Correct them and send the whole file again.", len(bad), total)}
+}
+
+// RowsOf returns the row problems an error carries, if any.
+func RowsOf(err error) []RowError {
+	var re *RowsError
+	if errors.As(err, &re) {
+		return re.Rows
+	}
+	return nil
+}

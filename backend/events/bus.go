@@ -28,6 +28,7 @@ const (
 	PackageCreated   = "package.created"
 	SignOffChanged   = "signoff.changed"
 	SettingsChanged  = "settings.changed"
+	TargetChanged    = "target.changed"
 )
 
 // adminSide are the kinds of thing whose events only admins receive: the

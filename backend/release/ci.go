@@ -3,6 +3,7 @@ package release
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"regexp"
 	"strings"
 	"time"
@@ -264,4 +265,107 @@ func (s *Service) UpdateCI(ctx context.Context, by auth.Actor, id int64, in CIIn
 	s.bus.Publish(events.CIChanged, events.ID(id), c)
 	s.publishReleases(ctx, touched)
 	return c, nil
+}
+
+// ValidateCI checks a new configuration item's fields as CreateCI would,
+// without writing anything (bulk imports check every row first).
+func (s *Service) ValidateCI(by auth.Actor, in CIInput) error {
+	var c CI
+	if err := c.apply(in, true); err != nil {
+		return err
+	}
+	if c.LibvirtHost != "" || c.LibvirtDomain != "" {
+		return mayControl(by, []string{"libvirt link"})
+	}
+	return nil
+}
+
+// maxNamesPerQuery bounds the names looked up in one statement.
+const maxNamesPerQuery = 500
+
+// CIsNamed returns the catalog entries with these names (names compare
+// without case, as the catalog's unique names do), keyed by lower-cased name.
+func (s *Service) CIsNamed(ctx context.Context, names []string) (map[string]CI, error) {
+	out := map[string]CI{}
+	for start := 0; start < len(names); start += maxNamesPerQuery {
+		chunk := names[start:min(start+maxNamesPerQuery, len(names))]
+		args := make([]any, len(chunk))
+		for i, n := range chunk {
+			args[i] = n
+		}
+		rows, err := s.db.QueryContext(ctx, `SELECT `+ciColumns+` FROM cis WHERE name IN (?`+strings.Repeat(", ?", len(chunk)-1)+`)`, args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			c, err := scanCI(rows)
+			if err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[strings.ToLower(c.Name)] = c
+		}
+		if err := rows.Close(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// CreateCIs adds many configuration items in one transaction: all of them
+// or, when any is invalid or its name is taken, none (the error names every
+// row at fault, numbered from 1 in the order given). Each is audited as
+// CreateCI audits one.
+func (s *Service) CreateCIs(ctx context.Context, by auth.Actor, ins []CIInput) ([]CI, error) {
+	if len(ins) == 0 {
+		return []CI{}, nil
+	}
+	out := make([]CI, len(ins))
+	var bad []apperr.RowError
+	for i, in := range ins {
+		if err := out[i].apply(in, true); err != nil {
+			bad = append(bad, apperr.RowError{Row: i + 1, Field: apperr.FieldOf(err), Message: err.Error()})
+		} else if out[i].LibvirtHost != "" || out[i].LibvirtDomain != "" {
+			if err := mayControl(by, []string{"libvirt link"}); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if bad != nil {
+		return nil, apperr.Rows(len(ins), bad)
+	}
+	now := s.now().UTC().Truncate(time.Millisecond)
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		var taken []apperr.RowError
+		for i := range out {
+			c := &out[i]
+			c.CreatedAt, c.UpdatedAt = now, now
+			res, err := tx.ExecContext(ctx, `INSERT INTO cis (name, kind, environment, criticality, description, libvirt_host, libvirt_domain, created_at, updated_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, c.Name, c.Kind, c.Environment, c.Criticality, c.Description, c.LibvirtHost, c.LibvirtDomain,
+				store.FormatTime(now), store.FormatTime(now))
+			if store.IsUniqueViolation(err) {
+				taken = append(taken, apperr.RowError{Row: i + 1, Field: "name", Message: fmt.Sprintf("A configuration item named %q already exists.", c.Name)})
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			c.ID, _ = res.LastInsertId()
+			if err := audit.Append(ctx, tx, now, audit.Record{Actor: by.Username, Action: "ci.create", Entity: "ci",
+				EntityID: events.ID(c.ID), After: *c}); err != nil {
+				return err
+			}
+		}
+		if taken != nil {
+			return apperr.Rows(len(ins), taken)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range out {
+		s.bus.Publish(events.CIChanged, events.ID(c.ID), c)
+	}
+	return out, nil
 }

@@ -452,3 +452,38 @@ func TestCIControlledFields(t *testing.T) {
 		t.Fatalf("%d audit entries with the criticality before and after, want 1", n)
 	}
 }
+
+// CreateCIs writes every CI or none: a bad row or a taken name refuses the
+// batch, naming every row at fault.
+func TestCreateCIsIsAllOrNothing(t *testing.T) {
+	s, db := newService(t)
+	ctx := context.Background()
+	mkCI(t, s, "web-1", "high")
+	in := func(name, env string) CIInput {
+		return CIInput{Name: &name, Kind: p("host"), Environment: &env, Criticality: p("low")}
+	}
+	count := func() (n int) { db.QueryRow(`SELECT count(*) FROM cis`).Scan(&n); return }
+	_, err := s.CreateCIs(ctx, tester, []CIInput{in("web-2", "production"), in("web-3", ""), in("web-4", "production")})
+	if rows := apperr.RowsOf(err); len(rows) != 1 || rows[0].Row != 2 || rows[0].Field != "environment" || count() != 1 {
+		t.Fatalf("an invalid row: %v %+v, %d CIs", err, rows, count())
+	}
+	_, err = s.CreateCIs(ctx, tester, []CIInput{in("web-2", "production"), in("WEB-1", "production"), in("web-2", "staging")})
+	if rows := apperr.RowsOf(err); len(rows) != 2 || rows[0].Row != 2 || rows[1].Row != 3 || rows[0].Field != "name" || count() != 1 {
+		t.Fatalf("taken names: %v %+v, %d CIs", err, rows, count())
+	}
+	if _, err := s.CreateCIs(ctx, tester, []CIInput{{Name: p("vm-9"), Kind: p("vm"), Environment: p("production"), Criticality: p("low"), LibvirtDomain: p("vm-9")}}); apperr.KindOf(err) != apperr.KindForbidden {
+		t.Fatalf("a tester links a domain: %v", err)
+	}
+	made, err := s.CreateCIs(ctx, tester, []CIInput{in("web-2", "production"), in("web-3", "staging")})
+	if err != nil || len(made) != 2 || made[0].ID == 0 || made[1].Environment != "staging" || count() != 3 {
+		t.Fatalf("create: %+v %v", made, err)
+	}
+	entries, _, _ := audit.List(ctx, db, audit.Filter{Entity: "ci", Limit: 10})
+	if len(entries) != 3 || entries[0].Action != "ci.create" {
+		t.Fatalf("trail: %d entries", len(entries))
+	}
+	found, err := s.CIsNamed(ctx, []string{"WEB-2", "web-3", "nope"})
+	if err != nil || len(found) != 2 || found["web-2"].ID != made[0].ID {
+		t.Fatalf("CIsNamed: %+v %v", found, err)
+	}
+}

@@ -826,28 +826,18 @@ func (w *watcher) rollbackAll() {
 	w.finish(StatusRolledBack, w.r.Error)
 }
 
-// finish ends the rollout, frees its targets and moves the release to
-// the outcome: deployed, rolled-back or failed.
+// finish ends the rollout: the release moves to the outcome (deployed,
+// rolled-back or failed) first, then the rollout's final state is written
+// and its targets freed, so that whoever sees the rollout ended sees the
+// release moved.
 func (w *watcher) finish(st Status, msg string) {
 	now := w.s.now().UTC()
 	w.mu.Lock()
 	w.r.Status, w.r.FinishedAt, w.r.PauseReason, w.r.ClaimedBy = st, &now, "", ""
-	w.mu.Unlock()
 	if msg != "" {
-		w.mu.Lock()
 		w.r.Error = msg
-		w.mu.Unlock()
 	}
-	err := w.s.write(w.ctx, func(ctx context.Context, tx *sql.Tx) error {
-		if err := saveRollout(ctx, tx, w.r, w.s.stamp()); err != nil {
-			return err
-		}
-		_, err := tx.ExecContext(ctx, `DELETE FROM rollout_locks WHERE rollout_id = ?`, w.id)
-		return err
-	})
-	if err != nil {
-		w.s.Log.Error("finish rollout", "rollout", w.id, "err", err)
-	}
+	w.mu.Unlock()
 	to, reason := release.StateDeployed, "Rollout "+w.id+" succeeded on every target."
 	switch st {
 	case StatusRolledBack:
@@ -859,6 +849,16 @@ func (w *watcher) finish(st Status, msg string) {
 		w.r.ReleaseID, release.Move{To: to, Reason: reason}); err != nil {
 		w.s.Log.Error("rollout outcome on the release", "rollout", w.id, "to", to, "err", err)
 		w.log(0, "Could not move the release to "+string(to)+": "+err.Error())
+	}
+	err := w.s.write(w.ctx, func(ctx context.Context, tx *sql.Tx) error {
+		if err := saveRollout(ctx, tx, w.r, w.s.stamp()); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `DELETE FROM rollout_locks WHERE rollout_id = ?`, w.id)
+		return err
+	})
+	if err != nil {
+		w.s.Log.Error("finish rollout", "rollout", w.id, "err", err)
 	}
 	w.log(0, fmt.Sprintf("Rollout %s: %s", st, w.r.Error))
 	w.publish()

@@ -21,11 +21,13 @@ import (
 	"github.com/shakedown/shakedown/backend/demo"
 	"github.com/shakedown/shakedown/backend/events"
 	"github.com/shakedown/shakedown/backend/hostinfo"
+	"github.com/shakedown/shakedown/backend/inventory"
 	"github.com/shakedown/shakedown/backend/kpi"
 	"github.com/shakedown/shakedown/backend/lab"
 	"github.com/shakedown/shakedown/backend/ops"
 	"github.com/shakedown/shakedown/backend/packages"
 	"github.com/shakedown/shakedown/backend/release"
+	"github.com/shakedown/shakedown/backend/secrets"
 	"github.com/shakedown/shakedown/backend/settings"
 	"github.com/shakedown/shakedown/backend/store"
 	"github.com/shakedown/shakedown/labs"
@@ -70,6 +72,7 @@ type Server struct {
 	Host     *hostinfo.Sampler
 	Labs     *lab.Service
 	Packages *packages.Store
+	Targets  *inventory.Service
 	API      *api.API
 
 	tasks  sync.WaitGroup
@@ -87,6 +90,16 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
+	// The key that seals the targets' credentials: made on the first start,
+	// kept beside the database and never in it.
+	box, created, err := secrets.LoadOrCreate(filepath.Join(cfg.DataDir, secrets.KeyFile))
+	if err != nil {
+		return nil, err
+	}
+	if created {
+		cfg.Log.Info("created the key that seals stored credentials; back it up with the database, and apart from it",
+			"key_file", filepath.Join(cfg.DataDir, secrets.KeyFile))
+	}
 	db, err := store.Open(ctx, filepath.Join(cfg.DataDir, "shakedown.db"))
 	if err != nil {
 		return nil, err
@@ -95,6 +108,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.Settings = settings.NewService(db, s.Bus)
 	s.Auth = auth.NewService(db, s.Bus, auth.WithTokenPolicy(s.Settings.TokenPolicy))
 	s.Releases = release.NewService(db, s.Bus)
+	s.Targets = inventory.NewService(inventory.Config{DB: db, Bus: s.Bus, Box: box, CIs: s.Releases, Log: cfg.Log})
 	s.Ops = ops.NewManager(db, s.Bus, cfg.Log)
 	s.Host = hostinfo.NewSampler(cfg.DataDir, s.Bus, cfg.Log)
 	if cfg.PoolDir == "" {
@@ -125,7 +139,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.API = api.New(api.Deps{DB: db, Auth: s.Auth, Releases: s.Releases, KPIs: kpi.NewService(db), Settings: s.Settings, Ops: s.Ops, Bus: s.Bus, Host: s.Host, Labs: s.Labs, Packages: s.Packages,
-		Log: cfg.Log, Version: cfg.Version, Frontend: cfg.Frontend, SecureCookies: cfg.SecureCookies})
+		Targets: s.Targets, Log: cfg.Log, Version: cfg.Version, Frontend: cfg.Frontend, SecureCookies: cfg.SecureCookies})
 	return s, nil
 }
 

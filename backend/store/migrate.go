@@ -537,4 +537,33 @@ var Migrations = []Migration{
 		// from the change's created_at.
 		`ALTER TABLE release_changes ADD COLUMN committed_at TEXT NOT NULL DEFAULT ''`,
 	)},
+	{Version: 12, Name: "target inventory: how rollouts reach each CI, and its tags", Up: execAll(
+		// One row per CI that has target details (the inventory package).
+		// The credential and sudo password are sealed with AES-256-GCM under
+		// the data directory's secret.key, never stored in the clear; the
+		// pinned host key is an authorized_keys line and its fingerprint.
+		`CREATE TABLE targets (
+			ci_id                INTEGER PRIMARY KEY REFERENCES cis(id) ON DELETE CASCADE,
+			address              TEXT NOT NULL DEFAULT '',
+			port                 INTEGER NOT NULL DEFAULT 22 CHECK (port BETWEEN 1 AND 65535),
+			ssh_user             TEXT NOT NULL DEFAULT '',
+			auth_kind            TEXT NOT NULL DEFAULT 'none' CHECK (auth_kind IN ('none','password','private-key')),
+			credential           BLOB,
+			sudo                 INTEGER NOT NULL DEFAULT 0,
+			sudo_password        BLOB,
+			host_key             TEXT NOT NULL DEFAULT '',
+			host_key_fingerprint TEXT NOT NULL DEFAULT '',
+			trusted_by           TEXT NOT NULL DEFAULT '',
+			trusted_at           TEXT NOT NULL DEFAULT '',
+			updated_by           TEXT NOT NULL,
+			updated_at           TEXT NOT NULL,
+			CHECK ((auth_kind = 'none') = (credential IS NULL))
+		)`,
+		`CREATE TABLE target_tags (
+			ci_id INTEGER NOT NULL REFERENCES cis(id) ON DELETE CASCADE,
+			tag   TEXT NOT NULL,
+			PRIMARY KEY (ci_id, tag)
+		) WITHOUT ROWID`,
+		`CREATE INDEX target_tags_tag ON target_tags(tag, ci_id)`,
+	)},
 }

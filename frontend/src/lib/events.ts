@@ -18,6 +18,7 @@ export type EventType =
   | 'lab.updated'
   | 'signoff.changed'
   | 'package.created'
+  | 'target.changed'
   | 'host.sample';
 
 export interface ServerEvent<T = unknown> {

@@ -1,6 +1,6 @@
 // A small hash router: #/board, #/releases, #/releases/12, #/releases/new,
 // #/releases/12/edit, #/releases/12/labs/new, #/labs/3, #/operations, #/calendar,
-// #/approvals, #/kpis, #/admin/users, #/admin/freezes, #/admin/hosts, #/admin/policies, #/admin/settings,
+// #/approvals, #/kpis, #/admin/users, #/admin/freezes, #/admin/hosts, #/admin/targets, #/admin/policies, #/admin/settings,
 // #/audit, #/tokens, #/account, #/desktop/connect (the desktop app's team-server settings).
 
 export type RouteName =
@@ -18,6 +18,7 @@ export type RouteName =
   | 'admin-users'
   | 'admin-freezes'
   | 'admin-hosts'
+  | 'admin-targets'
   | 'admin-policies'
   | 'admin-settings'
   | 'audit'
@@ -53,6 +54,7 @@ const patterns: [RegExp, RouteName][] = [
   [/^\/admin\/users$/, 'admin-users'],
   [/^\/admin\/freezes$/, 'admin-freezes'],
   [/^\/admin\/hosts$/, 'admin-hosts'],
+  [/^\/admin\/targets$/, 'admin-targets'],
   [/^\/admin\/policies$/, 'admin-policies'],
   [/^\/admin\/settings$/, 'admin-settings'],
   [/^\/audit$/, 'audit'],

@@ -10,7 +10,7 @@
 //   await done(api.DELETE('/freezes/{id}', { params: { path: { id } } }));
 
 import createClient, { type Middleware } from 'openapi-fetch';
-import type { paths, DiskImage, ErrorCode, Me, Package } from './schema';
+import type { paths, DiskImage, ErrorCode, Me, Package, RowError, TargetImportResult } from './schema';
 
 export const BASE = '/api/v1';
 const CSRF_HEADER = 'X-CSRF-Token';
@@ -62,13 +62,16 @@ export class ApiError extends Error {
   readonly status: number;
   readonly code: ApiErrorCode | string;
   readonly field: string;
+  /** every row's problems, when a bulk input (an import) was refused whole */
+  readonly rows: RowError[];
 
-  constructor(status: number, code: string, message: string, field = '') {
+  constructor(status: number, code: string, message: string, field = '', rows: RowError[] = []) {
     super(message);
     this.name = 'ApiError';
     this.status = status;
     this.code = code;
     this.field = field;
+    this.rows = rows;
   }
 }
 
@@ -108,13 +111,14 @@ function codeForStatus(status: number): ErrorCode {
 
 /** An ApiError from a failed answer: the error envelope, else its text, else a sentence. */
 function errorFrom(status: number, body: unknown, failed: string): ApiError {
-  const envelope = (body as { error?: { code?: string; message?: string; field?: string } } | undefined)?.error;
+  const envelope = (body as { error?: { code?: string; message?: string; field?: string; rows?: RowError[] } } | undefined)?.error;
   const text = typeof body === 'string' ? body.trim().slice(0, 200) : '';
   return new ApiError(
     status,
     envelope?.code ?? codeForStatus(status),
     envelope?.message ?? (text || `${failed} (HTTP ${status}).`),
     envelope?.field ?? '',
+    envelope?.rows ?? [],
   );
 }
 
@@ -256,3 +260,22 @@ export const reportUrl = (releaseId: number) => url(`/releases/${releaseId}/repo
 
 /** The KPIs as CSV for the same filters, for an <a download>. */
 export const kpisCsvUrl = (q: NonNullable<paths['/kpis.csv']['get']['parameters']['query']>) => url('/kpis.csv', q);
+
+// ---------------------------------------------------------------- imports
+
+/**
+ * Imports targets from a CSV file's text (header row name,address,port,user,
+ * tags,environment,criticality[,password]); dryRun only checks it and says
+ * what would be done. A refused file throws an ApiError whose rows name
+ * every row at fault.
+ */
+export function importTargetsCSV(csv: string, dryRun: boolean): Promise<TargetImportResult> {
+  return ok(
+    api.POST('/targets/import', {
+      params: { query: { dry_run: dryRun } },
+      body: csv,
+      bodySerializer: (b) => b,
+      headers: { 'Content-Type': 'text/csv' },
+    }),
+  );
+}

@@ -322,6 +322,91 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/cis/{id}/tags": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Replace a CI's tags (lower-cased; [] removes them all)
+         * @description Needs the admin role.
+         */
+        put: operations["putCisIdTags"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/cis/{id}/target": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One CI as a rollout target (no secrets: has_credential, auth_kind and the pinned host key's fingerprint) */
+        get: operations["getCisIdTarget"];
+        /**
+         * Set how a CI is reached: address, port, user, auth_kind and credential (write-only; absent: unchanged), sudo and sudo_password (write-only). A new address or port forgets the pinned host key
+         * @description Needs the admin role.
+         */
+        put: operations["putCisIdTarget"];
+        post?: never;
+        /**
+         * Forget how a CI is reached (address, credential, sudo, pinned host key); its tags stay
+         * @description Needs the admin role.
+         */
+        delete: operations["deleteCisIdTarget"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/cis/{id}/target/host-key/fetch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Read the SSH host key the target presents now (without signing in), for an admin to check on the machine before trusting it; says whether it is the pinned one
+         * @description Needs the admin role.
+         */
+        post: operations["postCisIdTargetHost_keyFetch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/cis/{id}/target/host-key/trust": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Pin the host key whose fingerprint the admin was shown; refused (409) if the target now presents another key
+         * @description Needs the admin role.
+         */
+        post: operations["postCisIdTargetHost_keyTrust"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/duty-policies": {
         parameters: {
             query?: never;
@@ -1065,6 +1150,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/targets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every CI as a rollout target (vm, ssh or manual) with its tags, by name; secrets are never answered, only whether there is one */
+        get: operations["getTargets"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/targets/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import targets from CSV (Content-Type text/csv; header row name,address,port,user,tags,environment,criticality[,password]; tags separated by ;) or the same rows as JSON: missing CIs are created (kind host), every row's target and tags set. Every row is checked first: one bad row answers 422 with every row's errors (error.rows) and writes nothing. dry_run=true checks and answers the plan without writing
+         * @description Needs the admin role.
+         */
+        post: operations["postTargetsImport"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/users": {
         parameters: {
             query?: never;
@@ -1294,6 +1416,7 @@ export interface components {
             code: components["schemas"]["ErrorCode"];
             field?: string;
             message: string;
+            rows?: components["schemas"]["RowError"][];
         };
         Evidence: {
             added_by: string;
@@ -1889,6 +2012,12 @@ export interface components {
         };
         /** @enum {string} */
         Role: "tester" | "manager" | "admin";
+        RowError: {
+            field: string;
+            line?: number;
+            message: string;
+            row: number;
+        };
         Settings: {
             allow_non_expiring_tokens: boolean;
             import_networks: string[];
@@ -1953,6 +2082,102 @@ export interface components {
             password?: string;
             private_key?: string;
             user: string;
+        };
+        Target: {
+            address: string;
+            auth_kind: components["schemas"]["TargetAuthKind"];
+            /** Format: int64 */
+            ci_id: number;
+            ci_kind: string;
+            criticality: string;
+            environment: string;
+            has_credential: boolean;
+            has_sudo_password: boolean;
+            host_key_fingerprint: string;
+            host_key_type: string;
+            kind: components["schemas"]["TargetKind"];
+            libvirt_domain: string;
+            libvirt_host: string;
+            name: string;
+            port: number;
+            sudo: boolean;
+            tags: string[];
+            /** Format: date-time */
+            trusted_at: string | null;
+            trusted_by: string;
+            /** Format: date-time */
+            updated_at: string | null;
+            updated_by: string;
+            user: string;
+        };
+        /** @enum {string} */
+        TargetAuthKind: "none" | "password" | "private-key";
+        TargetHostKey: {
+            address: string;
+            fingerprint: string;
+            matches: boolean;
+            pinned_fingerprint: string;
+            type: string;
+        };
+        TargetImport: {
+            rows: components["schemas"]["TargetImportRow"][];
+        };
+        /** @enum {string} */
+        TargetImportAction: "create" | "update";
+        TargetImportedRow: {
+            action: components["schemas"]["TargetImportAction"];
+            address: string;
+            /** Format: int64 */
+            ci_id: number;
+            criticality: string;
+            environment: string;
+            kind: components["schemas"]["TargetKind"];
+            line?: number;
+            name: string;
+            port: number;
+            row: number;
+            sets_password: boolean;
+            tags: string[];
+            user: string;
+        };
+        TargetImportResult: {
+            created: number;
+            dry_run: boolean;
+            rows: components["schemas"]["TargetImportedRow"][];
+            updated: number;
+        };
+        TargetImportRow: {
+            address?: string;
+            criticality?: string;
+            environment?: string;
+            name: string;
+            password?: string;
+            port?: number;
+            tags?: string[];
+            user?: string;
+        };
+        TargetInput: {
+            address?: string | null;
+            auth_kind?: components["schemas"]["TargetAuthKind"] | null;
+            credential?: string | null;
+            port?: number | null;
+            sudo?: boolean | null;
+            sudo_password?: string | null;
+            user?: string | null;
+        };
+        /** @enum {string} */
+        TargetKind: "vm" | "ssh" | "manual";
+        TargetPage: {
+            items: components["schemas"]["Target"][];
+            limit: number;
+            offset: number;
+            total: number;
+        };
+        TargetTags: {
+            tags: string[];
+        };
+        TargetTrustRequest: {
+            fingerprint: string;
         };
         Token: {
             /** Format: date-time */
@@ -2248,12 +2473,26 @@ export type ReviewOutcome = components['schemas']['ReviewOutcome'];
 export type RiskReason = components['schemas']['RiskReason'];
 export type RiskSummary = components['schemas']['RiskSummary'];
 export type Role = components['schemas']['Role'];
+export type RowError = components['schemas']['RowError'];
 export type Settings = components['schemas']['Settings'];
 export type SignOff = components['schemas']['SignOff'];
 export type SignOffDecision = components['schemas']['SignOffDecision'];
 export type SSHHostKey = components['schemas']['SSHHostKey'];
 export type SSHHostKeyRequest = components['schemas']['SSHHostKeyRequest'];
 export type SSHSource = components['schemas']['SSHSource'];
+export type Target = components['schemas']['Target'];
+export type TargetAuthKind = components['schemas']['TargetAuthKind'];
+export type TargetHostKey = components['schemas']['TargetHostKey'];
+export type TargetImport = components['schemas']['TargetImport'];
+export type TargetImportAction = components['schemas']['TargetImportAction'];
+export type TargetImportedRow = components['schemas']['TargetImportedRow'];
+export type TargetImportResult = components['schemas']['TargetImportResult'];
+export type TargetImportRow = components['schemas']['TargetImportRow'];
+export type TargetInput = components['schemas']['TargetInput'];
+export type TargetKind = components['schemas']['TargetKind'];
+export type TargetPage = components['schemas']['TargetPage'];
+export type TargetTags = components['schemas']['TargetTags'];
+export type TargetTrustRequest = components['schemas']['TargetTrustRequest'];
 export type Token = components['schemas']['Token'];
 export type TokenCreated = components['schemas']['TokenCreated'];
 export type TokenPage = components['schemas']['TokenPage'];
@@ -2949,6 +3188,188 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SSHHostKey"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["RequestEntityTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    putCisIdTags: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TargetTags"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Target"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["RequestEntityTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    getCisIdTarget: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Target"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    putCisIdTarget: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TargetInput"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Target"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["RequestEntityTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    deleteCisIdTarget: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    postCisIdTargetHost_keyFetch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TargetHostKey"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    postCisIdTargetHost_keyTrust: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TargetTrustRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Target"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -4430,6 +4851,77 @@ export interface operations {
             500: components["responses"]["InternalServerError"];
         };
     };
+    getTargets: {
+        parameters: {
+            query?: {
+                environment?: string;
+                /** @description one kind or a comma-separated list */
+                kind?: components["schemas"]["TargetKind"][];
+                /** @description page size, 1–200 (default 50) */
+                limit?: number;
+                /** @description items to skip */
+                offset?: number;
+                /** @description text in the name, address or description */
+                q?: string;
+                /** @description targets carrying every tag given */
+                tag?: string[];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TargetPage"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    postTargetsImport: {
+        parameters: {
+            query?: {
+                /** @description check the rows and answer what the import would do, writing nothing */
+                dry_run?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TargetImport"];
+                "text/csv": string;
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TargetImportResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["RequestEntityTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
     getUsers: {
         parameters: {
             query?: never;
@@ -4578,3 +5070,6 @@ export const releaseStateValues: ReadonlyArray<FlattenedDeepRequired<components>
 export const releaseTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ReleaseType"]> = ["major", "minor", "emergency"];
 export const reviewOutcomeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ReviewOutcome"]> = ["successful", "partially-successful", "failed", "rolled-back"];
 export const roleValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Role"]> = ["tester", "manager", "admin"];
+export const targetAuthKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["TargetAuthKind"]> = ["none", "password", "private-key"];
+export const targetImportActionValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["TargetImportAction"]> = ["create", "update"];
+export const targetKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["TargetKind"]> = ["vm", "ssh", "manual"];
