@@ -28,6 +28,7 @@ import (
 	"github.com/shakedown/shakedown/backend/ops"
 	"github.com/shakedown/shakedown/backend/packages"
 	"github.com/shakedown/shakedown/backend/release"
+	"github.com/shakedown/shakedown/backend/rollout"
 	"github.com/shakedown/shakedown/backend/settings"
 	"github.com/shakedown/shakedown/backend/store"
 )
@@ -54,6 +55,7 @@ type Deps struct {
 	Labs     *lab.Service
 	Packages *packages.Store
 	Targets  *inventory.Service
+	Rollouts *rollout.Service
 	Log      *slog.Logger
 	Version  string
 	// Frontend is the built web UI; nil serves a note instead.
@@ -97,7 +99,7 @@ func New(d Deps) *API {
 
 // allRoutes is the route table: what the mux serves and the document says.
 func (a *API) allRoutes() []route {
-	return slices.Concat(a.table(), a.labRoutes(), a.signOffRoutes(), a.targetRoutes())
+	return slices.Concat(a.table(), a.labRoutes(), a.signOffRoutes(), a.rolloutRoutes(), a.targetRoutes())
 }
 
 // contentSecurityPolicy is the policy of every answer: scripts, styles and

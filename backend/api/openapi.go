@@ -41,6 +41,12 @@ type Enum interface {
 	EnumValues() []string
 }
 
+// OwnSchema is a type whose JSON is not its Go shape (it marshals itself):
+// it says its own schema.
+type OwnSchema interface {
+	JSONSchema() map[string]any
+}
+
 // OperationStages is the Enum of the stages an operation kind reports in
 // ops.Progress.Update, in the order it runs them. A route that starts such an
 // operation names it (route.Stages); the document lists, per kind, its stages.
@@ -54,9 +60,10 @@ type OperationStages interface {
 const APIVersion = "1"
 
 var (
-	timeType = reflect.TypeFor[time.Time]()
-	rawType  = reflect.TypeFor[json.RawMessage]()
-	enumType = reflect.TypeFor[Enum]()
+	timeType      = reflect.TypeFor[time.Time]()
+	ownSchemaType = reflect.TypeFor[OwnSchema]()
+	rawType       = reflect.TypeFor[json.RawMessage]()
+	enumType      = reflect.TypeFor[Enum]()
 )
 
 // schemaRenames gives types whose bare name would be vague a clearer one.
@@ -76,6 +83,10 @@ var schemaRenames = func() map[string]string {
 		"inventory.HostKeyScan": "TargetHostKey", "inventory.TrustRequest": "TargetTrustRequest",
 		"inventory.ImportRequest": "TargetImport", "inventory.ImportRow": "TargetImportRow", "inventory.ImportResult": "TargetImportResult",
 		"inventory.ImportedRow": "TargetImportedRow", "inventory.ImportAction": "TargetImportAction",
+		"rollout.Target": "RolloutTarget", "rollout.Kind": "RolloutTargetKind", "rollout.Status": "RolloutStatus",
+		"rollout.TargetState": "RolloutTargetState", "rollout.TargetRun": "RolloutTargetRun", "rollout.Plan": "RolloutPlan",
+		"rollout.Gate": "RolloutGate", "rollout.Size": "RolloutSize", "rollout.StartInput": "RolloutStart", "rollout.ActionInput": "RolloutAction",
+		"rollout.Log": "RolloutLog", "rollout.Outcome": "CheckOutcome", "rollout.CheckResult": "RolloutCheckResult",
 		"kpi.Report": "KPIReport", "kpi.Figure": "KPIFigure", "kpi.Series": "KPISeries", "kpi.Waiting": "KPIWaiting", "kpi.Trend": "KPITrend",
 	}
 	for name, schema := range map[string]string{
@@ -155,6 +166,8 @@ func (s *schemaSet) plain(t reflect.Type) map[string]any {
 		return map[string]any{"type": "string", "format": "date-time"}
 	case t == rawType:
 		return map[string]any{"description": "any JSON value"}
+	case t.Implements(ownSchemaType):
+		return s.named(t, func() map[string]any { return reflect.Zero(t).Interface().(OwnSchema).JSONSchema() })
 	case t.Implements(enumType) && t.Kind() == reflect.String:
 		return s.named(t, func() map[string]any {
 			values := reflect.Zero(t).Interface().(Enum).EnumValues()

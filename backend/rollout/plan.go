@@ -356,3 +356,9 @@ func (p Plan) WaveSizes(n int) []int {
 	}
 	return Waves(n, p.Waves)
 }
+
+// JSONSchema says how a size is written, for the API document.
+func (Size) JSONSchema() map[string]any {
+	return map[string]any{"description": "A count, or a percentage of the targets like \"20%\"",
+		"oneOf": []any{map[string]any{"type": "integer", "minimum": 0}, map[string]any{"type": "string", "pattern": `^[0-9]+(\.[0-9]+)?%$`}}}
+}

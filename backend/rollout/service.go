@@ -360,3 +360,38 @@ func (s *Service) WaitFor(ctx context.Context, id string, want ...Status) (*Roll
 		}
 	}
 }
+
+// Preview says which of the release's targets a plan puts in which wave.
+func (s *Service) Preview(ctx context.Context, by auth.Actor, releaseID int64, in StartInput) ([][]Target, error) {
+	if err := in.Plan.Validate(); err != nil {
+		return nil, err
+	}
+	r, err := s.Releases.Get(ctx, by, releaseID)
+	if err != nil {
+		return nil, err
+	}
+	targets, err := s.Targets(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	if len(in.CIIDs) > 0 {
+		keep := map[int64]bool{}
+		for _, id := range in.CIIDs {
+			keep[id] = true
+		}
+		var picked []Target
+		for _, t := range targets {
+			if keep[t.CIID] {
+				picked = append(picked, t)
+			}
+		}
+		targets = picked
+	}
+	out := [][]Target{}
+	i := 0
+	for _, n := range in.Plan.WaveSizes(len(targets)) {
+		out = append(out, targets[i:i+n])
+		i += n
+	}
+	return out, nil
+}

@@ -27,6 +27,7 @@ import (
 	"github.com/shakedown/shakedown/backend/ops"
 	"github.com/shakedown/shakedown/backend/packages"
 	"github.com/shakedown/shakedown/backend/release"
+	"github.com/shakedown/shakedown/backend/rollout"
 	"github.com/shakedown/shakedown/backend/secrets"
 	"github.com/shakedown/shakedown/backend/settings"
 	"github.com/shakedown/shakedown/backend/store"
@@ -73,6 +74,7 @@ type Server struct {
 	Labs     *lab.Service
 	Packages *packages.Store
 	Targets  *inventory.Service
+	Rollouts *rollout.Service
 	API      *api.API
 
 	tasks  sync.WaitGroup
@@ -134,12 +136,14 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		db.Close()
 		return nil, err
 	}
+	s.Rollouts = rollout.NewService(rollout.Config{DB: db, Bus: s.Bus, Log: cfg.Log, Releases: s.Releases, Packages: s.Packages,
+		Targets: s.rolloutTargets, Connect: vmConnector{hosts: s.Labs.Hosts()}})
 	if err := s.bootstrap(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}
 	s.API = api.New(api.Deps{DB: db, Auth: s.Auth, Releases: s.Releases, KPIs: kpi.NewService(db), Settings: s.Settings, Ops: s.Ops, Bus: s.Bus, Host: s.Host, Labs: s.Labs, Packages: s.Packages,
-		Targets: s.Targets, Log: cfg.Log, Version: cfg.Version, Frontend: cfg.Frontend, SecureCookies: cfg.SecureCookies})
+		Targets: s.Targets, Rollouts: s.Rollouts, Log: cfg.Log, Version: cfg.Version, Frontend: cfg.Frontend, SecureCookies: cfg.SecureCookies})
 	return s, nil
 }
 
@@ -173,6 +177,13 @@ func (s *Server) bootstrap(ctx context.Context) error {
 	rctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	s.Labs.Reconcile(rctx)
 	cancel()
+	// Rollouts the last stop interrupted go on where they were; paused ones
+	// stay paused.
+	if n, err := s.Rollouts.Resume(ctx); err != nil {
+		return fmt.Errorf("resume rollouts: %w", err)
+	} else if n > 0 {
+		s.cfg.Log.Info("resumed rollouts", "count", n)
+	}
 	if s.cfg.Demo {
 		seeded, err := demo.Seed(ctx, s.Auth, s.Releases, s.Packages, s.DB, password, s.cfg.DemoVMPrefix, time.Now())
 		if err != nil {
@@ -268,6 +279,7 @@ func (s *Server) Close() error {
 	defer s.Labs.Hosts().Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
+	s.Rollouts.Shutdown(ctx)
 	s.Ops.Shutdown(ctx)
 	return s.DB.Close()
 }

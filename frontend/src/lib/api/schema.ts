@@ -1092,6 +1092,44 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/releases/{id}/rollouts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A release's rollouts, newest first */
+        get: operations["getReleasesIdRollouts"];
+        put?: never;
+        /**
+         * Start a rollout of the release's approved package to its targets (admins; the exact approved digest; one rollout per target)
+         * @description Needs the admin role.
+         */
+        post: operations["postReleasesIdRollouts"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/releases/{id}/rollouts/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Which targets a plan puts in which wave, and its failure policy in a sentence */
+        post: operations["postReleasesIdRolloutsPreview"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/releases/{id}/signoff": {
         parameters: {
             query?: never;
@@ -1123,6 +1161,60 @@ export interface paths {
          * @description The role needed depends on to (approved: manager; awaiting-approval: tester; building: tester; cancelled: manager or admin; closed: manager or admin; deployed: admin; deploying: admin; failed: admin; planned: tester; rejected: manager; reviewed: manager or admin; rolled-back: admin; testing: tester).
          */
         post: operations["postReleasesIdTransitions"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/rollouts/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A rollout with its waves and targets */
+        get: operations["getRolloutsId"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/rollouts/{id}/actions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Decide on a rollout: pause, claim, continue, retry, exclude a target, roll back or abort (admins; a paused rollout is decided by whoever claimed it)
+         * @description Needs the admin role.
+         */
+        post: operations["postRolloutsIdActions"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/rollouts/{id}/logs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A rollout's log, oldest first, after a line id; of one target with ci_id */
+        get: operations["getRolloutsIdLogs"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1320,6 +1412,8 @@ export interface components {
             risk: string;
             title: string;
         };
+        /** @enum {string} */
+        CheckOutcome: "passed" | "failed" | "unknown";
         CI: {
             /** Format: date-time */
             created_at: string;
@@ -1350,6 +1444,10 @@ export interface components {
             limit: number;
             offset: number;
             total: number;
+        };
+        CommandCheck: {
+            command: string;
+            name: string;
         };
         Conflict: {
             /** Format: int64 */
@@ -1460,6 +1558,12 @@ export interface components {
             offset: number;
             total: number;
         };
+        FailurePolicy: {
+            on_breach: components["schemas"]["OnBreach"];
+            per_wave: components["schemas"]["RolloutSize"];
+            total: components["schemas"]["RolloutSize"];
+            trip: components["schemas"]["Trip"];
+        };
         FollowUp: {
             action: string;
             due: string;
@@ -1534,6 +1638,12 @@ export interface components {
             mem_used: number;
             /** Format: date-time */
             sampled_at: string;
+        };
+        HTTPCheck: {
+            body_contains?: string;
+            name: string;
+            status?: number;
+            url: string;
         };
         /** @enum {string} */
         ImageImportStage: "connect" | "stream" | "done";
@@ -1792,6 +1902,8 @@ export interface components {
             /** Format: date-time */
             start: string;
         };
+        /** @enum {string} */
+        OnBreach: "rollback" | "pause";
         Operation: {
             /** Format: date-time */
             created_at: string;
@@ -2012,6 +2124,114 @@ export interface components {
         };
         /** @enum {string} */
         Role: "tester" | "manager" | "admin";
+        Rollout: {
+            claimed_by: string;
+            /** Format: date-time */
+            created_at: string;
+            created_by: string;
+            digest: string;
+            error: string;
+            /** Format: date-time */
+            finished_at: string | null;
+            id: string;
+            pause_reason: string;
+            phase: string;
+            plan: components["schemas"]["RolloutPlan"];
+            /** Format: int64 */
+            release_id: number;
+            status: components["schemas"]["RolloutStatus"];
+            targets: components["schemas"]["RolloutTargetRun"][];
+            /** Format: date-time */
+            updated_at: string;
+            wave: number;
+            wave_sizes: number[];
+        };
+        RolloutAction: {
+            action: string;
+            /** Format: int64 */
+            ci_id?: number;
+            reason?: string;
+        };
+        RolloutCheckResult: {
+            check: string;
+            outcome: components["schemas"]["CheckOutcome"];
+            output: string;
+        };
+        RolloutGate: {
+            commands?: components["schemas"]["CommandCheck"][];
+            failure_limit: number;
+            http?: components["schemas"]["HTTPCheck"][];
+            interval_seconds: number;
+            rounds: number;
+            soak_seconds?: number;
+        };
+        RolloutList: {
+            items: (components["schemas"]["Rollout"] | null)[];
+        };
+        RolloutLog: {
+            /** Format: date-time */
+            at: string;
+            /** Format: int64 */
+            ci_id: number;
+            /** Format: int64 */
+            id: number;
+            message: string;
+        };
+        RolloutLogs: {
+            items: components["schemas"]["RolloutLog"][];
+        };
+        RolloutPlan: {
+            approve_each_wave?: boolean;
+            failure_policy: components["schemas"]["FailurePolicy"];
+            gate: components["schemas"]["RolloutGate"];
+            max_parallel: number;
+            strategy: components["schemas"]["Strategy"];
+            wave_deadline_minutes: number;
+            waves?: components["schemas"]["RolloutSize"][];
+        };
+        /** @description A count, or a percentage of the targets like "20%" */
+        RolloutSize: number | string;
+        RolloutStart: {
+            ci_ids?: number[];
+            digest: string;
+            override_freeze?: boolean;
+            plan: components["schemas"]["RolloutPlan"];
+            reason?: string;
+        };
+        /** @enum {string} */
+        RolloutStatus: "running" | "paused" | "rolling-back" | "succeeded" | "failed" | "rolled-back" | "aborted";
+        RolloutTarget: {
+            address?: string;
+            /** Format: int64 */
+            ci_id: number;
+            domain?: string;
+            host?: string;
+            kind: components["schemas"]["RolloutTargetKind"];
+            name: string;
+        };
+        /** @enum {string} */
+        RolloutTargetKind: "vm" | "ssh" | "manual";
+        RolloutTargetRun: {
+            address?: string;
+            checks: components["schemas"]["RolloutCheckResult"][];
+            /** Format: int64 */
+            ci_id: number;
+            domain?: string;
+            error: string;
+            failed_rounds: number;
+            host?: string;
+            kind: components["schemas"]["RolloutTargetKind"];
+            name: string;
+            /** Format: int64 */
+            paused_ms: number;
+            position: number;
+            snapshot: string;
+            state: components["schemas"]["RolloutTargetState"];
+            unknown_rounds: number;
+            wave: number;
+        };
+        /** @enum {string} */
+        RolloutTargetState: "pending" | "preparing" | "installing" | "installed" | "healthy" | "failed" | "excluded" | "rolling-back" | "rolled-back";
         RowError: {
             field: string;
             line?: number;
@@ -2083,6 +2303,8 @@ export interface components {
             private_key?: string;
             user: string;
         };
+        /** @enum {string} */
+        Strategy: "big-bang" | "phased";
         Target: {
             address: string;
             auth_kind: components["schemas"]["TargetAuthKind"];
@@ -2223,6 +2445,8 @@ export interface components {
             reason?: string;
             to: components["schemas"]["ReleaseState"];
         };
+        /** @enum {string} */
+        Trip: "exceeded" | "reached";
         User: {
             /** Format: date-time */
             created_at: string;
@@ -2245,6 +2469,10 @@ export interface components {
             limit: number;
             offset: number;
             total: number;
+        };
+        WavePreview: {
+            policy: string;
+            waves: components["schemas"]["RolloutTarget"][][];
         };
     };
     responses: {
@@ -2377,9 +2605,11 @@ export type AuditVerification = components['schemas']['AuditVerification'];
 export type Calendar = components['schemas']['Calendar'];
 export type Change = components['schemas']['Change'];
 export type ChangeInput = components['schemas']['ChangeInput'];
+export type CheckOutcome = components['schemas']['CheckOutcome'];
 export type CI = components['schemas']['CI'];
 export type CIInput = components['schemas']['CIInput'];
 export type CIPage = components['schemas']['CIPage'];
+export type CommandCheck = components['schemas']['CommandCheck'];
 export type Conflict = components['schemas']['Conflict'];
 export type ConflictKind = components['schemas']['ConflictKind'];
 export type CriticalityChange = components['schemas']['CriticalityChange'];
@@ -2398,6 +2628,7 @@ export type EvidenceInput = components['schemas']['EvidenceInput'];
 export type EvidenceKind = components['schemas']['EvidenceKind'];
 export type EvidenceList = components['schemas']['EvidenceList'];
 export type EvidencePage = components['schemas']['EvidencePage'];
+export type FailurePolicy = components['schemas']['FailurePolicy'];
 export type FollowUp = components['schemas']['FollowUp'];
 export type FreezeInput = components['schemas']['FreezeInput'];
 export type FreezeWindow = components['schemas']['FreezeWindow'];
@@ -2406,6 +2637,7 @@ export type Health = components['schemas']['Health'];
 export type HealthCheck = components['schemas']['HealthCheck'];
 export type HostCapacity = components['schemas']['HostCapacity'];
 export type HostStatus = components['schemas']['HostStatus'];
+export type HTTPCheck = components['schemas']['HTTPCheck'];
 export type ImageImportStage = components['schemas']['ImageImportStage'];
 export type Inbox = components['schemas']['Inbox'];
 export type InboxItem = components['schemas']['InboxItem'];
@@ -2446,6 +2678,7 @@ export type Me = components['schemas']['Me'];
 export type Notes = components['schemas']['Notes'];
 export type NotesInput = components['schemas']['NotesInput'];
 export type Occurrence = components['schemas']['Occurrence'];
+export type OnBreach = components['schemas']['OnBreach'];
 export type Operation = components['schemas']['Operation'];
 export type OperationPage = components['schemas']['OperationPage'];
 export type OperationStages = components['schemas']['OperationStages'];
@@ -2473,6 +2706,21 @@ export type ReviewOutcome = components['schemas']['ReviewOutcome'];
 export type RiskReason = components['schemas']['RiskReason'];
 export type RiskSummary = components['schemas']['RiskSummary'];
 export type Role = components['schemas']['Role'];
+export type Rollout = components['schemas']['Rollout'];
+export type RolloutAction = components['schemas']['RolloutAction'];
+export type RolloutCheckResult = components['schemas']['RolloutCheckResult'];
+export type RolloutGate = components['schemas']['RolloutGate'];
+export type RolloutList = components['schemas']['RolloutList'];
+export type RolloutLog = components['schemas']['RolloutLog'];
+export type RolloutLogs = components['schemas']['RolloutLogs'];
+export type RolloutPlan = components['schemas']['RolloutPlan'];
+export type RolloutSize = components['schemas']['RolloutSize'];
+export type RolloutStart = components['schemas']['RolloutStart'];
+export type RolloutStatus = components['schemas']['RolloutStatus'];
+export type RolloutTarget = components['schemas']['RolloutTarget'];
+export type RolloutTargetKind = components['schemas']['RolloutTargetKind'];
+export type RolloutTargetRun = components['schemas']['RolloutTargetRun'];
+export type RolloutTargetState = components['schemas']['RolloutTargetState'];
 export type RowError = components['schemas']['RowError'];
 export type Settings = components['schemas']['Settings'];
 export type SignOff = components['schemas']['SignOff'];
@@ -2480,6 +2728,7 @@ export type SignOffDecision = components['schemas']['SignOffDecision'];
 export type SSHHostKey = components['schemas']['SSHHostKey'];
 export type SSHHostKeyRequest = components['schemas']['SSHHostKeyRequest'];
 export type SSHSource = components['schemas']['SSHSource'];
+export type Strategy = components['schemas']['Strategy'];
 export type Target = components['schemas']['Target'];
 export type TargetAuthKind = components['schemas']['TargetAuthKind'];
 export type TargetHostKey = components['schemas']['TargetHostKey'];
@@ -2500,9 +2749,11 @@ export type TokenRequest = components['schemas']['TokenRequest'];
 export type TokensRevoked = components['schemas']['TokensRevoked'];
 export type Transition = components['schemas']['Transition'];
 export type TransitionRequest = components['schemas']['TransitionRequest'];
+export type Trip = components['schemas']['Trip'];
 export type User = components['schemas']['User'];
 export type UserInput = components['schemas']['UserInput'];
 export type UserPage = components['schemas']['UserPage'];
+export type WavePreview = components['schemas']['WavePreview'];
 export type ResponseBadRequest = components['responses']['BadRequest'];
 export type ResponseConflict = components['responses']['Conflict'];
 export type ResponseForbidden = components['responses']['Forbidden'];
@@ -4737,6 +4988,101 @@ export interface operations {
             500: components["responses"]["InternalServerError"];
         };
     };
+    getReleasesIdRollouts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RolloutList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    postReleasesIdRollouts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RolloutStart"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Rollout"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["RequestEntityTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    postReleasesIdRolloutsPreview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RolloutStart"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WavePreview"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["RequestEntityTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
     getReleasesIdSignoff: {
         parameters: {
             query?: never;
@@ -4793,6 +5139,96 @@ export interface operations {
             409: components["responses"]["Conflict"];
             413: components["responses"]["RequestEntityTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    getRolloutsId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Rollout"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    postRolloutsIdActions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RolloutAction"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Rollout"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["RequestEntityTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    getRolloutsIdLogs: {
+        parameters: {
+            query?: {
+                after?: number;
+                ci_id?: number;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RolloutLogs"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
             422: components["responses"]["UnprocessableEntity"];
             500: components["responses"]["InternalServerError"];
         };
@@ -5053,6 +5489,7 @@ export const pathsKpisCsvGetParametersQueryBucketValues: ReadonlyArray<Flattened
 export const pathsReleasesGetParametersQueryOrderValues: ReadonlyArray<FlattenedDeepRequired<paths>["/releases"]["get"]["parameters"]["query"]["order"]> = ["asc", "desc"];
 export const pathsReleasesGetParametersQuerySortValues: ReadonlyArray<FlattenedDeepRequired<paths>["/releases"]["get"]["parameters"]["query"]["sort"]> = ["name", "version", "state", "type", "planned_start", "updated_at", "risk", "environment", "owner"];
 export const approverDeployValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ApproverDeploy"]> = ["yes", "no", "emergency"];
+export const checkOutcomeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CheckOutcome"]> = ["passed", "failed", "unknown"];
 export const conflictKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ConflictKind"]> = ["freeze", "ci_overlap", "dependency"];
 export const decisionStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["DecisionStatus"]> = ["valid", "void", "superseded", "rejection"];
 export const errorCodeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ErrorCode"]> = ["invalid", "not_found", "conflict", "forbidden", "unauthorized", "rate_limited", "too_large", "unavailable", "internal"];
@@ -5065,11 +5502,17 @@ export const labPeriodStageValues: ReadonlyArray<FlattenedDeepRequired<component
 export const labStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["LabStatus"]> = ["creating", "ready", "testing", "passed", "failed", "tearing-down", "torn-down", "error"];
 export const labTeardownStageValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["LabTeardownStage"]> = ["cancel", "remove-vms", "network", "bases", "done"];
 export const labVMStateValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["LabVMState"]> = ["pending", "captured", "defined", "booting", "running", "removed"];
+export const onBreachValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["OnBreach"]> = ["rollback", "pause"];
 export const operationStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["OperationStatus"]> = ["pending", "running", "success", "failure", "cancelling", "cancelled"];
 export const releaseStateValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ReleaseState"]> = ["planned", "building", "testing", "awaiting-approval", "approved", "deploying", "deployed", "reviewed", "closed", "rejected", "failed", "rolled-back", "cancelled"];
 export const releaseTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ReleaseType"]> = ["major", "minor", "emergency"];
 export const reviewOutcomeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ReviewOutcome"]> = ["successful", "partially-successful", "failed", "rolled-back"];
 export const roleValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Role"]> = ["tester", "manager", "admin"];
+export const rolloutStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["RolloutStatus"]> = ["running", "paused", "rolling-back", "succeeded", "failed", "rolled-back", "aborted"];
+export const rolloutTargetKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["RolloutTargetKind"]> = ["vm", "ssh", "manual"];
+export const rolloutTargetStateValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["RolloutTargetState"]> = ["pending", "preparing", "installing", "installed", "healthy", "failed", "excluded", "rolling-back", "rolled-back"];
+export const strategyValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Strategy"]> = ["big-bang", "phased"];
 export const targetAuthKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["TargetAuthKind"]> = ["none", "password", "private-key"];
 export const targetImportActionValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["TargetImportAction"]> = ["create", "update"];
 export const targetKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["TargetKind"]> = ["vm", "ssh", "manual"];
+export const tripValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Trip"]> = ["exceeded", "reached"];
