@@ -40,6 +40,7 @@ type env struct {
 	releases *release.Service
 	pkgs     *packages.Store
 	host     *fakehost.Host
+	vmHost   rollout.VMHost // the real host of the real-VM tests (else host)
 	svc      *rollout.Service
 	release  *release.Release
 	digest   string
@@ -58,6 +59,9 @@ func (f connectFunc) Connect(ctx context.Context, t rollout.Target) (rollout.Exe
 }
 
 func (e *env) connect(ctx context.Context, t rollout.Target) (rollout.Executor, error) {
+	if e.vmHost != nil {
+		return rollout.NewVMExecutor(e.vmHost, t.Domain, "/var/lib/shakedown/work"), nil
+	}
 	return rollout.NewVMExecutor(e.host, t.Domain, "/var/lib/shakedown/work"), nil
 }
 
@@ -75,21 +79,12 @@ func (e *env) newService() *rollout.Service {
 		}})
 }
 
-// newEnv makes an approved release of n production VMs (web-1…web-n).
+// newEnv makes an approved release of n production VMs (web-1…web-n) on a
+// fake libvirt host.
 func newEnv(t *testing.T, n int) *env {
 	t.Helper()
-	ctx := context.Background()
-	dir := t.TempDir()
-	db, err := store.Open(ctx, filepath.Join(dir, "db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	bus := events.NewBus()
-	e := &env{t: t, db: db, releases: release.NewService(db, bus), host: fakehost.New(labs.HostConfig{Name: "local"}), installs: map[string]int{}}
-	if e.pkgs, err = packages.NewStore(filepath.Join(dir, "packages"), db, bus, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
-		t.Fatal(err)
-	}
+	e := baseEnv(t)
+	e.host = fakehost.New(labs.HostConfig{Name: "local"})
 	e.host.OnExec = func(domain string, argv []string) (labs.ExecResult, error) {
 		if strings.Contains(strings.Join(argv, " "), "sh install.sh") {
 			e.mu.Lock()
@@ -98,19 +93,61 @@ func newEnv(t *testing.T, n int) *env {
 		}
 		return labs.ExecResult{}, nil
 	}
-	var ids []int64
+	var names []string
 	for i := 1; i <= n; i++ {
 		name := fmt.Sprintf("web-%d", i)
 		e.host.AddProduction(name, 256)
-		c, err := e.releases.CreateCI(ctx, adam, release.CIInput{Name: &name, Kind: p("vm"), Environment: p("production"), Criticality: p("high"),
-			LibvirtHost: p("local"), LibvirtDomain: &name})
-		if err != nil {
-			t.Fatal(err)
+		names = append(names, name)
+	}
+	e.approve(names, "2.0", packages.Manifest{Name: "web", Version: "2.0",
+		Install: "sh install.sh", Verify: "grep -q 2.0 /srv/www/version.txt", Rollback: "sh rollback.sh",
+		Files: []packages.FilePlace{{Src: "version.txt", Dest: "/srv/www/version.txt"}}},
+		[]packages.SourceFile{{Path: "version.txt", Content: "2.0\n"}, {Path: "install.sh", Content: "echo installing\n", Mode: "0755"},
+			{Path: "rollback.sh", Content: "echo back\n", Mode: "0755"}})
+	e.svc = e.newService()
+	t.Cleanup(func() { e.svc.Shutdown(context.Background()) })
+	return e
+}
+
+// baseEnv opens a database with the release and package services.
+func baseEnv(t *testing.T) *env {
+	t.Helper()
+	dir := t.TempDir()
+	db, err := store.Open(context.Background(), filepath.Join(dir, "db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	bus := events.NewBus()
+	e := &env{t: t, db: db, releases: release.NewService(db, bus), installs: map[string]int{}}
+	if e.pkgs, err = packages.NewStore(filepath.Join(dir, "packages"), db, bus, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// approve makes CIs of the domains (once), a release of them with the
+// package, and takes it to approved (built and tested by tess, approved by
+// mona): e.release and e.digest.
+func (e *env) approve(domains []string, version string, m packages.Manifest, files []packages.SourceFile) {
+	t := e.t
+	t.Helper()
+	ctx := context.Background()
+	if len(e.cis) == 0 {
+		for _, name := range domains {
+			c, err := e.releases.CreateCI(ctx, adam, release.CIInput{Name: p(name), Kind: p("vm"), Environment: p("production"), Criticality: p("high"),
+				LibvirtHost: p("local"), LibvirtDomain: p(name)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			e.cis = append(e.cis, c)
 		}
-		e.cis = append(e.cis, c)
+	}
+	var ids []int64
+	for _, c := range e.cis {
 		ids = append(ids, c.ID)
 	}
-	r, err := e.releases.Create(ctx, tess, release.Input{Name: p("Web"), Version: p("2.0"), Type: p(release.TypeMinor), Environment: p("production"),
+	r, err := e.releases.Create(ctx, tess, release.Input{Name: p("Web"), Version: p(version), Type: p(release.TypeMinor), Environment: p("production"),
 		PlannedStart: p("2030-01-10T10:00:00Z"), PlannedEnd: p("2030-01-10T12:00:00Z"), CIIDs: &ids,
 		Changes: &[]release.ChangeInput{{RFC: "RFC-1", Title: "New version", Risk: "low"}}})
 	if err != nil {
@@ -121,11 +158,7 @@ func newEnv(t *testing.T, n int) *env {
 			t.Fatal(err)
 		}
 	}
-	pkg, err := e.pkgs.Assemble(ctx, tess, packages.AssembleInput{ReleaseID: r.ID, Manifest: packages.Manifest{Name: "web", Version: "2.0",
-		Install: "sh install.sh", Verify: "grep -q 2.0 /srv/www/version.txt", Rollback: "sh rollback.sh",
-		Files: []packages.FilePlace{{Src: "version.txt", Dest: "/srv/www/version.txt"}}},
-		Files: []packages.SourceFile{{Path: "version.txt", Content: "2.0\n"}, {Path: "install.sh", Content: "echo installing\n", Mode: "0755"},
-			{Path: "rollback.sh", Content: "echo back\n", Mode: "0755"}}})
+	pkg, err := e.pkgs.Assemble(ctx, tess, packages.AssembleInput{ReleaseID: r.ID, Manifest: m, Files: files})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,9 +173,6 @@ func newEnv(t *testing.T, n int) *env {
 	}
 	e.release, _ = e.releases.Get(ctx, tess, r.ID)
 	e.digest = pkg.Digest
-	e.svc = e.newService()
-	t.Cleanup(func() { e.svc.Shutdown(context.Background()) })
-	return e
 }
 
 func p[T any](v T) *T { return &v }

@@ -1,0 +1,131 @@
+package rollout_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/shakedown/shakedown/backend/packages"
+	"github.com/shakedown/shakedown/backend/release"
+	"github.com/shakedown/shakedown/backend/rollout"
+	"github.com/shakedown/shakedown/labs"
+	"github.com/shakedown/shakedown/labs/labtest"
+)
+
+const roPrefix = labtest.Prefix + "ro-"
+
+// served asks a VM's own web server (through its guest agent) what
+// version it serves.
+func served(t *testing.T, h *labs.Host, domain string) string {
+	t.Helper()
+	res, err := h.Exec(context.Background(), domain, []string{"/bin/sh", "-c", "wget -q -O - http://127.0.0.1/version"}, nil)
+	if err != nil {
+		t.Fatalf("ask %s its version: %v", domain, err)
+	}
+	return strings.TrimSpace(res.Stdout)
+}
+
+func webPackage(version, verify string) (packages.Manifest, []packages.SourceFile) {
+	return packages.Manifest{Name: "web", Version: version, Install: "sh install.sh", Rollback: "true", Verify: verify,
+			Files:        []packages.FilePlace{{Src: "version", Dest: "/srv/www/version"}},
+			HealthChecks: []packages.HealthCheck{{Name: "served", Command: "wget -q -O - http://127.0.0.1/version | grep -q " + version}}},
+		[]packages.SourceFile{{Path: "version", Content: version + "\n"}, {Path: "install.sh", Content: "set -e\ntest -s /srv/www/version\n"}}
+}
+
+// On real TCG guests with Debian's qemu-guest-agent: a phased rollout puts
+// 2.0.0 on three production VMs (each snapshotted first, its pause
+// measured); then 3.0.0, whose verify fails on the last VM, is rolled back
+// by snapshot revert and all three serve 2.0.0 again.
+func TestRolloutOnRealVMs(t *testing.T) {
+	h, g := labtest.Host(t)
+	ctx := context.Background()
+	labtest.Sweep(t, h, roPrefix, nil)
+	t.Cleanup(func() { labtest.Sweep(t, h, roPrefix, nil) })
+	prod := []labs.GuestVM{
+		{Name: roPrefix + "web-1", IP: "10.78.0.11/24", MAC: "52:54:00:5d:03:11", Version: "1.0.0"},
+		{Name: roPrefix + "web-2", IP: "10.78.0.12/24", MAC: "52:54:00:5d:03:12", Version: "1.0.0"},
+		{Name: roPrefix + "web-3", IP: "10.78.0.13/24", MAC: "52:54:00:5d:03:13", Version: "1.0.0"},
+	}
+	if _, err := h.EnsureGuests(ctx, g, prod, roPrefix+"prod", labs.RoleProduction); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, vm := range prod {
+		if err := h.WaitAgent(ctx, vm.Name, 3*time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, vm.Name)
+	}
+	e := baseEnv(t)
+	e.vmHost = h
+	m, files := webPackage("2.0.0", `test "$(wget -q -O - http://127.0.0.1/version)" = 2.0.0`)
+	e.approve(names, "2.0.0", m, files)
+	e.svc = e.newService()
+	t.Cleanup(func() { e.svc.Shutdown(context.Background()) })
+
+	pl := plan(rollout.Rollback)
+	pl.Waves = []rollout.Size{{N: 1}, {Percent: 100, Pct: true}}
+	pl.MaxParallel = 2
+	ro, err := e.svc.Start(ctx, alice, e.release.ID, rollout.StartInput{Digest: e.digest, Plan: pl})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := waitLong(t, e, ro.ID)
+	if done.Status != rollout.StatusSucceeded {
+		logs, _ := e.svc.Logs(ctx, ro.ID, 0, 0, 200)
+		t.Fatalf("rollout %s: %s %s\n%v", done.Status, done.PauseReason, done.Error, logs)
+	}
+	for _, tr := range done.Targets {
+		if v := served(t, h, tr.Domain); v != "2.0.0" {
+			t.Errorf("%s serves %q after the rollout, want 2.0.0", tr.Domain, v)
+		}
+		t.Logf("figure: %s stood still %d ms for its pre-deploy snapshot", tr.Domain, tr.PausedMS)
+	}
+	if st := e.state(); st != release.StateDeployed {
+		t.Fatalf("release %s, want deployed", st)
+	}
+
+	// 3.0.0 fails its verify on web-3: everything changed goes back.
+	bad, files := webPackage("3.0.0", `! grep -q 52:54:00:5d:03:13 /sys/class/net/*/address && test "$(wget -q -O - http://127.0.0.1/version)" = 3.0.0`)
+	e.approve(nil, "3.0.0", bad, files)
+	ro2, err := e.svc.Start(ctx, alice, e.release.ID, rollout.StartInput{Digest: e.digest, Plan: pl})
+	if err != nil {
+		t.Fatal(err)
+	}
+	back := waitLong(t, e, ro2.ID)
+	if back.Status != rollout.StatusRolledBack {
+		logs, _ := e.svc.Logs(ctx, ro2.ID, 0, 0, 200)
+		t.Fatalf("second rollout %s: %s %s\n%v", back.Status, back.PauseReason, back.Error, logs)
+	}
+	for _, tr := range back.Targets {
+		if v := served(t, h, tr.Domain); v != "2.0.0" {
+			t.Errorf("%s serves %q after the rollback, want 2.0.0 again", tr.Domain, v)
+		}
+	}
+	if st := e.state(); st != release.StateRolledBack {
+		t.Fatalf("release %s, want rolled-back", st)
+	}
+	logs, _ := e.svc.Logs(ctx, ro2.ID, 0, 0, 1000)
+	var failedAt, lastBack time.Time
+	for _, l := range logs {
+		if failedAt.IsZero() && strings.Contains(l.Message, "Rolling back every changed target") {
+			failedAt = l.At
+		}
+		if l.Message == "Rolled back" {
+			lastBack = l.At
+		}
+	}
+	t.Logf("figure: from the gate failure to all %d VMs reverted: %s", len(back.Targets), lastBack.Sub(failedAt).Round(time.Millisecond))
+}
+
+func waitLong(t *testing.T, e *env, id string) *rollout.Rollout {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
+	defer cancel()
+	r, err := e.svc.WaitFor(ctx, id, rollout.StatusSucceeded, rollout.StatusFailed, rollout.StatusRolledBack, rollout.StatusPaused, rollout.StatusAborted)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
