@@ -333,11 +333,18 @@ func TestCancelDuringBootRemovesEverything(t *testing.T) {
 func TestTeardownRemovesTheLabAndMergesProductionBack(t *testing.T) {
 	e := newEnv(t)
 	l, _ := e.run(spec())
+	// While the lab lives, its capture holds prod-web-1 (a rollout waits for it).
+	if by, err := e.labs.CapturedBy(context.Background(), lab.LocalHost, "prod-web-1"); err != nil || by != l.ID {
+		t.Fatalf("captured by %q (%v), want %s", by, err, l.ID)
+	}
 	st, err := e.labs.Teardown(context.Background(), tess, l.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	l, op := e.wait(st)
+	if by, _ := e.labs.CapturedBy(context.Background(), lab.LocalHost, "prod-web-1"); by != "" {
+		t.Fatalf("after the teardown prod-web-1 is still captured by %q", by)
+	}
 	if op.Status != ops.StatusSuccess || l.Status != lab.StatusTornDown {
 		t.Fatalf("op %s %q, lab %s", op.Status, op.Error, l.Status)
 	}

@@ -3,6 +3,7 @@ package lab
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"encoding/json"
 	"fmt"
 
@@ -266,4 +267,17 @@ func (s *Service) labRows(ctx context.Context, where string, args ...any) ([]lab
 		out = append(out, r)
 	}
 	return out, rows.Err()
+}
+
+// CapturedBy names the lab whose live capture holds a production domain
+// (its disk writes go to the lab's overlay until the lab is torn down and
+// the overlay merged back), or "" if none does.
+func (s *Service) CapturedBy(ctx context.Context, host, domain string) (string, error) {
+	var labID string
+	err := s.db.QueryRowContext(ctx, `SELECT b.lab_id FROM lab_bases b JOIN labs l ON l.id = b.lab_id
+		WHERE b.domain = ? AND l.host = ? AND b.kind = 'snapshot' AND b.state = ? LIMIT 1`, domain, host, string(BaseInUse)).Scan(&labID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return labID, err
 }

@@ -432,3 +432,25 @@ func TestResumeAfterRestartInstallsOnce(t *testing.T) {
 		}
 	}
 }
+
+// A VM that a lab's live capture holds is not rolled out (a snapshot would
+// live in the lab's overlay, merged away at teardown): the start is
+// refused with the lab named, and nothing is left.
+func TestCapturedTargetWaitsForItsLab(t *testing.T) {
+	e := newEnv(t, 2)
+	e.svc.CapturedBy = func(ctx context.Context, host, domain string) (string, error) {
+		if domain == "web-2" {
+			return "lab7", nil
+		}
+		return "", nil
+	}
+	_, err := e.svc.Start(context.Background(), alice, e.release.ID, rollout.StartInput{Digest: e.digest, Plan: plan(rollout.Pause)})
+	if apperr.KindOf(err) != apperr.KindConflict || !strings.Contains(err.Error(), "web-2 is captured by lab lab7") {
+		t.Fatalf("start with a captured target: %v", err)
+	}
+	var n int
+	e.db.QueryRow(`SELECT count(*) FROM rollouts`).Scan(&n)
+	if n != 0 || e.state() != release.StateApproved {
+		t.Fatalf("%d rollouts, release %s", n, e.state())
+	}
+}

@@ -47,6 +47,10 @@ type Config struct {
 	// Targets says which targets a release's CIs are and how to reach them.
 	Targets func(ctx context.Context, r *release.Release) ([]Target, error)
 	Connect Connector
+	// CapturedBy names the lab whose live capture holds a VM target ("" if
+	// none): a snapshot taken then would live in the lab's overlay, which
+	// is merged away when the lab is torn down, so such a target waits.
+	CapturedBy func(ctx context.Context, host, domain string) (string, error)
 }
 
 // Service starts rollouts and runs one watcher per active rollout.
@@ -127,6 +131,20 @@ func (s *Service) Start(ctx context.Context, by auth.Actor, releaseID int64, in 
 	}
 	if len(targets) == 0 {
 		return nil, apperr.Invalid("targets", "%s %s has no targets: link its configuration items to libvirt domains or give them addresses.", r.Name, r.Version)
+	}
+	if s.CapturedBy != nil {
+		for _, t := range targets {
+			if t.Kind != KindVM {
+				continue
+			}
+			lab, err := s.CapturedBy(ctx, t.Host, t.Domain)
+			if err != nil {
+				return nil, err
+			}
+			if lab != "" {
+				return nil, apperr.Conflict("targets", "%s is captured by lab %s: its disk writes go to the lab's overlay until the lab is torn down, so a snapshot taken now could not be reverted to. Tear the lab down (or wait for it to expire) first.", t.Name, lab)
+			}
+		}
 	}
 	if _, err := s.Packages.InstallPlan(ctx, digest, maxPackageBytes); err != nil {
 		return nil, err
