@@ -3,8 +3,8 @@ package lab
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/shakedown/shakedown/backend/apperr"
