@@ -342,7 +342,7 @@ func (a *API) transition(c *call) (any, error) {
 	if in.To == "" {
 		return nil, apperr.Invalid("to", "Say which state to move to (field \"to\").")
 	}
-	return a.Releases.Apply(c.ctx(), c.actor, id, release.Move{To: in.To, Reason: in.Reason, Digest: in.Digest, OverrideFreeze: in.OverrideFreeze})
+	return a.Rollouts.Transition(c.ctx(), c.actor, id, release.Move{To: in.To, Reason: in.Reason, Digest: in.Digest, OverrideFreeze: in.OverrideFreeze})
 }
 
 func (a *API) releaseAudit(c *call) (any, error) {

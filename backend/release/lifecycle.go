@@ -73,6 +73,14 @@ var roleFor = map[State][]auth.Role{
 	StateCancelled:        {auth.RoleManager, auth.RoleAdmin},
 }
 
+// MayMoveTo says whether actor holds a role that moves releases into to.
+func MayMoveTo(actor auth.Actor, to State) error {
+	if roles := roleFor[to]; !actor.Has(roles...) {
+		return apperr.Forbidden("Moving a release to %s needs the %s role.", to, auth.RoleList(roles))
+	}
+	return nil
+}
+
 // TransitionRoles says, for each state, which roles may move a release
 // into it (any one of them), for the API document.
 func TransitionRoles() map[State][]auth.Role {
@@ -110,8 +118,8 @@ func checkTransition(r *Release, to State, reason string, actor auth.Actor) (ste
 	}
 	// Who may move a release into a state does not depend on where it is:
 	// the role is checked first, so that the answer does not reveal more.
-	if roles := roleFor[to]; !actor.Has(roles...) {
-		return step{}, apperr.Forbidden("Moving a release to %s needs the %s role.", to, auth.RoleList(roles))
+	if err := MayMoveTo(actor, to); err != nil {
+		return step{}, err
 	}
 	from := r.State
 	legal := slices.Contains(next[from], to)

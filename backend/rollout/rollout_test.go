@@ -454,3 +454,37 @@ func TestCapturedTargetWaitsForItsLab(t *testing.T) {
 		t.Fatalf("%d rollouts, release %s", n, e.state())
 	}
 }
+
+// The plain transition route does not deploy a release with targets (a
+// rollout does), nor settle its outcome while a rollout is active.
+func TestPlainTransitionsLeaveDeploymentToRollouts(t *testing.T) {
+	e := newEnv(t, 1)
+	ctx := context.Background()
+	_, err := e.svc.Transition(ctx, alice, e.release.ID, release.Move{To: release.StateDeploying, Digest: e.digest})
+	if apperr.KindOf(err) != apperr.KindConflict || !strings.Contains(err.Error(), "deployed by a rollout") || !strings.Contains(err.Error(), "web-1") {
+		t.Fatalf("a plain move to deploying: %v", err)
+	}
+	if _, err := e.svc.Transition(ctx, tess, e.release.ID, release.Move{To: release.StateDeploying}); apperr.KindOf(err) != apperr.KindForbidden {
+		t.Fatalf("a tester: %v, want the role refused first", err)
+	}
+	gate := make(chan struct{})
+	base := e.host.OnExec
+	e.host.OnExec = func(domain string, argv []string) (labs.ExecResult, error) {
+		if strings.Contains(strings.Join(argv, " "), "sh install.sh") {
+			<-gate
+		}
+		return base(domain, argv)
+	}
+	ro, err := e.svc.Start(ctx, alice, e.release.ID, rollout.StartInput{Digest: e.digest, Plan: plan(rollout.Pause)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.svc.Transition(ctx, alice, e.release.ID, release.Move{To: release.StateFailed, Reason: "by hand"})
+	if apperr.KindOf(err) != apperr.KindConflict || !strings.Contains(err.Error(), ro.ID) {
+		t.Fatalf("a plain move to failed during the rollout: %v", err)
+	}
+	close(gate)
+	if done := wait(t, e, ro.ID, rollout.StatusSucceeded, rollout.StatusFailed); done.Status != rollout.StatusSucceeded {
+		t.Fatalf("%s %s", done.Status, done.Error)
+	}
+}

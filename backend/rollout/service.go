@@ -413,3 +413,49 @@ func (s *Service) Preview(ctx context.Context, by auth.Actor, releaseID int64, i
 	}
 	return out, nil
 }
+
+// Transition is the plain transition route's move of a release: a release
+// with targets is deployed by a rollout only (which moves it to deploying
+// and to its outcome), and while a rollout is active its outcome is the
+// rollout's to decide. Other moves go to the release service as they are.
+func (s *Service) Transition(ctx context.Context, by auth.Actor, releaseID int64, m release.Move) (*release.Release, error) {
+	if release.ValidState(m.To) {
+		if err := release.MayMoveTo(by, m.To); err != nil {
+			return nil, err
+		}
+	}
+	switch m.To {
+	case release.StateDeploying, release.StateDeployed:
+		r, err := s.Releases.Get(ctx, by, releaseID)
+		if err != nil {
+			return nil, err
+		}
+		targets, err := s.Targets(ctx, r)
+		if err != nil {
+			return nil, err
+		}
+		if len(targets) > 0 && r.State != m.To {
+			names := make([]string, 0, 3)
+			for _, t := range targets[:min(3, len(targets))] {
+				names = append(names, t.Name)
+			}
+			more := ""
+			if len(targets) > 3 {
+				more = ", …"
+			}
+			return nil, apperr.Conflict("to", "%s %s has %d target(s) (%s%s): it is deployed by a rollout, which moves it to deploying and then to its outcome. Start one with Roll out (POST /api/v1/releases/%d/rollouts).",
+				r.Name, r.Version, len(targets), strings.Join(names, ", "), more, r.ID)
+		}
+	case release.StateFailed, release.StateRolledBack:
+		var id string
+		err := s.db.QueryRowContext(ctx, `SELECT id FROM rollouts WHERE release_id = ? AND status IN (?, ?, ?) LIMIT 1`,
+			releaseID, string(StatusRunning), string(StatusPaused), string(StatusRollingBack)).Scan(&id)
+		if err == nil {
+			return nil, apperr.Conflict("to", "Rollout %s is active for this release: pause it, roll it back or abort it on its page; the release follows its outcome.", id)
+		}
+		if err != sql.ErrNoRows {
+			return nil, err
+		}
+	}
+	return s.Releases.Apply(ctx, by, releaseID, m)
+}
