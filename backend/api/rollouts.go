@@ -37,6 +37,8 @@ func (a *API) rolloutRoutes() []route {
 			Handle: func(c *call) (any, error) { return a.Rollouts.Get(c.ctx(), c.r.PathValue("id")) }},
 		{Method: "POST", Path: "/rollouts/{id}/actions", Tag: "rollouts", Summary: "Decide on a rollout: pause, claim, continue, retry, exclude a target, roll back or abort (admins; a paused rollout is decided by whoever claimed it)",
 			Access: signedIn, Roles: admins, TextID: true, Body: rollout.ActionInput{}, Out: rollout.Rollout{}, Status: 200, Errors: notFound, Handle: a.rolloutAction},
+		{Method: "POST", Path: "/rollouts/{id}/targets/{ci}/step", Tag: "rollouts", Summary: "Mark a manual target's install or rollback done or failed, with a note (the person who did it)",
+			Access: signedIn, Roles: testers, TextID: true, Body: rollout.StepInput{}, Out: rollout.Rollout{}, Status: 200, Errors: notFound, Handle: a.markStep},
 		{Method: "GET", Path: "/rollouts/{id}/logs", Tag: "rollouts", Summary: "A rollout's log, oldest first, after a line id; of one target with ci_id",
 			Access: signedIn, TextID: true, Query: []param{{Name: "ci_id", Type: "integer"}, {Name: "after", Type: "integer"}, {Name: "limit", Type: "integer"}},
 			Out: RolloutLogs{}, Status: 200, Errors: notFound, Handle: a.rolloutLogs},
@@ -73,6 +75,18 @@ func (a *API) rolloutAction(c *call) (any, error) {
 		return nil, err
 	}
 	return a.Rollouts.Act(c.ctx(), c.actor, c.r.PathValue("id"), in)
+}
+
+func (a *API) markStep(c *call) (any, error) {
+	ci, err := strconv.ParseInt(c.r.PathValue("ci"), 10, 64)
+	if err != nil || ci <= 0 {
+		return nil, apperr.Invalid("ci", "ci is a configuration item's id.")
+	}
+	var in rollout.StepInput
+	if err := decode(c.r, &in); err != nil {
+		return nil, err
+	}
+	return a.Rollouts.MarkStep(c.ctx(), c.actor, c.r.PathValue("id"), ci, in)
 }
 
 func (a *API) rolloutLogs(c *call) (any, error) {

@@ -41,6 +41,8 @@ type env struct {
 	pkgs     *packages.Store
 	host     *fakehost.Host
 	vmHost   rollout.VMHost // the real host of the real-VM tests (else host)
+	// manualNames are extra targets Shakedown cannot reach (named lb-…).
+	manualNames []string
 	svc      *rollout.Service
 	release  *release.Release
 	digest   string
@@ -73,6 +75,8 @@ func (e *env) newService() *rollout.Service {
 			for _, c := range r.CIs {
 				if c.LibvirtDomain != "" {
 					out = append(out, rollout.Target{CIID: c.ID, Name: c.Name, Kind: rollout.KindVM, Host: c.LibvirtHost, Domain: c.LibvirtDomain})
+				} else {
+					out = append(out, rollout.Target{CIID: c.ID, Name: c.Name, Kind: rollout.KindManual})
 				}
 			}
 			return out, nil
@@ -81,9 +85,10 @@ func (e *env) newService() *rollout.Service {
 
 // newEnv makes an approved release of n production VMs (web-1…web-n) on a
 // fake libvirt host.
-func newEnv(t *testing.T, n int) *env {
+func newEnv(t *testing.T, n int, manual ...string) *env {
 	t.Helper()
 	e := baseEnv(t)
+	e.manualNames = manual
 	e.host = fakehost.New(labs.HostConfig{Name: "local"})
 	e.host.OnExec = func(domain string, argv []string) (labs.ExecResult, error) {
 		if strings.Contains(strings.Join(argv, " "), "sh install.sh") {
@@ -99,6 +104,7 @@ func newEnv(t *testing.T, n int) *env {
 		e.host.AddProduction(name, 256)
 		names = append(names, name)
 	}
+	names = append(names, e.manualNames...)
 	e.approve(names, "2.0", packages.Manifest{Name: "web", Version: "2.0",
 		Install: "sh install.sh", Verify: "grep -q 2.0 /srv/www/version.txt", Rollback: "sh rollback.sh",
 		Files: []packages.FilePlace{{Src: "version.txt", Dest: "/srv/www/version.txt"}}},
@@ -135,8 +141,12 @@ func (e *env) approve(domains []string, version string, m packages.Manifest, fil
 	ctx := context.Background()
 	if len(e.cis) == 0 {
 		for _, name := range domains {
-			c, err := e.releases.CreateCI(ctx, adam, release.CIInput{Name: p(name), Kind: p("vm"), Environment: p("production"), Criticality: p("high"),
-				LibvirtHost: p("local"), LibvirtDomain: p(name)})
+			in := release.CIInput{Name: p(name), Kind: p("vm"), Environment: p("production"), Criticality: p("high"),
+				LibvirtHost: p("local"), LibvirtDomain: p(name)}
+			if strings.HasPrefix(name, "lb-") { // a host Shakedown cannot reach: a manual target
+				in = release.CIInput{Name: p(name), Kind: p("host"), Environment: p("production"), Criticality: p("high")}
+			}
+			c, err := e.releases.CreateCI(ctx, adam, in)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -486,5 +496,71 @@ func TestPlainTransitionsLeaveDeploymentToRollouts(t *testing.T) {
 	close(gate)
 	if done := wait(t, e, ro.ID, rollout.StatusSucceeded, rollout.StatusFailed); done.Status != rollout.StatusSucceeded {
 		t.Fatalf("%s %s", done.Status, done.Error)
+	}
+}
+
+// A manual target waits for a named person to do the step and mark it
+// done with a note; the mark is the step's record, and a failed mark
+// fails the target (here: rolled back, the person marking the rollback).
+func TestManualTargetWaitsForAPersonsMark(t *testing.T) {
+	e := newEnv(t, 1, "lb-1")
+	ctx := context.Background()
+	var lb int64
+	for _, c := range e.cis {
+		if c.Name == "lb-1" {
+			lb = c.ID
+		}
+	}
+	pl := plan(rollout.Rollback)
+	pl.Strategy, pl.Waves = rollout.BigBang, nil
+	ro, err := e.svc.Start(ctx, alice, e.release.ID, rollout.StartInput{Digest: e.digest, Plan: pl})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitTarget := func(state rollout.TargetState) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			r, _ := e.svc.Get(ctx, ro.ID)
+			for _, tr := range r.Targets {
+				if tr.CIID == lb && tr.State == state {
+					return
+				}
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("lb-1 never reached %s: %+v", state, r.Targets)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	waitTarget(rollout.TargetInstalling)
+	if _, err := e.svc.MarkStep(ctx, mona, ro.ID, lb, rollout.StepInput{Step: "install", Outcome: "done", Note: "x"}); apperr.KindOf(err) != apperr.KindForbidden {
+		t.Fatalf("a manager marking: %v", err)
+	}
+	if _, err := e.svc.MarkStep(ctx, tess, ro.ID, lb, rollout.StepInput{Step: "install", Outcome: "done"}); apperr.FieldOf(err) != "note" {
+		t.Fatalf("a mark without a note: %v", err)
+	}
+	if _, err := e.svc.MarkStep(ctx, tess, ro.ID, lb, rollout.StepInput{Step: "install", Outcome: "failed", Note: "The HAProxy reload refused the new config"}); err != nil {
+		t.Fatal(err)
+	}
+	waitTarget(rollout.TargetRollingBack)
+	if _, err := e.svc.MarkStep(ctx, tess, ro.ID, lb, rollout.StepInput{Step: "rollback", Outcome: "done", Note: "Restored the old config"}); err != nil {
+		t.Fatal(err)
+	}
+	done := wait(t, e, ro.ID, rollout.StatusRolledBack, rollout.StatusFailed)
+	if done.Status != rollout.StatusRolledBack {
+		t.Fatalf("%s %s", done.Status, done.Error)
+	}
+	logs, _ := e.svc.Logs(ctx, ro.ID, lb, 0, 100)
+	var text []string
+	for _, l := range logs {
+		text = append(text, l.Message)
+	}
+	all := strings.Join(text, "\n")
+	if !strings.Contains(all, "tess marked the install failed: The HAProxy reload refused") || !strings.Contains(all, "tess marked the rollback done: Restored the old config") {
+		t.Fatalf("the marks are not in the target's log:\n%s", all)
+	}
+	if _, ok := e.marker("web-1"); ok {
+		t.Fatal("web-1 kept the package after the rollback")
 	}
 }

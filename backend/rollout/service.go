@@ -59,6 +59,8 @@ type Service struct {
 	db  *store.DB
 	now func() time.Time
 
+	manual manualWaits
+
 	mu       sync.Mutex
 	watchers map[string]*watcher
 	closing  bool

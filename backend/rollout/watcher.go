@@ -68,6 +68,14 @@ func (s *Service) launch(id string) error {
 
 func (w *watcher) stop() { w.cancel() }
 
+// stopped says the rollout no longer goes forward: Shakedown is stopping,
+// or an admin paused it, rolls it back or aborted it.
+func (w *watcher) stopped() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.ctx.Err() != nil || w.r.Status != StatusRunning && w.r.Status != StatusRollingBack
+}
+
 // step is the context of a step on a target: a stop (Shakedown shutting
 // down) ends the rollout's loop, not a step under way, so that what was
 // started on a target finishes and is written down.
@@ -324,8 +332,10 @@ func (w *watcher) exec(t *TargetRun) (Executor, error) {
 	if e != nil {
 		return e, nil
 	}
-	e, err := w.s.Connect.Connect(w.step(), t.Target)
-	if err != nil {
+	var err error
+	if t.Kind == KindManual {
+		e = &manualExecutor{s: w.s, rollout: w.id, target: t.Target, stopped: w.stopped}
+	} else if e, err = w.s.Connect.Connect(w.step(), t.Target); err != nil {
 		return nil, err
 	}
 	w.mu.Lock()
@@ -375,6 +385,9 @@ func (w *watcher) installTarget(t *TargetRun) {
 	}
 	m := Marker{Digest: w.r.Digest, RolloutID: w.id, ReleaseID: w.r.ReleaseID, At: w.s.now().UTC()}
 	if err := ex.Install(w.step(), w.plan, m, func(line string) { w.log(t.CIID, line) }); err != nil {
+		if errors.Is(err, errInterrupted) {
+			return // waited for again when the rollout goes on
+		}
 		w.failTarget(t, err)
 		return
 	}
@@ -804,6 +817,9 @@ func (w *watcher) rollbackAll() {
 			} else {
 				err = ex.Rollback(w.step(), t.Snapshot, w.plan, func(line string) { w.log(t.CIID, line) })
 			}
+		}
+		if errors.Is(err, errInterrupted) {
+			return // Shakedown is stopping: the rollback goes on at the next start
 		}
 		if err != nil {
 			failures = append(failures, t.Name+": "+err.Error())

@@ -12,8 +12,8 @@ import (
 )
 
 // rolloutTargets are a release's CIs as the inventory knows them, as
-// rollout targets. Libvirt VMs are rolled out through their guest agent;
-// SSH and manual targets get their executors with the SSH driver.
+// rollout targets: libvirt VMs (through their guest agent) and manual
+// targets (a person marks each step); SSH hosts come with the SSH driver.
 func (s *Server) rolloutTargets(ctx context.Context, r *release.Release) ([]rollout.Target, error) {
 	var ids []int64
 	for _, c := range r.CIs {
@@ -28,10 +28,12 @@ func (s *Server) rolloutTargets(ctx context.Context, r *release.Release) ([]roll
 	}
 	var out []rollout.Target
 	for _, t := range ts {
-		if t.Kind != inventory.KindVM {
-			continue
+		switch t.Kind {
+		case inventory.KindVM:
+			out = append(out, rollout.Target{CIID: t.CIID, Name: t.Name, Kind: rollout.KindVM, Host: t.LibvirtHost, Domain: t.LibvirtDomain, Address: t.Address})
+		case inventory.KindManual:
+			out = append(out, rollout.Target{CIID: t.CIID, Name: t.Name, Kind: rollout.KindManual})
 		}
-		out = append(out, rollout.Target{CIID: t.CIID, Name: t.Name, Kind: rollout.KindVM, Host: t.LibvirtHost, Domain: t.LibvirtDomain, Address: t.Address})
 	}
 	return out, nil
 }

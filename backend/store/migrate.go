@@ -530,6 +530,17 @@ var Migrations = []Migration{
 			at         TEXT NOT NULL
 		)`,
 		`CREATE INDEX target_installs_ci ON target_installs(ci_id, id)`,
+		// A manual target's step, marked by the person who did it.
+		`CREATE TABLE rollout_manual (
+			rollout_id TEXT NOT NULL REFERENCES rollouts(id),
+			ci_id      INTEGER NOT NULL,
+			step       TEXT NOT NULL CHECK (step IN ('install','rollback')),
+			outcome    TEXT NOT NULL CHECK (outcome IN ('done','failed')),
+			by_user    TEXT NOT NULL,
+			note       TEXT NOT NULL,
+			at         TEXT NOT NULL,
+			PRIMARY KEY (rollout_id, ci_id, step)
+		)`,
 	)},
 	{Version: 11, Name: "a change's commit time", Up: execAll(
 		// When the change was committed, as its requester gives it (stored

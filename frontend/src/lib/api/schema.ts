@@ -1221,6 +1221,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/rollouts/{id}/targets/{ci}/step": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mark a manual target's install or rollback done or failed, with a note (the person who did it)
+         * @description Needs the tester or admin role.
+         */
+        post: operations["postRolloutsIdTargetsCiStep"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/settings": {
         parameters: {
             query?: never;
@@ -2303,6 +2323,11 @@ export interface components {
             private_key?: string;
             user: string;
         };
+        StepInput: {
+            note: string;
+            outcome: string;
+            step: string;
+        };
         /** @enum {string} */
         Strategy: "big-bang" | "phased";
         Target: {
@@ -2728,6 +2753,7 @@ export type SignOffDecision = components['schemas']['SignOffDecision'];
 export type SSHHostKey = components['schemas']['SSHHostKey'];
 export type SSHHostKeyRequest = components['schemas']['SSHHostKeyRequest'];
 export type SSHSource = components['schemas']['SSHSource'];
+export type StepInput = components['schemas']['StepInput'];
 export type Strategy = components['schemas']['Strategy'];
 export type Target = components['schemas']['Target'];
 export type TargetAuthKind = components['schemas']['TargetAuthKind'];
@@ -5229,6 +5255,42 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    postRolloutsIdTargetsCiStep: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ci: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StepInput"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Rollout"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["RequestEntityTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableEntity"];
             500: components["responses"]["InternalServerError"];
         };
