@@ -43,10 +43,10 @@ type env struct {
 	vmHost   rollout.VMHost // the real host of the real-VM tests (else host)
 	// manualNames are extra targets Shakedown cannot reach (named lb-…).
 	manualNames []string
-	svc      *rollout.Service
-	release  *release.Release
-	digest   string
-	cis      []release.CI
+	svc         *rollout.Service
+	release     *release.Release
+	digest      string
+	cis         []release.CI
 
 	mu       sync.Mutex
 	installs map[string]int // domain → install commands run
