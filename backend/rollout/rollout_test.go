@@ -564,3 +564,36 @@ func TestManualTargetWaitsForAPersonsMark(t *testing.T) {
 		t.Fatal("web-1 kept the package after the rollback")
 	}
 }
+
+// Once the release is closed, its rollouts' pre-deploy snapshots go.
+func TestSnapshotsGoWhenTheReleaseCloses(t *testing.T) {
+	e := newEnv(t, 2)
+	ctx := context.Background()
+	ro, err := e.svc.Start(ctx, alice, e.release.ID, rollout.StartInput{Digest: e.digest, Plan: plan(rollout.Pause)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if done := wait(t, e, ro.ID, rollout.StatusSucceeded, rollout.StatusFailed, rollout.StatusPaused); done.Status != rollout.StatusSucceeded {
+		t.Fatalf("%s", done.Status)
+	}
+	if n, err := e.svc.SweepSnapshots(ctx); err != nil || n != 0 {
+		t.Fatalf("a deployed (not closed) release's snapshots were swept: %d %v", n, err)
+	}
+	if _, err := e.releases.PutReview(ctx, mona, e.release.ID, release.ReviewInput{Outcome: release.OutcomeSuccessful, Lessons: "fine"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.releases.Transition(ctx, mona, e.release.ID, release.StateClosed, ""); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := e.svc.SweepSnapshots(ctx); err != nil || n != 2 {
+		t.Fatalf("sweep after closing: %d %v, want 2", n, err)
+	}
+	for _, c := range e.cis {
+		if snaps := e.host.Snapshots(c.Name); len(snaps) != 0 {
+			t.Errorf("%s keeps %v", c.Name, snaps)
+		}
+	}
+	if n, _ := e.svc.SweepSnapshots(ctx); n != 0 {
+		t.Fatalf("a second sweep removed %d", n)
+	}
+}

@@ -215,6 +215,11 @@ func (s *Server) Start() {
 		defer s.tasks.Done()
 		s.Labs.RunReconcile(ctx, 2*time.Minute)
 	}()
+	s.tasks.Add(1)
+	go func() {
+		defer s.tasks.Done()
+		s.Rollouts.RunSnapshotSweep(ctx, 10*time.Minute)
+	}()
 	if s.cfg.GuestDir != "" {
 		if g, err := labs.LoadGuestImage(s.cfg.GuestDir); err == nil {
 			s.Labs.SetGuest(&g)
