@@ -67,8 +67,37 @@ func (v *vmExecutor) Prepare(ctx context.Context, snap string) (time.Duration, e
 }
 
 func (v *vmExecutor) Install(ctx context.Context, plan *packages.InstallPlan, m Marker, log func(string)) error {
+	w := packages.Quote(v.workdir)
+	// A restart may find this rollout's install running in the guest (the
+	// guest agent's process outlives the server) or done: wait for it, or
+	// go on from it, rather than install twice.
+	for {
+		res, err := v.sh(ctx, "cd "+w+" 2>/dev/null || exit 0; cat .shakedown.rollout 2>/dev/null; echo; "+
+			"test -f .shakedown.installed && echo installed; test -f .shakedown.pid && kill -0 \"$(cat .shakedown.pid)\" 2>/dev/null && echo running; true")
+		if err != nil {
+			return err
+		}
+		lines := strings.Split(res.Stdout, "\n")
+		if strings.TrimSpace(lines[0]) != m.RolloutID {
+			break // not this rollout's: a fresh install
+		}
+		switch {
+		case strings.Contains(res.Stdout, "\nrunning"):
+			log("This rollout's install is still running in the guest (found after a restart): waiting for it")
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(time.Second):
+			}
+			continue
+		case strings.Contains(res.Stdout, "\ninstalled"):
+			log("This rollout's install had finished in the guest (found after a restart): not installing twice")
+			return v.verifyAndMark(ctx, plan, m, log)
+		}
+		break // interrupted before it finished (the guest restarted): install again
+	}
 	log(fmt.Sprintf("Copying %s (%d files) into %s", plan.Name, len(plan.Files), v.workdir))
-	if res, err := v.sh(ctx, "rm -rf "+packages.Quote(v.workdir)+" && mkdir -p "+packages.Quote(v.workdir)); err != nil || res.ExitCode != 0 {
+	if res, err := v.sh(ctx, "rm -rf "+w+" && mkdir -p "+w); err != nil || res.ExitCode != 0 {
 		return fmt.Errorf("make %s in %s: %v %s", v.workdir, v.domain, err, res.Stderr)
 	}
 	var sums strings.Builder
@@ -93,7 +122,7 @@ func (v *vmExecutor) Install(ctx context.Context, plan *packages.InstallPlan, m 
 	if err := v.host.WriteFile(ctx, v.domain, path.Join(v.workdir, ".shakedown.sha256"), []byte(sums.String())); err != nil {
 		return err
 	}
-	check := "cd " + packages.Quote(v.workdir) + " && sha256sum -c .shakedown.sha256"
+	check := "cd " + w + " && sha256sum -c .shakedown.sha256"
 	if len(modes) > 0 {
 		check += " && " + strings.Join(modes, " && ")
 	}
@@ -101,9 +130,19 @@ func (v *vmExecutor) Install(ctx context.Context, plan *packages.InstallPlan, m 
 		return err
 	}
 	log("The package's files match their sha256 in the guest")
-	if err := v.run(ctx, "install", "cd "+packages.Quote(v.workdir)+" && "+plan.Install, log); err != nil {
+	if err := v.host.WriteFile(ctx, v.domain, path.Join(v.workdir, ".shakedown.rollout"), []byte(m.RolloutID+"\n")); err != nil {
 		return err
 	}
+	// The install leaves its pid while it runs and a mark when it succeeded.
+	script := "cd " + w + " && echo $$ > .shakedown.pid && (" + plan.Install + "); rc=$?; rm -f .shakedown.pid; [ $rc = 0 ] && touch .shakedown.installed; exit $rc"
+	if err := v.run(ctx, "install", script, log); err != nil {
+		return err
+	}
+	return v.verifyAndMark(ctx, plan, m, log)
+}
+
+// verifyAndMark runs the package's verify and leaves the marker.
+func (v *vmExecutor) verifyAndMark(ctx context.Context, plan *packages.InstallPlan, m Marker, log func(string)) error {
 	if plan.Verify != "" {
 		if err := v.run(ctx, "verify", "cd "+packages.Quote(v.workdir)+" && ("+plan.Verify+")", log); err != nil {
 			return err
