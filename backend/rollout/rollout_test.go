@@ -597,3 +597,86 @@ func TestSnapshotsGoWhenTheReleaseCloses(t *testing.T) {
 		t.Fatalf("a second sweep removed %d", n)
 	}
 }
+
+// One rollout per target: a second release's rollout over a target the
+// first still holds is refused with that rollout named; a release with no
+// targets cannot be rolled out.
+func TestOneRolloutPerTarget(t *testing.T) {
+	e := newEnv(t, 1)
+	ctx := context.Background()
+	hold := make(chan struct{})
+	base := e.host.OnExec
+	e.host.OnExec = func(domain string, argv []string) (labs.ExecResult, error) {
+		if strings.Contains(strings.Join(argv, " "), "sh install.sh") {
+			<-hold
+		}
+		return base(domain, argv)
+	}
+	first, err := e.svc.Start(ctx, alice, e.release.ID, rollout.StartInput{Digest: e.digest, Plan: plan(rollout.Pause)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, files := packages.Manifest{Name: "web", Version: "2.1", Install: "sh install.sh", Verify: "true", Rollback: "true"}, []packages.SourceFile{{Path: "install.sh", Content: "true\n"}}
+	e.approve(nil, "2.1", m, files)
+	_, err = e.svc.Start(ctx, alice, e.release.ID, rollout.StartInput{Digest: e.digest, Plan: plan(rollout.Pause)})
+	if apperr.KindOf(err) != apperr.KindConflict || !strings.Contains(err.Error(), "web-1 is already in rollout "+first.ID) {
+		t.Fatalf("a second rollout over web-1: %v", err)
+	}
+	close(hold)
+	wait(t, e, first.ID, rollout.StatusSucceeded)
+
+	empty, err := e.releases.Create(ctx, tess, release.Input{Name: p("Docs"), Version: p("1"), Type: p(release.TypeMinor), Environment: p("production"),
+		PlannedStart: p("2030-02-10T10:00:00Z"), PlannedEnd: p("2030-02-10T12:00:00Z")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.Preview(ctx, alice, empty.ID, rollout.StartInput{Plan: plan(rollout.Pause)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.Start(ctx, alice, empty.ID, rollout.StartInput{Plan: plan(rollout.Pause)}); apperr.KindOf(err) != apperr.KindConflict {
+		t.Fatalf("a release that is not approved: %v", err)
+	}
+}
+
+// A freeze that begins during the rollout holds the next wave: the
+// rollout pauses naming it, and goes on only when an admin gives a reason.
+func TestFreezeBeginningMidRolloutPausesTheNextWave(t *testing.T) {
+	e := newEnv(t, 2)
+	ctx := context.Background()
+	var once sync.Once
+	base := e.host.OnExec
+	e.host.OnExec = func(domain string, argv []string) (labs.ExecResult, error) {
+		if domain == "web-1" && strings.Contains(strings.Join(argv, " "), "sh install.sh") {
+			once.Do(func() {
+				now := time.Now().UTC()
+				if _, err := e.releases.CreateFreeze(ctx, adam, release.FreezeInput{Name: p("Incident freeze"), Reason: p("Major incident"), Environment: p("production"),
+					Start: p(now.Add(-time.Minute).Format(time.RFC3339)), End: p(now.Add(time.Hour).Format(time.RFC3339))}); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		return base(domain, argv)
+	}
+	ro, err := e.svc.Start(ctx, alice, e.release.ID, rollout.StartInput{Digest: e.digest, Plan: plan(rollout.Pause)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	paused := wait(t, e, ro.ID, rollout.StatusPaused, rollout.StatusSucceeded)
+	if paused.Status != rollout.StatusPaused || !strings.Contains(paused.PauseReason, `"Incident freeze"`) || paused.Wave != 1 {
+		t.Fatalf("%s wave %d: %q", paused.Status, paused.Wave, paused.PauseReason)
+	}
+	if _, err := e.svc.Act(ctx, alice, ro.ID, rollout.ActionInput{Action: "continue"}); apperr.FieldOf(err) != "reason" {
+		t.Fatalf("continuing through a freeze without a reason: %v", err)
+	}
+	if _, err := e.svc.Act(ctx, alice, ro.ID, rollout.ActionInput{Action: "continue", Reason: "The fix for the incident itself"}); err != nil {
+		t.Fatal(err)
+	}
+	if done := wait(t, e, ro.ID, rollout.StatusSucceeded, rollout.StatusPaused, rollout.StatusFailed); done.Status != rollout.StatusSucceeded {
+		t.Fatalf("%s %s", done.Status, done.PauseReason)
+	}
+	var n int
+	e.db.QueryRow(`SELECT count(*) FROM audit_log WHERE action = 'rollout.freeze-override' AND after_json LIKE '%The fix for the incident itself%'`).Scan(&n)
+	if n != 1 {
+		t.Fatalf("%d freeze-override audit entries", n)
+	}
+}
