@@ -11,8 +11,9 @@ if ! command -v go >/dev/null; then
   log "Go is missing: Shakedown needs Go 1.26 at /usr/local/go (see README)."; exit 1
 fi
 
-# Debian packages: build (cgo for SQLite), run, and test (Chromium, wrk).
-want=(ca-certificates git make gcc libc6-dev pkg-config sqlite3 chromium wrk procps openssh-server openssh-client e2fsprogs)
+# Debian packages: build (cgo for SQLite), run, and test (Chromium, wrk;
+# sshd, sudo and openssl for the SSH target tests).
+want=(ca-certificates git make gcc libc6-dev pkg-config sqlite3 chromium wrk procps openssh-server openssh-client sudo openssl e2fsprogs)
 # The desktop app (Wails: GTK 3 and WebKitGTK 4.0) and its smoke test under Xvfb.
 want+=(build-essential libgtk-3-dev libwebkit2gtk-4.0-dev xvfb xauth x11-utils imagemagick dbus-x11)
 command -v node >/dev/null || want+=(nodejs)

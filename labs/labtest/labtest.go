@@ -4,11 +4,15 @@ package labtest
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -60,17 +64,44 @@ func Sweep(t *testing.T, h *labs.Host, prefix string, match func(name string) bo
 	}
 }
 
-// SSHD is a real OpenSSH server on loopback for P2V tests.
+// SSHD is a real OpenSSH server on loopback for P2V and SSH target tests.
 type SSHD struct {
 	Addr        string
 	Fingerprint string // of its host key, SHA256:…
 	PrivateKey  string // a client key it accepts for root
 	Dir         string
+	PID         int // the listening sshd; connections are its children
+
+	// With SSHDOptions.User: an unprivileged account that signs in with
+	// Password and may sudo with the same password.
+	User     string
+	Password string
+	UID      int
+	Home     string
+}
+
+// SSHDOptions changes the test sshd's own configuration.
+type SSHDOptions struct {
+	// MaxStartups and MaxSessions raise sshd's limits for tests that open
+	// many connections or channels at once; zero keeps sshd's defaults
+	// (10:30:100 unauthenticated connections, 10 channels per connection).
+	MaxStartups int
+	MaxSessions int
+	// User adds an unprivileged account that exists only for this sshd:
+	// sshd runs in a private mount namespace where copies of /etc/passwd,
+	// /etc/group, /etc/shadow and /etc/sudoers hold it, so that the
+	// machine's own files are never changed.
+	User bool
 }
 
 // StartSSHD runs /usr/sbin/sshd -D on a free loopback port with its own
 // host key and one authorised client key, until the test ends.
-func StartSSHD(t *testing.T) SSHD {
+func StartSSHD(t testing.TB) SSHD { return StartSSHDWith(t, SSHDOptions{}) }
+
+// StartSSHDWith is StartSSHD with options. It skips the test when
+// openssh-server is missing (or, for User, when mount namespaces are not
+// allowed), with the reason.
+func StartSSHDWith(t testing.TB, o SSHDOptions) SSHD {
 	t.Helper()
 	if _, err := os.Stat("/usr/sbin/sshd"); err != nil {
 		t.Skip("openssh-server is not installed (scripts/install-deps.sh installs it)")
@@ -83,31 +114,146 @@ func StartSSHD(t *testing.T) SSHD {
 		}
 		return string(out)
 	}
+	write := func(name, content string, mode os.FileMode) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), mode); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
 	run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", filepath.Join(dir, "hostkey"))
 	run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", filepath.Join(dir, "client"))
-	pub, _ := os.ReadFile(filepath.Join(dir, "client.pub"))
-	os.WriteFile(filepath.Join(dir, "authorized_keys"), pub, 0o600)
-	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	pub, err := os.ReadFile(filepath.Join(dir, "client.pub"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	write("authorized_keys", string(pub), 0o600)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
 	addr := ln.Addr().String()
 	ln.Close()
 	_, port, _ := net.SplitHostPort(addr)
-	cfg := fmt.Sprintf("Port %s\nListenAddress 127.0.0.1\nHostKey %s\nAuthorizedKeysFile %s\nPasswordAuthentication no\nKbdInteractiveAuthentication no\nPubkeyAuthentication yes\nPermitRootLogin prohibit-password\nUsePAM no\nStrictModes no\nPidFile %s\n",
+	cfg := fmt.Sprintf("Port %s\nListenAddress 127.0.0.1\nHostKey %s\nAuthorizedKeysFile %s\nKbdInteractiveAuthentication no\nPubkeyAuthentication yes\nPermitRootLogin prohibit-password\nUsePAM no\nStrictModes no\nPidFile %s\nSubsystem sftp internal-sftp\n",
 		port, filepath.Join(dir, "hostkey"), filepath.Join(dir, "authorized_keys"), filepath.Join(dir, "sshd.pid"))
-	os.WriteFile(filepath.Join(dir, "sshd_config"), []byte(cfg), 0o600)
+	if o.MaxStartups > 0 {
+		cfg += fmt.Sprintf("MaxStartups %d\n", o.MaxStartups)
+	}
+	if o.MaxSessions > 0 {
+		cfg += fmt.Sprintf("MaxSessions %d\n", o.MaxSessions)
+	}
+	s := SSHD{Addr: addr, Dir: dir}
+	var mounts []string // "copy target" pairs bound over /etc in sshd's own mount namespace
+	if o.User {
+		if err := exec.Command("unshare", "--mount", "--propagation", "private", "true").Run(); err != nil {
+			t.Skipf("a test account needs a private mount namespace (unshare --mount, as root): %v", err)
+		}
+		s.User, s.Password, s.UID = "sdtest", randomHex(t, 12), freeUID(t)
+		home, err := os.MkdirTemp("", "sdtest-home-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { os.RemoveAll(home) })
+		if err := os.Chmod(home, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chown(home, s.UID, s.UID); err != nil {
+			t.Fatal(err)
+		}
+		s.Home = home
+		hash := strings.TrimSpace(run("openssl", "passwd", "-6", s.Password))
+		appendTo := func(etc, line string, mode os.FileMode) {
+			old, err := os.ReadFile(etc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(old) > 0 && old[len(old)-1] != '\n' {
+				old = append(old, '\n')
+			}
+			mounts = append(mounts, write(filepath.Base(etc), string(old)+line+"\n", mode), etc)
+		}
+		appendTo("/etc/passwd", fmt.Sprintf("%s:x:%d:%d:Shakedown test:%s:/bin/sh", s.User, s.UID, s.UID, home), 0o644)
+		appendTo("/etc/group", fmt.Sprintf("%s:x:%d:", s.User, s.UID), 0o644)
+		appendTo("/etc/shadow", fmt.Sprintf("%s:%s:19000:0:99999:7:::", s.User, hash), 0o640)
+		if _, err := os.Stat("/etc/sudoers"); err == nil {
+			// A password at every sudo, so that tests see the prompt each time.
+			appendTo("/etc/sudoers", fmt.Sprintf("Defaults:%s timestamp_timeout=0, lecture=never\n%s ALL=(ALL:ALL) ALL", s.User, s.User), 0o440)
+		}
+		cfg += "PasswordAuthentication yes\n"
+	} else {
+		cfg += "PasswordAuthentication no\n"
+	}
+	cfgPath := write("sshd_config", cfg, 0o600)
 	os.MkdirAll("/run/sshd", 0o755) // privilege separation directory
-	cmd := exec.Command("/usr/sbin/sshd", "-D", "-e", "-f", filepath.Join(dir, "sshd_config"))
+	sshd := "exec /usr/sbin/sshd -D -e -f " + cfgPath
+	var cmd *exec.Cmd
+	if len(mounts) > 0 {
+		script := ""
+		for i := 0; i < len(mounts); i += 2 {
+			script += fmt.Sprintf("mount --bind %s %s && ", mounts[i], mounts[i+1])
+		}
+		cmd = exec.Command("unshare", "--mount", "--propagation", "private", "sh", "-c", script+sshd)
+	} else {
+		cmd = exec.Command("sh", "-c", sshd)
+	}
+	// A file, not a pipe: Wait would wait for every connection's sshd,
+	// which inherits it.
+	logs, err := os.Create(filepath.Join(dir, "sshd.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logs.Close()
+	cmd.Stderr = logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	for i := 0; i < 100; i++ {
+	s.PID = cmd.Process.Pid // unshare and sh exec, so this is sshd itself
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	t.Cleanup(func() { cmd.Process.Kill(); <-exited })
+	up := false
+	for i := 0; i < 100 && !up; i++ {
+		select {
+		case <-exited:
+			out, _ := os.ReadFile(logs.Name())
+			t.Fatalf("sshd exited at start: %s", out)
+		default:
+		}
 		if c, err := net.Dial("tcp", addr); err == nil {
 			c.Close()
-			break
+			up = true
+		} else {
+			time.Sleep(50 * time.Millisecond)
 		}
-		time.Sleep(50 * time.Millisecond)
 	}
-	fp := strings.Fields(run("ssh-keygen", "-lf", filepath.Join(dir, "hostkey.pub")))[1]
-	key, _ := os.ReadFile(filepath.Join(dir, "client"))
-	return SSHD{Addr: addr, Fingerprint: fp, PrivateKey: string(key), Dir: dir}
+	if !up {
+		t.Fatalf("sshd does not listen on %s after 5 s", addr)
+	}
+	s.Fingerprint = strings.Fields(run("ssh-keygen", "-lf", filepath.Join(dir, "hostkey.pub")))[1]
+	key, err := os.ReadFile(filepath.Join(dir, "client"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.PrivateKey = string(key)
+	return s
+}
+
+func randomHex(t testing.TB, n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return hex.EncodeToString(b)
+}
+
+// freeUID returns a uid no account of the machine uses.
+func freeUID(t testing.TB) int {
+	for uid := 64100; uid < 65000; uid++ {
+		if _, err := user.LookupId(strconv.Itoa(uid)); err != nil {
+			return uid
+		}
+	}
+	t.Fatal("no free uid in 64100–64999")
+	return 0
 }
