@@ -680,3 +680,7 @@ func TestFreezeBeginningMidRolloutPausesTheNextWave(t *testing.T) {
 		t.Fatalf("%d freeze-override audit entries", n)
 	}
 }
+
+func eventsBus() *events.Bus { return events.NewBus() }
+
+func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }

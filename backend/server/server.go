@@ -137,7 +137,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.Rollouts = rollout.NewService(rollout.Config{DB: db, Bus: s.Bus, Log: cfg.Log, Releases: s.Releases, Packages: s.Packages,
-		Targets: s.rolloutTargets, Connect: vmConnector{hosts: s.Labs.Hosts()}, CapturedBy: s.Labs.CapturedBy})
+		Targets: s.rolloutTargets, Connect: connector{hosts: s.Labs.Hosts(), targets: s.Targets}, CapturedBy: s.Labs.CapturedBy})
 	if err := s.bootstrap(ctx); err != nil {
 		db.Close()
 		return nil, err
