@@ -110,26 +110,9 @@ func (s *Service) Start(ctx context.Context, by auth.Actor, releaseID int64, in 
 	if digest != r.ApprovedDigest {
 		return nil, apperr.Conflict("digest", "Package %s is not the approved package %s of %s %s: only the approved digest is rolled out.", short(digest), short(r.ApprovedDigest), r.Name, r.Version)
 	}
-	targets, err := s.Targets(ctx, r)
+	targets, err := s.targetsOf(ctx, r, in.CIIDs)
 	if err != nil {
 		return nil, err
-	}
-	if len(in.CIIDs) > 0 {
-		keep := map[int64]bool{}
-		for _, id := range in.CIIDs {
-			keep[id] = true
-		}
-		var picked []Target
-		for _, t := range targets {
-			if keep[t.CIID] {
-				picked = append(picked, t)
-				delete(keep, t.CIID)
-			}
-		}
-		for id := range keep {
-			return nil, apperr.Invalid("ci_ids", "Configuration item %d is not a target of %s %s.", id, r.Name, r.Version)
-		}
-		targets = picked
 	}
 	if len(targets) == 0 {
 		return nil, apperr.Invalid("targets", "%s %s has no targets: link its configuration items to libvirt domains or give them addresses.", r.Name, r.Version)
@@ -390,22 +373,9 @@ func (s *Service) Preview(ctx context.Context, by auth.Actor, releaseID int64, i
 	if err != nil {
 		return nil, err
 	}
-	targets, err := s.Targets(ctx, r)
+	targets, err := s.targetsOf(ctx, r, in.CIIDs)
 	if err != nil {
 		return nil, err
-	}
-	if len(in.CIIDs) > 0 {
-		keep := map[int64]bool{}
-		for _, id := range in.CIIDs {
-			keep[id] = true
-		}
-		var picked []Target
-		for _, t := range targets {
-			if keep[t.CIID] {
-				picked = append(picked, t)
-			}
-		}
-		targets = picked
 	}
 	out := [][]Target{}
 	i := 0
@@ -460,4 +430,28 @@ func (s *Service) Transition(ctx context.Context, by auth.Actor, releaseID int64
 		}
 	}
 	return s.Releases.Apply(ctx, by, releaseID, m)
+}
+
+// targetsOf returns the release's targets, or those of ciIDs when given
+// (each must be one of them).
+func (s *Service) targetsOf(ctx context.Context, r *release.Release, ciIDs []int64) ([]Target, error) {
+	targets, err := s.Targets(ctx, r)
+	if err != nil || len(ciIDs) == 0 {
+		return targets, err
+	}
+	keep := map[int64]bool{}
+	for _, id := range ciIDs {
+		keep[id] = true
+	}
+	var picked []Target
+	for _, t := range targets {
+		if keep[t.CIID] {
+			picked = append(picked, t)
+			delete(keep, t.CIID)
+		}
+	}
+	for id := range keep {
+		return nil, apperr.Invalid("ci_ids", "Configuration item %d is not a target of %s %s.", id, r.Name, r.Version)
+	}
+	return picked, nil
 }
