@@ -15,19 +15,24 @@ type Notification struct {
 }
 
 // Notifier picks, from the live events, the few that deserve a desktop
-// notification: a lab's build or test period ending, a rollout ending, and
-// a release starting to wait for approval (for users who may approve).
+// notification: a lab's build or test period ending, a rollout ending, a
+// release starting to wait for approval (for users who may approve), and a
+// rollout pausing for an admin to decide (for admins).
 type Notifier struct {
 	mu       sync.Mutex
 	states   map[string]string // release id → last state seen
 	finished map[string]bool   // operation ids already notified
+	pauses   map[string]string // rollout id → the pause last seen ("" while not paused)
 	// CanApprove says whether the signed-in user may approve (managers).
 	CanApprove func() bool
+	// IsAdmin says whether the signed-in user decides on rollouts (admins);
+	// nil: nobody is told of a paused rollout.
+	IsAdmin func() bool
 }
 
 // NewNotifier returns a notifier for a user who may approve when canApprove says so.
 func NewNotifier(canApprove func() bool) *Notifier {
-	return &Notifier{states: map[string]string{}, finished: map[string]bool{}, CanApprove: canApprove}
+	return &Notifier{states: map[string]string{}, finished: map[string]bool{}, pauses: map[string]string{}, CanApprove: canApprove}
 }
 
 type envelope struct {
@@ -82,8 +87,44 @@ func (n *Notifier) Consider(raw []byte) (Notification, bool) {
 		}
 		return Notification{ID: "approval-" + ev.ID, Title: "Approval waiting",
 			Body: fmt.Sprintf("%s %s is waiting for sign-off.", r.Name, r.Version)}, true
+	case "rollout.updated":
+		return n.rolloutPaused(ev)
 	}
 	return Notification{}, false
+}
+
+// rolloutPaused tells admins once of each pause of a rollout: a breached
+// failure limit, a freeze, a wave waiting for its go. The rollout's many
+// other updates (a target's step, a claim) say nothing new.
+func (n *Notifier) rolloutPaused(ev envelope) (Notification, bool) {
+	var r struct {
+		ReleaseID   int64  `json:"release_id"`
+		Status      string `json:"status"`
+		Wave        int    `json:"wave"`
+		PauseReason string `json:"pause_reason"`
+		ClaimedBy   string `json:"claimed_by"`
+	}
+	if json.Unmarshal(ev.Data, &r) != nil || r.Status == "" {
+		return Notification{}, false
+	}
+	pause := ""
+	if r.Status == "paused" {
+		pause = fmt.Sprintf("%d|%s", r.Wave, r.PauseReason)
+	}
+	n.mu.Lock()
+	before, seen := n.pauses[ev.ID]
+	n.pauses[ev.ID] = pause
+	n.mu.Unlock()
+	// A pause already claimed when first seen has someone deciding.
+	if pause == "" || (seen && before == pause) || (!seen && r.ClaimedBy != "") || n.IsAdmin == nil || !n.IsAdmin() {
+		return Notification{}, false
+	}
+	reason := r.PauseReason
+	if reason == "" {
+		reason = "It waits for an admin to decide."
+	}
+	return Notification{ID: "rollout-" + ev.ID, Title: "Rollout paused",
+		Body: clipText(fmt.Sprintf("Release #%d, wave %d: %s Claim it to decide.", r.ReleaseID, r.Wave+1, reason), 200)}, true
 }
 
 // first reports whether an operation's end is new (an operation may send

@@ -64,7 +64,7 @@ type Shell struct {
 	remote     *Remote
 	stopEvents context.CancelFunc
 	notifier   *Notifier
-	approver   map[string]bool // remote session → may approve
+	userRoles  map[string][]auth.Role // remote session → its user's roles
 }
 
 // New opens the remembered mode (or connected mode when opts.ServerURL is
@@ -74,7 +74,7 @@ func New(ctx context.Context, opts Options) (*Shell, error) {
 	if opts.Log == nil {
 		opts.Log = slog.Default()
 	}
-	s := &Shell{opts: opts, log: opts.Log, started: time.Now(), approver: map[string]bool{}}
+	s := &Shell{opts: opts, log: opts.Log, started: time.Now(), userRoles: map[string][]auth.Role{}}
 	cfg, err := LoadConfig(opts.ConfigPath)
 	if err != nil {
 		s.log.Warn("desktop settings", "err", err)
@@ -187,6 +187,7 @@ func (s *Shell) restartEvents() {
 	ctx, cancel := context.WithCancel(context.Background())
 	s.stopEvents = cancel
 	s.notifier = NewNotifier(s.canApprove)
+	s.notifier.IsAdmin = s.isAdmin
 	emit, notifier := s.Emit, s.notifier
 	relay := func(raw []byte) {
 		emit(raw)
@@ -220,27 +221,39 @@ func (s *Shell) restartEvents() {
 
 // canApprove says whether the window's user may approve releases: the local
 // user always; on a team server, a manager.
-func (s *Shell) canApprove() bool {
+func (s *Shell) canApprove() bool { return slices.Contains(s.roles(), auth.RoleManager) }
+
+// isAdmin says whether the window's user decides on rollouts: the local user
+// always; on a team server, an admin.
+func (s *Shell) isAdmin() bool { return slices.Contains(s.roles(), auth.RoleAdmin) }
+
+// roles are the window's user's roles: the local user holds all three; on a
+// team server, the signed-in user's, asked once per session (none when the
+// server does not say).
+func (s *Shell) roles() []auth.Role {
 	s.mu.Lock()
 	remote := s.remote
 	s.mu.Unlock()
 	if remote == nil {
-		return true
+		return auth.AllRoles
 	}
 	session, _ := remote.Session()
 	s.mu.Lock()
-	known, ok := s.approver[session]
+	known, ok := s.userRoles[session]
 	s.mu.Unlock()
 	if ok {
 		return known
 	}
 	res := s.call(remote, http.MethodGet, api.Prefix+"/auth/me", session)
 	var me api.Me
-	may := res.Code == http.StatusOK && json.Unmarshal(res.Body.Bytes(), &me) == nil && slices.Contains(me.User.Roles, auth.RoleManager)
+	var roles []auth.Role
+	if res.Code == http.StatusOK && json.Unmarshal(res.Body.Bytes(), &me) == nil {
+		roles = me.User.Roles
+	}
 	s.mu.Lock()
-	s.approver[session] = may
+	s.userRoles[session] = roles
 	s.mu.Unlock()
-	return may
+	return roles
 }
 
 // call makes a request through h as the window would.

@@ -189,6 +189,7 @@ func TestAnswersMatchTheDocument(t *testing.T) {
 		{"/releases/{id}", fmt.Sprintf("/releases/%d", empty.ID)},
 		{"/cis/{id}", fmt.Sprintf("/cis/%d", cis.Items[0].ID)},
 		{"/cis/{id}/images", fmt.Sprintf("/cis/%d/images", cis.Items[0].ID)},
+		{"/cis/{id}/installs", fmt.Sprintf("/cis/%d/installs", cis.Items[0].ID)}, {"/cis/{id}/installs", "/cis/999999/installs"},
 		{"/targets", ""}, {"/targets", "/targets?tag=web&kind=ssh,vm,manual"}, {"/targets", "/targets?kind=robot"},
 		{"/cis/{id}/target", fmt.Sprintf("/cis/%d/target", cis.Items[0].ID)},
 		{"/cis/{id}/target", fmt.Sprintf("/cis/%d/target", cis.Items[len(cis.Items)-1].ID)}, {"/cis/{id}/target", "/cis/999999/target"},

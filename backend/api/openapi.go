@@ -86,7 +86,7 @@ var schemaRenames = func() map[string]string {
 		"rollout.Target": "RolloutTarget", "rollout.Kind": "RolloutTargetKind", "rollout.Status": "RolloutStatus",
 		"rollout.TargetState": "RolloutTargetState", "rollout.TargetRun": "RolloutTargetRun", "rollout.Plan": "RolloutPlan",
 		"rollout.Gate": "RolloutGate", "rollout.Size": "RolloutSize", "rollout.StartInput": "RolloutStart", "rollout.ActionInput": "RolloutAction",
-		"rollout.Log": "RolloutLog", "rollout.Outcome": "CheckOutcome", "rollout.CheckResult": "RolloutCheckResult",
+		"rollout.Log": "RolloutLog", "rollout.Install": "TargetInstall", "rollout.InstallState": "TargetInstallState", "rollout.Outcome": "CheckOutcome", "rollout.CheckResult": "RolloutCheckResult",
 		"kpi.Report": "KPIReport", "kpi.Figure": "KPIFigure", "kpi.Series": "KPISeries", "kpi.Waiting": "KPIWaiting", "kpi.Trend": "KPITrend",
 	}
 	for name, schema := range map[string]string{

@@ -18,6 +18,12 @@ type RolloutLogs struct {
 	Items []rollout.Log `json:"items"`
 }
 
+// TargetInstalls is what runs where on one target: what Shakedown's
+// rollouts installed on it and rolled back, newest first.
+type TargetInstalls struct {
+	Items []rollout.Install `json:"items"`
+}
+
 // WavePreview is which targets a plan puts in which wave.
 type WavePreview struct {
 	Waves [][]rollout.Target `json:"waves"`
@@ -42,6 +48,8 @@ func (a *API) rolloutRoutes() []route {
 		{Method: "GET", Path: "/rollouts/{id}/logs", Tag: "rollouts", Summary: "A rollout's log, oldest first, after a line id; of one target with ci_id",
 			Access: signedIn, TextID: true, Query: []param{{Name: "ci_id", Type: "integer"}, {Name: "after", Type: "integer"}, {Name: "limit", Type: "integer"}},
 			Out: RolloutLogs{}, Status: 200, Errors: notFound, Handle: a.rolloutLogs},
+		{Method: "GET", Path: "/cis/{id}/installs", Tag: "rollouts", Summary: "What runs where: the packages rollouts installed on this target and rolled back, newest first",
+			Access: signedIn, Query: []param{{Name: "limit", Type: "integer", Doc: "at most this many lines (default 100, at most 1000)"}}, Out: TargetInstalls{}, Status: 200, Errors: notFound, Handle: a.ciInstalls},
 	}
 }
 
@@ -119,4 +127,24 @@ func (a *API) rolloutLogs(c *call) (any, error) {
 	}
 	items, err := a.Rollouts.Logs(c.ctx(), c.r.PathValue("id"), ci, after, int(min(max(limit, 1), 5000)))
 	return RolloutLogs{Items: items}, err
+}
+
+func (a *API) ciInstalls(c *call) (any, error) {
+	id, err := pathID(c, "configuration item")
+	if err != nil {
+		return nil, err
+	}
+	limit := int64(100)
+	if v := c.r.URL.Query().Get("limit"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 1 {
+			return nil, apperr.Invalid("limit", "limit is a whole number, 1 or more.")
+		}
+		limit = min(n, 1000)
+	}
+	if _, err := a.Releases.GetCI(c.ctx(), id); err != nil {
+		return nil, err
+	}
+	items, err := a.Rollouts.Installs(c.ctx(), id, int(limit))
+	return TargetInstalls{Items: items}, err
 }

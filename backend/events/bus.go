@@ -29,6 +29,7 @@ const (
 	SignOffChanged   = "signoff.changed"
 	SettingsChanged  = "settings.changed"
 	TargetChanged    = "target.changed"
+	RolloutUpdated   = "rollout.updated"
 )
 
 // adminSide are the kinds of thing whose events only admins receive: the

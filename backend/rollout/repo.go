@@ -173,3 +173,51 @@ func (s *Service) Logs(ctx context.Context, id string, ciID, after int64, limit 
 	}
 	return out, rows.Err()
 }
+
+// InstallState is what a recorded install did to a target.
+type InstallState string
+
+// Install states.
+const (
+	InstallInstalled  InstallState = "installed"   // the package went in and was verified
+	InstallRolledBack InstallState = "rolled-back" // it was undone
+)
+
+// EnumValues lists the install states, for the API document.
+func (InstallState) EnumValues() []string {
+	return []string{string(InstallInstalled), string(InstallRolledBack)}
+}
+
+// Install is one line of what runs where: a release's package installed on
+// a target by a rollout, or rolled back from it.
+type Install struct {
+	ReleaseID      int64        `json:"release_id"`
+	ReleaseName    string       `json:"release_name"`
+	ReleaseVersion string       `json:"release_version"`
+	Digest         string       `json:"digest"`
+	RolloutID      string       `json:"rollout_id"`
+	State          InstallState `json:"state"`
+	At             time.Time    `json:"at"`
+}
+
+// Installs returns what Shakedown installed on (and rolled back from) a
+// target, newest first, at most limit lines.
+func (s *Service) Installs(ctx context.Context, ciID int64, limit int) ([]Install, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT i.release_id, COALESCE(r.name, ''), COALESCE(r.version, ''), i.digest, i.rollout_id, i.state, i.at
+		FROM target_installs i LEFT JOIN releases r ON r.id = i.release_id WHERE i.ci_id = ? ORDER BY i.id DESC LIMIT ?`, ciID, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Install{}
+	for rows.Next() {
+		var in Install
+		var at string
+		if err := rows.Scan(&in.ReleaseID, &in.ReleaseName, &in.ReleaseVersion, &in.Digest, &in.RolloutID, &in.State, &at); err != nil {
+			return nil, err
+		}
+		in.At, _ = store.ParseTime(at)
+		out = append(out, in)
+	}
+	return out, rows.Err()
+}

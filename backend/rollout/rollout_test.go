@@ -315,6 +315,33 @@ func TestGateFailureRollsBack(t *testing.T) {
 	if strings.Join(order, ",") != "web-3,web-2,web-1" {
 		t.Fatalf("rolled back in the order %v, want newest first", order)
 	}
+	// What runs where, target by target, newest first: web-1 had the
+	// package and lost it; web-3 failed its verify (never installed) and
+	// was reverted all the same.
+	for _, c := range e.cis {
+		got, err := e.svc.Installs(context.Background(), c.ID, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var states []string
+		for _, in := range got {
+			states = append(states, string(in.State))
+			if in.ReleaseID != e.release.ID || in.ReleaseName != e.release.Name || in.ReleaseVersion != e.release.Version ||
+				in.Digest != e.digest || in.RolloutID != ro.ID || in.At.IsZero() {
+				t.Errorf("%s: install line %+v", c.Name, in)
+			}
+		}
+		want := "rolled-back,installed"
+		if c.Name == "web-3" {
+			want = "rolled-back"
+		}
+		if strings.Join(states, ",") != want {
+			t.Errorf("%s: installs %v, want %s", c.Name, states, want)
+		}
+		if one, _ := e.svc.Installs(context.Background(), c.ID, 1); len(one) != 1 || one[0].State != rollout.InstallRolledBack {
+			t.Errorf("%s: the newest line alone: %+v", c.Name, one)
+		}
+	}
 }
 
 // A breach that pauses: one admin claims the rollout and decides, others

@@ -21,7 +21,7 @@ import (
 )
 
 // Updated is the event published when a rollout or one of its targets changes.
-const Updated = "rollout.updated"
+const Updated = events.RolloutUpdated
 
 // Releases is what the engine needs of the release service: the release,
 // its moves (deploying when a rollout starts, then its outcome), and the

@@ -19,6 +19,7 @@ export type EventType =
   | 'signoff.changed'
   | 'package.created'
   | 'target.changed'
+  | 'rollout.updated' // data: the whole Rollout
   | 'host.sample';
 
 export interface ServerEvent<T = unknown> {

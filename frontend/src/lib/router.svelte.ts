@@ -1,5 +1,6 @@
 // A small hash router: #/board, #/releases, #/releases/12, #/releases/new,
-// #/releases/12/edit, #/releases/12/labs/new, #/labs/3, #/operations, #/calendar,
+// #/releases/12/edit, #/releases/12/labs/new, #/labs/3, #/releases/12/rollouts/new,
+// #/rollouts/4f2a9c01d3e5b7a8, #/operations, #/calendar,
 // #/approvals, #/kpis, #/admin/users, #/admin/freezes, #/admin/hosts, #/admin/targets, #/admin/policies, #/admin/settings,
 // #/audit, #/tokens, #/account, #/desktop/connect (the desktop app's team-server settings).
 
@@ -11,6 +12,8 @@ export type RouteName =
   | 'release-edit'
   | 'lab-new'
   | 'lab-detail'
+  | 'rollout-new'
+  | 'rollout-detail'
   | 'operations'
   | 'calendar'
   | 'approvals'
@@ -32,7 +35,7 @@ export interface Route {
   path: string;
   /** the numeric id in the path (0 when none or not a number) */
   id: number;
-  /** the id segment as written (lab ids are strings) */
+  /** the id segment as written (lab and rollout ids are strings) */
   key: string;
   query: URLSearchParams;
 }
@@ -46,6 +49,8 @@ const patterns: [RegExp, RouteName][] = [
   [/^\/releases\/(\d+)\/edit$/, 'release-edit'],
   [/^\/releases\/(\d+)\/labs\/new$/, 'lab-new'],
   [/^\/labs\/([A-Za-z0-9._-]+)$/, 'lab-detail'],
+  [/^\/releases\/(\d+)\/rollouts\/new$/, 'rollout-new'],
+  [/^\/rollouts\/([A-Za-z0-9_-]+)$/, 'rollout-detail'],
   [/^\/operations$/, 'operations'],
   [/^\/calendar$/, 'calendar'],
   [/^\/approvals$/, 'approvals'],

@@ -322,6 +322,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/cis/{id}/installs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What runs where: the packages rollouts installed on this target and rolled back, newest first */
+        get: operations["getCisIdInstalls"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/cis/{id}/tags": {
         parameters: {
             query?: never;
@@ -2412,6 +2429,22 @@ export interface components {
             sudo_password?: string | null;
             user?: string | null;
         };
+        TargetInstall: {
+            /** Format: date-time */
+            at: string;
+            digest: string;
+            /** Format: int64 */
+            release_id: number;
+            release_name: string;
+            release_version: string;
+            rollout_id: string;
+            state: components["schemas"]["TargetInstallState"];
+        };
+        TargetInstalls: {
+            items: components["schemas"]["TargetInstall"][];
+        };
+        /** @enum {string} */
+        TargetInstallState: "installed" | "rolled-back";
         /** @enum {string} */
         TargetKind: "vm" | "ssh" | "manual";
         TargetPage: {
@@ -2764,6 +2797,9 @@ export type TargetImportedRow = components['schemas']['TargetImportedRow'];
 export type TargetImportResult = components['schemas']['TargetImportResult'];
 export type TargetImportRow = components['schemas']['TargetImportRow'];
 export type TargetInput = components['schemas']['TargetInput'];
+export type TargetInstall = components['schemas']['TargetInstall'];
+export type TargetInstalls = components['schemas']['TargetInstalls'];
+export type TargetInstallState = components['schemas']['TargetInstallState'];
 export type TargetKind = components['schemas']['TargetKind'];
 export type TargetPage = components['schemas']['TargetPage'];
 export type TargetTags = components['schemas']['TargetTags'];
@@ -3474,6 +3510,35 @@ export interface operations {
             409: components["responses"]["Conflict"];
             413: components["responses"]["RequestEntityTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    getCisIdInstalls: {
+        parameters: {
+            query?: {
+                /** @description at most this many lines (default 100, at most 1000) */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TargetInstalls"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
             422: components["responses"]["UnprocessableEntity"];
             500: components["responses"]["InternalServerError"];
         };
@@ -5576,5 +5641,6 @@ export const rolloutTargetStateValues: ReadonlyArray<FlattenedDeepRequired<compo
 export const strategyValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Strategy"]> = ["big-bang", "phased"];
 export const targetAuthKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["TargetAuthKind"]> = ["none", "password", "private-key"];
 export const targetImportActionValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["TargetImportAction"]> = ["create", "update"];
+export const targetInstallStateValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["TargetInstallState"]> = ["installed", "rolled-back"];
 export const targetKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["TargetKind"]> = ["vm", "ssh", "manual"];
 export const tripValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Trip"]> = ["exceeded", "reached"];
