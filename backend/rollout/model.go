@@ -94,3 +94,13 @@ type TargetRun struct {
 	Checks   []CheckResult `json:"checks"` // the last round's results
 	Error    string        `json:"error"`
 }
+
+// mayCarry reports whether the package may be on the target, so that a
+// rollback must undo it: a VM whose snapshot was never taken was never
+// touched.
+func (t TargetRun) mayCarry() bool {
+	if !t.State.changed() {
+		return false
+	}
+	return t.Kind != KindVM || t.Snapshot != ""
+}

@@ -780,11 +780,11 @@ func (w *watcher) decidePaused(c command) error {
 func (w *watcher) abort(c command) {
 	carrying := 0
 	for _, t := range w.r.Targets {
-		if t.State.changed() {
+		if t.mayCarry() {
 			carrying++
 		}
 	}
-	w.finish(StatusAborted, fmt.Sprintf("Aborted by %s%s %d target(s) carry the new package.", c.by.Username, reasonSuffix(c.in.Reason), carrying))
+	w.finish(StatusAborted, fmt.Sprintf("Aborted by %s%s; %d target(s) may carry the new package.", c.by.Username, strings.TrimSuffix(reasonSuffix(c.in.Reason), "."), carrying))
 }
 
 // rollbackAll undoes every changed target, newest first, without the
@@ -793,7 +793,7 @@ func (w *watcher) rollbackAll() {
 	var ts []*TargetRun
 	w.mu.Lock()
 	for i := range w.r.Targets {
-		if t := &w.r.Targets[i]; t.State.changed() {
+		if t := &w.r.Targets[i]; t.mayCarry() {
 			ts = append(ts, t)
 		}
 	}
