@@ -116,6 +116,8 @@ describe('lifecycle transitions', () => {
     await uiLogin(page);
     await page.goto(`/#/releases/${r.id}`);
     await page.getByTestId('transition-building').waitFor();
+    // Nor may a reload (the events client reconnecting) refresh it.
+    await page.route(`**/api/v1/releases/${r.id}`, (route) => (route.request().method() === 'GET' ? route.abort() : route.continue()));
     await env.api.post(`/releases/${r.id}/transitions`, { to: 'cancelled', reason: 'Descoped' });
     await page.getByTestId('transition-building').click();
     const err = page.getByTestId('action-error');
