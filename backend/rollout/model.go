@@ -70,15 +70,19 @@ type Rollout struct {
 	Wave      int   `json:"wave"`
 	WaveSizes []int `json:"wave_sizes"`
 	// Phase is what the current wave is doing: install or gate.
-	Phase       string      `json:"phase"`
-	PauseReason string      `json:"pause_reason"`
-	ClaimedBy   string      `json:"claimed_by"`
-	Error       string      `json:"error"`
-	Targets     []TargetRun `json:"targets"`
-	CreatedBy   string      `json:"created_by"`
-	CreatedAt   time.Time   `json:"created_at"`
-	UpdatedAt   time.Time   `json:"updated_at"`
-	FinishedAt  *time.Time  `json:"finished_at"`
+	Phase       string `json:"phase"`
+	PauseReason string `json:"pause_reason"`
+	ClaimedBy   string `json:"claimed_by"`
+	// Deadline is when the current wave must have passed its gate; nil
+	// while paused (the time left is kept) or between waves.
+	Deadline     *time.Time    `json:"deadline"`
+	deadlineLeft time.Duration // of a paused wave
+	Error        string        `json:"error"`
+	Targets      []TargetRun   `json:"targets"`
+	CreatedBy    string        `json:"created_by"`
+	CreatedAt    time.Time     `json:"created_at"`
+	UpdatedAt    time.Time     `json:"updated_at"`
+	FinishedAt   *time.Time    `json:"finished_at"`
 }
 
 // TargetRun is one target's part in a rollout.

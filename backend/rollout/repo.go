@@ -56,8 +56,13 @@ func saveRollout(ctx context.Context, tx *sql.Tx, r *Rollout, now string) error 
 	if r.FinishedAt != nil {
 		finished = store.FormatTime(*r.FinishedAt)
 	}
+	deadline := ""
+	if r.Deadline != nil {
+		deadline = store.FormatTime(*r.Deadline)
+	}
 	_, err := tx.ExecContext(ctx, `UPDATE rollouts SET status = ?, wave = ?, phase = ?, pause_reason = ?, claimed_by = ?, error = ?,
-		updated_at = ?, finished_at = ? WHERE id = ?`, string(r.Status), r.Wave, r.Phase, r.PauseReason, r.ClaimedBy, r.Error, now, finished, r.ID)
+		deadline = ?, deadline_left = ?, updated_at = ?, finished_at = ? WHERE id = ?`, string(r.Status), r.Wave, r.Phase, r.PauseReason, r.ClaimedBy, r.Error,
+		deadline, r.deadlineLeft.Milliseconds(), now, finished, r.ID)
 	return err
 }
 
@@ -74,10 +79,12 @@ func saveTarget(ctx context.Context, tx *sql.Tx, id string, t *TargetRun, now st
 
 func load(ctx context.Context, q store.Querier, id string) (*Rollout, error) {
 	r := &Rollout{}
-	var plan, created, updated, finished string
-	err := q.QueryRowContext(ctx, `SELECT id, release_id, digest, plan, status, wave, phase, pause_reason, claimed_by, error, created_by, created_at, updated_at, finished_at
+	var plan, created, updated, finished, deadline string
+	var left int64
+	err := q.QueryRowContext(ctx, `SELECT id, release_id, digest, plan, status, wave, phase, pause_reason, claimed_by, error, deadline, deadline_left,
+		created_by, created_at, updated_at, finished_at
 		FROM rollouts WHERE id = ?`, id).Scan(&r.ID, &r.ReleaseID, &r.Digest, &plan, &r.Status, &r.Wave, &r.Phase, &r.PauseReason, &r.ClaimedBy,
-		&r.Error, &r.CreatedBy, &created, &updated, &finished)
+		&r.Error, &deadline, &left, &r.CreatedBy, &created, &updated, &finished)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, apperr.NotFound("rollout", id)
 	}
@@ -89,6 +96,11 @@ func load(ctx context.Context, q store.Querier, id string) (*Rollout, error) {
 	}
 	r.CreatedAt, _ = store.ParseTime(created)
 	r.UpdatedAt, _ = store.ParseTime(updated)
+	if deadline != "" {
+		t, _ := store.ParseTime(deadline)
+		r.Deadline = &t
+	}
+	r.deadlineLeft = time.Duration(left) * time.Millisecond
 	if finished != "" {
 		t, _ := store.ParseTime(finished)
 		r.FinishedAt = &t

@@ -711,3 +711,33 @@ func TestFreezeBeginningMidRolloutPausesTheNextWave(t *testing.T) {
 func eventsBus() *events.Bus { return events.NewBus() }
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// A wave that does not pass its gate in time pauses, saying so; the time
+// a wave spends paused does not count against it.
+func TestWaveDeadlinePausesALateWave(t *testing.T) {
+	e := newEnv(t, 1)
+	e.svc.Minute = 300 * time.Millisecond // the plan's 1-minute deadline lasts 0.3 s here
+	ctx := context.Background()
+	pl := plan(rollout.Pause)
+	pl.WaveDeadlineMinutes = 1
+	pl.Gate = rollout.Gate{IntervalSeconds: 1, Rounds: 3} // 2 s of gate: longer than the deadline
+	ro, err := e.svc.Start(ctx, alice, e.release.ID, rollout.StartInput{Digest: e.digest, Plan: pl})
+	if err != nil {
+		t.Fatal(err)
+	}
+	paused := wait(t, e, ro.ID, rollout.StatusPaused, rollout.StatusSucceeded)
+	if paused.Status != rollout.StatusPaused || !strings.Contains(paused.PauseReason, "did not pass its gate within its deadline of 1 minute") {
+		t.Fatalf("%s: %q", paused.Status, paused.PauseReason)
+	}
+	if paused.Deadline != nil {
+		t.Fatalf("a paused wave's deadline still runs: %v", paused.Deadline)
+	}
+	// Given more time, the same wave passes.
+	e.svc.Minute = time.Minute
+	if _, err := e.svc.Act(ctx, alice, ro.ID, rollout.ActionInput{Action: "retry"}); err != nil {
+		t.Fatal(err)
+	}
+	if done := wait(t, e, ro.ID, rollout.StatusSucceeded, rollout.StatusPaused); done.Status != rollout.StatusSucceeded {
+		t.Fatalf("%s %q", done.Status, done.PauseReason)
+	}
+}

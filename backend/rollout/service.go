@@ -51,6 +51,9 @@ type Config struct {
 	// none): a snapshot taken then would live in the lab's overlay, which
 	// is merged away when the lab is torn down, so such a target waits.
 	CapturedBy func(ctx context.Context, host, domain string) (string, error)
+	// Minute is how long a plan's minute lasts (its wave deadline is in
+	// minutes); zero is a real minute. Tests shorten it.
+	Minute time.Duration
 }
 
 // Service starts rollouts and runs one watcher per active rollout.

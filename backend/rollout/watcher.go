@@ -68,6 +68,49 @@ func (s *Service) launch(id string) error {
 
 func (w *watcher) stop() { w.cancel() }
 
+// minute is the length of one of the plan's minutes.
+func (w *watcher) minute() time.Duration {
+	if w.s.Minute > 0 {
+		return w.s.Minute
+	}
+	return time.Minute
+}
+
+// startDeadline runs the wave's progress deadline: anew when a wave starts,
+// from what was left when a paused wave resumes.
+func (w *watcher) startDeadline() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	d := time.Duration(w.r.Plan.WaveDeadlineMinutes) * w.minute()
+	if w.r.deadlineLeft > 0 {
+		d = w.r.deadlineLeft
+	}
+	t := w.s.now().Add(d)
+	w.r.Deadline, w.r.deadlineLeft = &t, 0
+}
+
+// deadlineC fires when the wave's deadline passes (nil: no deadline runs).
+func (w *watcher) deadlineC() (<-chan time.Time, func()) {
+	w.mu.Lock()
+	d := w.r.Deadline
+	w.mu.Unlock()
+	if d == nil {
+		return nil, func() {}
+	}
+	t := time.NewTimer(max(time.Until(*d), 0))
+	return t.C, func() { t.Stop() }
+}
+
+// missedDeadline pauses the rollout: the wave did not pass its gate in time.
+func (w *watcher) missedDeadline() {
+	w.mu.Lock()
+	w.r.deadlineLeft = 0
+	w.r.Deadline = nil
+	w.mu.Unlock()
+	w.pause(fmt.Sprintf("Wave %d did not pass its gate within its deadline of %d minute(s) (paused time not counted): it is paused for an admin to decide.",
+		w.r.Wave+1, w.r.Plan.WaveDeadlineMinutes), "")
+}
+
 // stopped says the rollout no longer goes forward: Shakedown is stopping,
 // or an admin paused it, rolls it back or aborted it.
 func (w *watcher) stopped() bool {
@@ -205,6 +248,10 @@ func (w *watcher) setTarget(t *TargetRun, fn func(t *TargetRun)) {
 func (w *watcher) pause(reason, phase string) {
 	w.mu.Lock()
 	w.r.Status, w.r.PauseReason, w.r.ClaimedBy = StatusPaused, reason, ""
+	if w.r.Deadline != nil { // a paused wave's deadline does not run
+		w.r.deadlineLeft = max(time.Until(*w.r.Deadline), 0)
+		w.r.Deadline = nil
+	}
 	w.mu.Unlock()
 	if phase != "" {
 		w.mu.Lock()
@@ -241,7 +288,11 @@ func (w *watcher) advance() {
 		w.mu.Lock()
 		r.Phase = "install"
 		w.mu.Unlock()
+		w.startDeadline()
 		w.save()
+	}
+	if r.Deadline == nil {
+		w.startDeadline() // a resumed wave, or one a restart left without its deadline
 	}
 	if r.Phase == "install" {
 		if !w.installWave(wave) {
@@ -288,6 +339,8 @@ func (w *watcher) pool(ts []*TargetRun, fn func(t *TargetRun)) bool {
 	sem := make(chan struct{}, w.r.Plan.MaxParallel)
 	var wg sync.WaitGroup
 	stopped := false
+	late, stopTimer := w.deadlineC()
+	defer stopTimer()
 	for _, t := range ts {
 		acquired := false
 		for !acquired && !stopped {
@@ -296,6 +349,9 @@ func (w *watcher) pool(ts []*TargetRun, fn func(t *TargetRun)) bool {
 				acquired = true
 			case c := <-w.cmds:
 				stopped = w.decideRunning(c)
+			case <-late:
+				w.missedDeadline()
+				stopped = true
 			case <-w.ctx.Done():
 				stopped = true
 			}
@@ -318,6 +374,12 @@ func (w *watcher) pool(ts []*TargetRun, fn func(t *TargetRun)) bool {
 			return !stopped && w.r.Status == StatusRunning && w.ctx.Err() == nil
 		case c := <-w.cmds:
 			if w.decideRunning(c) {
+				stopped = true
+			}
+		case <-late:
+			late = nil
+			if !stopped {
+				w.missedDeadline()
 				stopped = true
 			}
 		}
@@ -551,10 +613,15 @@ func httpCheck(ctx context.Context, h HTTPCheck, address string) CheckResult {
 func (w *watcher) sleep(d time.Duration) bool {
 	t := time.NewTimer(d)
 	defer t.Stop()
+	late, stopTimer := w.deadlineC()
+	defer stopTimer()
 	for {
 		select {
 		case <-t.C:
 			return true
+		case <-late:
+			w.missedDeadline()
+			return false
 		case c := <-w.cmds:
 			if w.decideRunning(c) {
 				return false
@@ -597,6 +664,9 @@ func (w *watcher) evaluate(wave int) {
 		w.pause(b.Message, "")
 		return
 	}
+	w.mu.Lock()
+	w.r.Deadline, w.r.deadlineLeft = nil, 0
+	w.mu.Unlock()
 	w.log(0, fmt.Sprintf("Wave %d passed its gate.", wave+1))
 	w.mu.Lock()
 	w.r.Wave, w.r.Phase = wave+1, ""
@@ -729,7 +799,7 @@ func (w *watcher) decidePaused(c command) error {
 				}
 				w.mu.Unlock()
 				w.mu.Lock()
-				r.Wave, r.Phase = r.Wave+1, ""
+				r.Wave, r.Phase, r.deadlineLeft = r.Wave+1, "", 0
 				w.mu.Unlock()
 			}
 		}

@@ -2166,6 +2166,8 @@ export interface components {
             /** Format: date-time */
             created_at: string;
             created_by: string;
+            /** Format: date-time */
+            deadline: string | null;
             digest: string;
             error: string;
             /** Format: date-time */
