@@ -129,3 +129,91 @@ func waitLong(t *testing.T, e *env, id string) *rollout.Rollout {
 	}
 	return r
 }
+
+// A target destroyed (powered off) while the package goes in: its step
+// fails with the reason, the policy pauses the rollout, nothing is lost;
+// the admin's rollback reverts both VMs to their snapshots, the destroyed
+// one running again, and both serve the old version.
+func TestTargetDestroyedMidInstall(t *testing.T) {
+	h, g := labtest.Host(t)
+	ctx := context.Background()
+	const prefix = labtest.Prefix + "rd-"
+	labtest.Sweep(t, h, prefix, nil)
+	t.Cleanup(func() { labtest.Sweep(t, h, prefix, nil) })
+	prod := []labs.GuestVM{
+		{Name: prefix + "web-1", IP: "10.80.0.11/24", MAC: "52:54:00:5d:05:11", Version: "1.0.0"},
+		{Name: prefix + "web-2", IP: "10.80.0.12/24", MAC: "52:54:00:5d:05:12", Version: "1.0.0"},
+	}
+	if _, err := h.EnsureGuests(ctx, g, prod, prefix+"prod", labs.RoleProduction); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, vm := range prod {
+		if err := h.WaitAgent(ctx, vm.Name, 3*time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, vm.Name)
+	}
+	e := baseEnv(t)
+	e.vmHost = h
+	m, files := webPackage("2.0.0", `test "$(wget -q -O - http://127.0.0.1/version)" = 2.0.0`)
+	files[1].Content = "set -e\nsleep 3\ntest -s /srv/www/version\n"
+	e.approve(names, "2.0.0", m, files)
+	e.svc = e.newService()
+	t.Cleanup(func() { e.svc.Shutdown(context.Background()) })
+
+	ro, err := e.svc.Start(ctx, alice, e.release.ID, rollout.StartInput{Digest: e.digest, Plan: plan(rollout.Pause)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Power web-2 off while its install runs.
+	deadline := time.Now().Add(3 * time.Minute)
+	for {
+		cur, _ := e.svc.Get(ctx, ro.ID)
+		if cur.Targets[1].State == rollout.TargetInstalling {
+			time.Sleep(time.Second)
+			break
+		}
+		if cur.Status != rollout.StatusRunning || time.Now().After(deadline) {
+			t.Fatalf("web-2 never started installing: %s %+v", cur.Status, cur.Targets)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	l, err := h.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dom, err := l.DomainLookupByName(prod[1].Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.DomainDestroy(dom); err != nil {
+		t.Fatal(err)
+	}
+	paused := waitLong(t, e, ro.ID)
+	if paused.Status != rollout.StatusPaused || paused.Targets[1].State != rollout.TargetFailed || paused.Targets[1].Error == "" {
+		t.Fatalf("after the destroy: %s %q %+v", paused.Status, paused.PauseReason, paused.Targets)
+	}
+	t.Logf("web-2's step failed with: %s", paused.Targets[1].Error)
+	if v := served(t, h, prod[0].Name); v != "2.0.0" {
+		t.Fatalf("web-1 serves %q (the canary kept its install)", v)
+	}
+	if _, err := e.svc.Act(ctx, alice, ro.ID, rollout.ActionInput{Action: "rollback", Reason: "web-2 lost power mid-install"}); err != nil {
+		t.Fatal(err)
+	}
+	back := waitLong(t, e, ro.ID)
+	if back.Status != rollout.StatusRolledBack {
+		t.Fatalf("rollback: %s %s", back.Status, back.Error)
+	}
+	for _, vm := range prod {
+		if err := h.WaitAgent(ctx, vm.Name, 2*time.Minute); err != nil {
+			t.Fatalf("%s after the revert: %v", vm.Name, err)
+		}
+		if v := served(t, h, vm.Name); v != "1.0.0" {
+			t.Errorf("%s serves %q after the rollback, want 1.0.0", vm.Name, v)
+		}
+	}
+	if st := e.state(); st != release.StateRolledBack {
+		t.Fatalf("release %s", st)
+	}
+}
