@@ -2,6 +2,7 @@ package rollout_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -38,25 +39,8 @@ func webPackage(version, verify string) (packages.Manifest, []packages.SourceFil
 // measured); then 3.0.0, whose verify fails on the last VM, is rolled back
 // by snapshot revert and all three serve 2.0.0 again.
 func TestRolloutOnRealVMs(t *testing.T) {
-	h, g := labtest.Host(t)
+	h, _, names := productionVMs(t, roPrefix, "10.78.0", "03", 3)
 	ctx := context.Background()
-	labtest.Sweep(t, h, roPrefix, nil)
-	t.Cleanup(func() { labtest.Sweep(t, h, roPrefix, nil) })
-	prod := []labs.GuestVM{
-		{Name: roPrefix + "web-1", IP: "10.78.0.11/24", MAC: "52:54:00:5d:03:11", Version: "1.0.0"},
-		{Name: roPrefix + "web-2", IP: "10.78.0.12/24", MAC: "52:54:00:5d:03:12", Version: "1.0.0"},
-		{Name: roPrefix + "web-3", IP: "10.78.0.13/24", MAC: "52:54:00:5d:03:13", Version: "1.0.0"},
-	}
-	if _, err := h.EnsureGuests(ctx, g, prod, roPrefix+"prod", labs.RoleProduction); err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, vm := range prod {
-		if err := h.WaitAgent(ctx, vm.Name, 3*time.Minute); err != nil {
-			t.Fatal(err)
-		}
-		names = append(names, vm.Name)
-	}
 	e := baseEnv(t)
 	e.vmHost = h
 	m, files := webPackage("2.0.0", `test "$(wget -q -O - http://127.0.0.1/version)" = 2.0.0`)
@@ -135,25 +119,8 @@ func waitLong(t *testing.T, e *env, id string) *rollout.Rollout {
 // the admin's rollback reverts both VMs to their snapshots, the destroyed
 // one running again, and both serve the old version.
 func TestTargetDestroyedMidInstall(t *testing.T) {
-	h, g := labtest.Host(t)
+	h, prod, names := productionVMs(t, labtest.Prefix+"rd-", "10.80.0", "05", 2)
 	ctx := context.Background()
-	const prefix = labtest.Prefix + "rd-"
-	labtest.Sweep(t, h, prefix, nil)
-	t.Cleanup(func() { labtest.Sweep(t, h, prefix, nil) })
-	prod := []labs.GuestVM{
-		{Name: prefix + "web-1", IP: "10.80.0.11/24", MAC: "52:54:00:5d:05:11", Version: "1.0.0"},
-		{Name: prefix + "web-2", IP: "10.80.0.12/24", MAC: "52:54:00:5d:05:12", Version: "1.0.0"},
-	}
-	if _, err := h.EnsureGuests(ctx, g, prod, prefix+"prod", labs.RoleProduction); err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, vm := range prod {
-		if err := h.WaitAgent(ctx, vm.Name, 3*time.Minute); err != nil {
-			t.Fatal(err)
-		}
-		names = append(names, vm.Name)
-	}
 	e := baseEnv(t)
 	e.vmHost = h
 	m, files := webPackage("2.0.0", `test "$(wget -q -O - http://127.0.0.1/version)" = 2.0.0`)
@@ -216,4 +183,31 @@ func TestTargetDestroyedMidInstall(t *testing.T) {
 	if st := e.state(); st != release.StateRolledBack {
 		t.Fatalf("release %s", st)
 	}
+}
+
+// productionVMs boots n tiny production guests named prefix+"web-N" on
+// the subnet net (MACs …:5d:mac:1N), waits for their agents, and removes
+// them (and anything else of prefix) when the test ends.
+func productionVMs(t *testing.T, prefix, net, mac string, n int) (*labs.Host, []labs.GuestVM, []string) {
+	t.Helper()
+	h, g := labtest.Host(t)
+	ctx := context.Background()
+	labtest.Sweep(t, h, prefix, nil)
+	t.Cleanup(func() { labtest.Sweep(t, h, prefix, nil) })
+	var prod []labs.GuestVM
+	for i := 1; i <= n; i++ {
+		prod = append(prod, labs.GuestVM{Name: fmt.Sprintf("%sweb-%d", prefix, i), IP: fmt.Sprintf("%s.1%d/24", net, i),
+			MAC: fmt.Sprintf("52:54:00:5d:%s:1%d", mac, i), Version: "1.0.0"})
+	}
+	if _, err := h.EnsureGuests(ctx, g, prod, prefix+"prod", labs.RoleProduction); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, vm := range prod {
+		if err := h.WaitAgent(ctx, vm.Name, 3*time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, vm.Name)
+	}
+	return h, prod, names
 }
