@@ -78,11 +78,24 @@ type Rollout struct {
 	Deadline     *time.Time    `json:"deadline"`
 	deadlineLeft time.Duration // of a paused wave
 	Error        string        `json:"error"`
-	Targets      []TargetRun   `json:"targets"`
-	CreatedBy    string        `json:"created_by"`
-	CreatedAt    time.Time     `json:"created_at"`
-	UpdatedAt    time.Time     `json:"updated_at"`
-	FinishedAt   *time.Time    `json:"finished_at"`
+	// Counts is how many of its targets are in each state.
+	Counts map[TargetState]int `json:"counts"`
+	// Targets are all its targets on GET; in a list, none (Counts sums
+	// them up); in a rollout.updated event, those that changed since the
+	// previous event.
+	Targets    []TargetRun `json:"targets"`
+	CreatedBy  string      `json:"created_by"`
+	CreatedAt  time.Time   `json:"created_at"`
+	UpdatedAt  time.Time   `json:"updated_at"`
+	FinishedAt *time.Time  `json:"finished_at"`
+}
+
+// count fills in Counts from Targets.
+func (r *Rollout) count() {
+	r.Counts = map[TargetState]int{}
+	for _, t := range r.Targets {
+		r.Counts[t.State]++
+	}
 }
 
 // TargetRun is one target's part in a rollout.

@@ -77,18 +77,16 @@ func saveTarget(ctx context.Context, tx *sql.Tx, id string, t *TargetRun, now st
 	return err
 }
 
-func load(ctx context.Context, q store.Querier, id string) (*Rollout, error) {
-	r := &Rollout{}
+// rolloutColumns are what scanRollout reads, in its order.
+const rolloutColumns = `id, release_id, digest, plan, status, wave, phase, pause_reason, claimed_by, error, deadline, deadline_left,
+	created_by, created_at, updated_at, finished_at`
+
+func scanRollout(row interface{ Scan(...any) error }) (*Rollout, error) {
+	r := &Rollout{Targets: []TargetRun{}, Counts: map[TargetState]int{}}
 	var plan, created, updated, finished, deadline string
 	var left int64
-	err := q.QueryRowContext(ctx, `SELECT id, release_id, digest, plan, status, wave, phase, pause_reason, claimed_by, error, deadline, deadline_left,
-		created_by, created_at, updated_at, finished_at
-		FROM rollouts WHERE id = ?`, id).Scan(&r.ID, &r.ReleaseID, &r.Digest, &plan, &r.Status, &r.Wave, &r.Phase, &r.PauseReason, &r.ClaimedBy,
-		&r.Error, &deadline, &left, &r.CreatedBy, &created, &updated, &finished)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, apperr.NotFound("rollout", id)
-	}
-	if err != nil {
+	if err := row.Scan(&r.ID, &r.ReleaseID, &r.Digest, &plan, &r.Status, &r.Wave, &r.Phase, &r.PauseReason, &r.ClaimedBy,
+		&r.Error, &deadline, &left, &r.CreatedBy, &created, &updated, &finished); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal([]byte(plan), &r.Plan); err != nil {
@@ -105,13 +103,24 @@ func load(ctx context.Context, q store.Querier, id string) (*Rollout, error) {
 		t, _ := store.ParseTime(finished)
 		r.FinishedAt = &t
 	}
+	return r, nil
+}
+
+// load reads a rollout with all its targets.
+func load(ctx context.Context, q store.Querier, id string) (*Rollout, error) {
+	r, err := scanRollout(q.QueryRowContext(ctx, `SELECT `+rolloutColumns+` FROM rollouts WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, apperr.NotFound("rollout", id)
+	}
+	if err != nil {
+		return nil, err
+	}
 	rows, err := q.QueryContext(ctx, `SELECT ci_id, name, kind, host, domain, address, wave, position, state, snapshot, paused_ms, failed_rounds, unknown_rounds, checks, error
 		FROM rollout_targets WHERE rollout_id = ? ORDER BY wave, position`, id)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	r.Targets = []TargetRun{}
 	for rows.Next() {
 		var t TargetRun
 		var checks string
@@ -122,6 +131,9 @@ func load(ctx context.Context, q store.Querier, id string) (*Rollout, error) {
 		_ = json.Unmarshal([]byte(checks), &t.Checks)
 		r.Targets = append(r.Targets, t)
 	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
 	n := 0
 	for _, t := range r.Targets {
 		n = max(n, t.Wave+1)
@@ -130,7 +142,57 @@ func load(ctx context.Context, q store.Querier, id string) (*Rollout, error) {
 	for _, t := range r.Targets {
 		r.WaveSizes[t.Wave]++
 	}
-	return r, rows.Err()
+	r.count()
+	return r, nil
+}
+
+// list reads rollouts (of one release, or every one for 0), newest first,
+// with their wave sizes and counts but not their targets: two queries
+// whatever their number.
+func list(ctx context.Context, q store.Querier, releaseID int64) ([]*Rollout, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+rolloutColumns+` FROM rollouts WHERE ? = 0 OR release_id = ? ORDER BY created_at DESC, id`, releaseID, releaseID)
+	if err != nil {
+		return nil, err
+	}
+	out := []*Rollout{}
+	byID := map[string]*Rollout{}
+	for rows.Next() {
+		r, err := scanRollout(rows)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out = append(out, r)
+		byID[r.ID] = r
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows, err = q.QueryContext(ctx, `SELECT t.rollout_id, t.wave, t.state, COUNT(*) FROM rollout_targets t JOIN rollouts r ON r.id = t.rollout_id
+		WHERE ? = 0 OR r.release_id = ? GROUP BY t.rollout_id, t.wave, t.state`, releaseID, releaseID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var wave, n int
+		var st TargetState
+		if err := rows.Scan(&id, &wave, &st, &n); err != nil {
+			return nil, err
+		}
+		r := byID[id]
+		if r == nil {
+			continue
+		}
+		for len(r.WaveSizes) <= wave {
+			r.WaveSizes = append(r.WaveSizes, 0)
+		}
+		r.WaveSizes[wave] += n
+		r.Counts[st] += n
+	}
+	return out, rows.Err()
 }
 
 // Log is one line of a rollout's log.

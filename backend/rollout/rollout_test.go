@@ -44,6 +44,7 @@ type env struct {
 	// manualNames are extra targets Shakedown cannot reach (named lb-…).
 	manualNames []string
 	svc         *rollout.Service
+	bus         *events.Bus // the rollout service's
 	release     *release.Release
 	digest      string
 	cis         []release.CI
@@ -68,7 +69,8 @@ func (e *env) connect(ctx context.Context, t rollout.Target) (rollout.Executor, 
 }
 
 func (e *env) newService() *rollout.Service {
-	return rollout.NewService(rollout.Config{DB: e.db, Bus: events.NewBus(), Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	e.bus = events.NewBus()
+	return rollout.NewService(rollout.Config{DB: e.db, Bus: e.bus, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Releases: e.releases, Packages: e.pkgs, Connect: e.connector(),
 		Targets: func(ctx context.Context, r *release.Release) ([]rollout.Target, error) {
 			var out []rollout.Target
@@ -270,6 +272,67 @@ func TestPhasedRolloutSucceeds(t *testing.T) {
 	logs, _ := e.svc.Logs(ctx, ro.ID, 0, 0, 1000)
 	if len(logs) < 3 {
 		t.Fatalf("only %d log lines", len(logs))
+	}
+}
+
+// A rollout's events carry its counts and only the targets that changed
+// since the previous event; merged in order they give what GET gives. A
+// list carries counts and wave sizes, not targets.
+func TestEventsCarryChangedTargets(t *testing.T) {
+	e := newEnv(t, 5)
+	ctx := context.Background()
+	msgs, stop := e.bus.Subscribe(1000)
+	defer stop()
+	ro, err := e.svc.Start(ctx, alice, e.release.ID, rollout.StartInput{Digest: e.digest, Plan: plan(rollout.Pause)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := wait(t, e, ro.ID, rollout.StatusSucceeded, rollout.StatusFailed, rollout.StatusPaused, rollout.StatusRolledBack)
+	if done.Status != rollout.StatusSucceeded {
+		t.Fatalf("rollout %s: %s", done.Status, done.PauseReason)
+	}
+	if _, err := e.svc.Wait(ctx, ro.ID); err != nil { // the watcher's last event is out
+		t.Fatal(err)
+	}
+	merged := map[int64]rollout.TargetState{}
+	var last rollout.Rollout
+	n := 0
+	for len(msgs) > 0 {
+		m := <-msgs
+		if m.Type != rollout.Updated || m.ID != ro.ID {
+			continue
+		}
+		var r rollout.Rollout
+		if err := json.Unmarshal(m.JSON, &struct{ Data *rollout.Rollout }{&r}); err != nil {
+			t.Fatal(err)
+		}
+		n++
+		sum := 0
+		for _, c := range r.Counts {
+			sum += c
+		}
+		if sum != 5 {
+			t.Fatalf("event %d counts %v: %d targets, want 5", n, r.Counts, sum)
+		}
+		for _, tr := range r.Targets {
+			merged[tr.CIID] = tr.State
+		}
+		last = r
+	}
+	if n == 0 || last.Status != rollout.StatusSucceeded || last.Counts[rollout.TargetHealthy] != 5 {
+		t.Fatalf("%d events, the last %s with counts %v", n, last.Status, last.Counts)
+	}
+	for _, tr := range done.Targets {
+		if merged[tr.CIID] != tr.State {
+			t.Errorf("%s: the merged events say %q, GET says %q", tr.Name, merged[tr.CIID], tr.State)
+		}
+	}
+	list, err := e.svc.List(ctx, e.release.ID)
+	if err != nil || len(list) != 1 {
+		t.Fatalf("list %v %v", list, err)
+	}
+	if l := list[0]; len(l.Targets) != 0 || l.Counts[rollout.TargetHealthy] != 5 || fmt.Sprint(l.WaveSizes) != fmt.Sprint(done.WaveSizes) || l.Status != done.Status {
+		t.Fatalf("list item: %d targets, counts %v, waves %v (want %v), %s", len(l.Targets), l.Counts, l.WaveSizes, done.WaveSizes, l.Status)
 	}
 }
 

@@ -196,31 +196,10 @@ func (s *Service) Get(ctx context.Context, id string) (*Rollout, error) {
 	return r, nil
 }
 
-// List returns a release's rollouts, newest first (0: every release).
+// List returns a release's rollouts, newest first (0: every release),
+// each with its counts and without its targets (Get has them).
 func (s *Service) List(ctx context.Context, releaseID int64) ([]*Rollout, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id FROM rollouts WHERE ? = 0 OR release_id = ? ORDER BY created_at DESC, id`, releaseID, releaseID)
-	if err != nil {
-		return nil, err
-	}
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	out := []*Rollout{}
-	for _, id := range ids {
-		r, err := load(ctx, s.db, id)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, nil
+	return list(ctx, s.db, releaseID)
 }
 
 // Resume starts a watcher for every rollout a previous run left active:

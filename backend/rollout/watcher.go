@@ -39,8 +39,12 @@ type watcher struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 
-	mu    sync.Mutex // guards r.Targets while workers run, and execs
+	mu    sync.Mutex // guards r.Targets while workers run, execs and dirty
 	r     *Rollout
+	// dirty are the targets changed since the last event: the flusher
+	// publishes them together, so that a thousand targets' steps make a
+	// few events a second, not a copy of the rollout per step.
+	dirty map[int64]bool
 	env   string
 	plan  *packages.InstallPlan
 	execs map[int64]Executor
@@ -59,7 +63,7 @@ func (s *Service) launch(id string) error {
 		return nil
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	w := &watcher{s: s, id: id, cmds: make(chan command), ctx: ctx, cancel: cancel, done: make(chan struct{}), execs: map[int64]Executor{}}
+	w := &watcher{s: s, id: id, cmds: make(chan command), ctx: ctx, cancel: cancel, done: make(chan struct{}), execs: map[int64]Executor{}, dirty: map[int64]bool{}}
 	s.watchers[id] = w
 	s.wg.Add(1)
 	go w.run()
@@ -169,7 +173,8 @@ func (w *watcher) start() error {
 	return err
 }
 
-// flusher writes the buffered log every 300 ms, and once more at the end.
+// flusher writes the buffered log and publishes the targets changed since
+// the last event every 300 ms, and once more at the end.
 func (w *watcher) flusher(stop, done chan struct{}) {
 	defer close(done)
 	t := time.NewTicker(300 * time.Millisecond)
@@ -178,8 +183,10 @@ func (w *watcher) flusher(stop, done chan struct{}) {
 		select {
 		case <-t.C:
 			w.flush()
+			w.publishDirty()
 		case <-stop:
 			w.flush()
+			w.publishDirty()
 			return
 		}
 	}
@@ -218,12 +225,35 @@ func (w *watcher) save() {
 	w.publish()
 }
 
+// publish sends the rollout with the targets changed since the last event
+// (clients merge them into what they have by ci_id) and its counts.
 func (w *watcher) publish() {
 	w.mu.Lock()
+	if w.r == nil {
+		w.mu.Unlock()
+		return
+	}
+	w.r.count()
 	snap := *w.r
-	snap.Targets = append([]TargetRun(nil), w.r.Targets...)
+	snap.Targets = []TargetRun{}
+	for _, t := range w.r.Targets {
+		if w.dirty[t.CIID] {
+			snap.Targets = append(snap.Targets, t)
+		}
+	}
+	clear(w.dirty)
 	w.mu.Unlock()
 	w.s.Bus.Publish(Updated, w.id, snap)
+}
+
+// publishDirty publishes when targets changed since the last event.
+func (w *watcher) publishDirty() {
+	w.mu.Lock()
+	n := len(w.dirty)
+	w.mu.Unlock()
+	if n > 0 {
+		w.publish()
+	}
 }
 
 // saveTarget writes one target's state (the caller holds no lock).
@@ -235,7 +265,9 @@ func (w *watcher) saveTarget(t *TargetRun) {
 	if err != nil {
 		w.s.Log.Error("save rollout target", "rollout", w.id, "target", t.Name, "err", err)
 	}
-	w.publish()
+	w.mu.Lock()
+	w.dirty[copyT.CIID] = true
+	w.mu.Unlock()
 }
 
 func (w *watcher) setTarget(t *TargetRun, fn func(t *TargetRun)) {

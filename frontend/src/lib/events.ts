@@ -19,7 +19,7 @@ export type EventType =
   | 'signoff.changed'
   | 'package.created'
   | 'target.changed'
-  | 'rollout.updated' // data: the whole Rollout
+  | 'rollout.updated' // data: the Rollout with its counts and the targets changed since the previous event
   | 'host.sample';
 
 export interface ServerEvent<T = unknown> {

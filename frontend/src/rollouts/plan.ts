@@ -1,7 +1,7 @@
 // The rollout plan as the form writes it: wave sizes as a line of text
 // ("1, 5, 20%, 100%"), failure limits as "0" or "10%", and what the screens
 // say about rollouts and their targets.
-import type { RolloutSize, RolloutStatus, RolloutTargetRun, RolloutTargetState } from '../lib/api';
+import type { Rollout, RolloutSize, RolloutStatus, RolloutTargetRun, RolloutTargetState } from '../lib/api';
 
 /** A size as typed: a whole number, or a percentage like "20%". Ranges are the server's to judge. */
 const SIZE = /^(\d+)$|^(\d+(?:\.\d+)?)\s*%$/;
@@ -87,7 +87,27 @@ export const TARGET_LABEL: Record<RolloutTargetState, string> = {
 
 /** A target's part is over (it counts as done in the progress). */
 export function targetDone(t: RolloutTargetRun): boolean {
-  return t.state === 'healthy' || t.state === 'failed' || t.state === 'excluded' || t.state === 'rolled-back';
+  return doneStates.includes(t.state);
+}
+
+const doneStates = ['healthy', 'failed', 'excluded', 'rolled-back'];
+
+/** How many of a rollout's targets are done, and of how many, from its counts (a list has no targets). */
+export function countDone(counts: Record<string, number> | null): { done: number; total: number } {
+  let done = 0;
+  let total = 0;
+  for (const [state, n] of Object.entries(counts ?? {})) {
+    total += n;
+    if (doneStates.includes(state)) done += n;
+  }
+  return { done, total };
+}
+
+/** The rollout with the targets of an event merged in: an event carries those that changed since the previous one. */
+export function mergeTargets(have: Rollout | null, ev: Rollout): Rollout {
+  if (!have || have.id !== ev.id) return ev;
+  const changed = new Map(ev.targets.map((t) => [t.ci_id, t]));
+  return { ...ev, targets: have.targets.map((t) => changed.get(t.ci_id) ?? t) };
 }
 
 /** "4f2a9c01d3e5b7a8" → "4f2a9c01". */

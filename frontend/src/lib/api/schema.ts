@@ -2163,6 +2163,9 @@ export interface components {
         Role: "tester" | "manager" | "admin";
         Rollout: {
             claimed_by: string;
+            counts: {
+                [key: string]: number;
+            } | null;
             /** Format: date-time */
             created_at: string;
             created_by: string;
