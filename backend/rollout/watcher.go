@@ -39,8 +39,8 @@ type watcher struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 
-	mu    sync.Mutex // guards r.Targets while workers run, execs and dirty
-	r     *Rollout
+	mu sync.Mutex // guards r.Targets while workers run, execs and dirty
+	r  *Rollout
 	// dirty are the targets changed since the last event: the flusher
 	// publishes them together, so that a thousand targets' steps make a
 	// few events a second, not a copy of the rollout per step.
