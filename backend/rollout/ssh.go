@@ -21,7 +21,8 @@ type sshExecutor struct {
 
 // NewSSHExecutor returns the executor of an ssh target over conn; the
 // package's files go under base/rollout and the marker is base/installed.json
-// (base is /var/lib/shakedown for root or sudo targets).
+// (the server's base is /var/lib/shakedown/targets/<ci id> for root or sudo
+// targets, ~/.shakedown/targets/<ci id> otherwise).
 func NewSSHExecutor(conn *sshtarget.Conn, name, base string) Executor {
 	return &sshExecutor{installer: installer{r: sshShell{conn: conn, target: name}, workdir: path.Join(base, "rollout"),
 		marker: path.Join(base, "installed.json")}, conn: conn}

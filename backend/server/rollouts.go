@@ -75,15 +75,19 @@ func (c connector) ssh(ctx context.Context, t rollout.Target) (rollout.Executor,
 	if err != nil {
 		return nil, err
 	}
-	base := "/var/lib/shakedown"
+	// Each CI has its own directory on its host (two applications on one
+	// host are two CIs, each with its package and marker), by id so that a
+	// renamed CI keeps its marker.
+	root := "/var/lib/shakedown"
 	if a.User != "root" && !a.Sudo {
 		res, err := conn.Run(ctx, `printf %s "$HOME"`, sshtarget.RunOptions{})
 		if err != nil || res.ExitCode != 0 || len(res.Stdout) == 0 {
 			conn.Close()
 			return nil, fmt.Errorf("%s: cannot read the home directory of %s: %v", t.Name, a.User, err)
 		}
-		base = path.Join(string(res.Stdout), ".shakedown")
+		root = path.Join(string(res.Stdout), ".shakedown")
 	}
+	base := path.Join(root, "targets", strconv.FormatInt(t.CIID, 10))
 	return rollout.NewSSHExecutor(conn, t.Name, base), nil
 }
 
