@@ -704,6 +704,25 @@ func (w *watcher) evaluate(wave int) {
 	w.r.Wave, w.r.Phase = wave+1, ""
 	w.mu.Unlock()
 	w.save()
+	w.closeWave(wave)
+}
+
+// closeWave closes the connections of a wave that passed: a thousand
+// targets do not keep a thousand connections open to the end (a rollback
+// connects again).
+func (w *watcher) closeWave(wave int) {
+	w.mu.Lock()
+	var done []Executor
+	for _, t := range w.r.Targets {
+		if e := w.execs[t.CIID]; e != nil && t.Wave == wave {
+			done = append(done, e)
+			delete(w.execs, t.CIID)
+		}
+	}
+	w.mu.Unlock()
+	for _, e := range done {
+		e.Close()
+	}
 }
 
 // decideRunning takes a decision while the rollout runs: pause, rollback

@@ -26,7 +26,7 @@ const srvPrefix = labtest.Prefix + "srv-"
 
 // shakedown is a `shakedown serve` process started by the test.
 type shakedown struct {
-	t     *testing.T
+	t     testing.TB
 	cmd   *exec.Cmd
 	base  string
 	token string
@@ -42,7 +42,7 @@ var (
 // serverBinary is the shakedown binary the tests start: SHAKEDOWN_BIN (make
 // test builds it from this tree first), else one built from this tree now,
 // never a bin/shakedown that may be older than the code under test.
-func serverBinary(t *testing.T) string {
+func serverBinary(t testing.TB) string {
 	t.Helper()
 	if bin := os.Getenv("SHAKEDOWN_BIN"); bin != "" {
 		return bin
@@ -74,7 +74,7 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func startShakedown(t *testing.T, data string) *shakedown {
+func startShakedown(t testing.TB, data string) *shakedown {
 	t.Helper()
 	bin := serverBinary(t)
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")

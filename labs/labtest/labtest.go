@@ -44,7 +44,7 @@ func Host(t *testing.T) (*labs.Host, labs.GuestImage) {
 }
 
 // RepoRoot finds the repository root from the test's directory.
-func RepoRoot(t *testing.T) string {
+func RepoRoot(t testing.TB) string {
 	dir, _ := os.Getwd()
 	for d := dir; d != "/"; d = filepath.Dir(d) {
 		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
@@ -73,7 +73,7 @@ type SSHD struct {
 	PID         int // the listening sshd; connections are its children
 
 	// With SSHDOptions.User: an unprivileged account that signs in with
-	// Password and may sudo with the same password.
+	// Password (or PrivateKey) and may sudo with the same password.
 	User     string
 	Password string
 	UID      int
@@ -162,6 +162,20 @@ func StartSSHDWith(t testing.TB, o SSHDOptions) SSHD {
 			t.Fatal(err)
 		}
 		s.Home = home
+		// The client key signs the account in too (sshd reads a user's
+		// keys as that user: a copy in its home).
+		if err := os.MkdirAll(filepath.Join(home, ".ssh"), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(home, ".ssh", "authorized_keys"), pub, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range []string{filepath.Join(home, ".ssh"), filepath.Join(home, ".ssh", "authorized_keys")} {
+			if err := os.Chown(p, s.UID, s.UID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		cfg = strings.Replace(cfg, "AuthorizedKeysFile "+filepath.Join(dir, "authorized_keys"), "AuthorizedKeysFile "+filepath.Join(dir, "authorized_keys")+" .ssh/authorized_keys", 1)
 		hash := strings.TrimSpace(run("openssl", "passwd", "-6", s.Password))
 		appendTo := func(etc, line string, mode os.FileMode) {
 			old, err := os.ReadFile(etc)
