@@ -7,7 +7,7 @@ ADDR    ?= 127.0.0.1:8080
 DATA    ?= data
 BIN     := bin/shakedown
 
-.PHONY: run test test-unit build desktop deps frontend api bench bench-labs bench-desktop example-package clean
+.PHONY: run test test-unit build desktop deps frontend api bench bench-labs bench-desktop bench-rollout example-package clean
 
 run: build ## build and start Shakedown with the demo dataset and demo production VMs
 	scripts/libvirt.sh start
@@ -52,6 +52,9 @@ bench-labs: build ## lab provisioning vs full copy, clone size, boot-to-agent (r
 	scripts/libvirt.sh start
 	scripts/build-guest.sh
 	go run ./scripts/bench/labs
+
+bench-rollout: ## a phased rollout to 1,000 real-sshd targets against the ideal and Ansible
+	scripts/bench-rollout.sh
 
 example-package: ## pack examples/webapp into build/webapp-2.4.1.tar.gz
 	mkdir -p build && tar -C examples/webapp -czf build/webapp-2.4.1.tar.gz .

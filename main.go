@@ -16,6 +16,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"path/filepath"
 	"strconv"
 	"syscall"
@@ -70,6 +71,7 @@ Environment:
   SHAKEDOWN_GUEST_DIR        tiny guest image for the demo production VMs
   SHAKEDOWN_POOL_DIR         libvirt pool directory (default /var/lib/shakedown/pool)
   SHAKEDOWN_LOG_LEVEL        debug, info (default), warn, error
+  SHAKEDOWN_CPU_PROFILE      write a CPU profile of the run to this file (go tool pprof)
 `)
 }
 
@@ -105,6 +107,18 @@ func serve(args []string) error {
 	slog.SetDefault(log)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if p := os.Getenv("SHAKEDOWN_CPU_PROFILE"); p != "" {
+		// A CPU profile of the whole run, written when it stops (go tool pprof).
+		f, err := os.Create(p)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer f.Close()
+		defer pprof.StopCPUProfile()
+	}
 
 	dir, err := filepath.Abs(*data)
 	if err != nil {

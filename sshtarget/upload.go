@@ -1,6 +1,7 @@
 package sshtarget
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -21,7 +22,8 @@ import (
 // Perm() is used) and returns the bytes written and their SHA-256 as
 // read here. The file appears whole or not at all: it is written under a
 // temporary name in the same directory and renamed over remotePath.
-// Missing parent directories are made.
+// Missing parent directories are made. remotePath is absolute, or starts
+// with "~/" for the signed-in user's home directory.
 //
 // Without sudo the user writes it directly over SFTP. With sudo (the
 // target's Config.Sudo) the user first writes it over SFTP into a private
@@ -31,77 +33,210 @@ import (
 //
 // Check what landed with SHA256, which reads the file on the target.
 func (c *Conn) Upload(ctx context.Context, remotePath string, r io.Reader, mode os.FileMode) (int64, string, error) {
-	if !path.IsAbs(remotePath) || path.Clean(remotePath) == "/" {
-		return 0, "", &ConfigError{Field: "path", Message: fmt.Sprintf("The upload path %q must be an absolute file path.", remotePath)}
+	sent, err := c.upload(ctx, []outgoing{{path: remotePath, r: r, mode: mode}}, "")
+	if len(sent) == 0 {
+		return 0, "", err
 	}
-	remotePath = path.Clean(remotePath)
+	return sent[0].n, sent[0].sum, err
+}
+
+// File is one file of UploadFiles.
+type File struct {
+	Path string // absolute, or "~/…" under the user's home
+	Data []byte
+	Mode os.FileMode
+}
+
+// UploadFiles writes several files as Upload writes one, over one SFTP
+// session (and, with sudo, one staging directory and one sudo command):
+// each file appears whole or not at all. It stops at the first failure.
+func (c *Conn) UploadFiles(ctx context.Context, files []File) error {
+	_, err := c.upload(ctx, outgoingFiles("", files), "")
+	return err
+}
+
+// ReplaceDir makes dir hold exactly files (their paths relative to dir):
+// what was in dir is removed first, in the same SFTP session (with sudo,
+// the same sudo command). dir is absolute or under "~/", two levels deep
+// at least.
+func (c *Conn) ReplaceDir(ctx context.Context, dir string, files []File) error {
+	d := strings.TrimPrefix(path.Clean(dir), "~/")
+	if strings.Count(strings.Trim(d, "/"), "/") < 1 || (!path.IsAbs(dir) && !strings.HasPrefix(dir, "~/")) {
+		return &ConfigError{Field: "path", Message: fmt.Sprintf("The directory %q to replace must be absolute (or under ~/) and two levels deep at least.", dir)}
+	}
+	for _, f := range files {
+		if p := path.Clean(f.Path); path.IsAbs(p) || p == "." || strings.HasPrefix(p, "../") || p == ".." {
+			return &ConfigError{Field: "path", Message: fmt.Sprintf("The file %q must lie inside %s.", f.Path, dir)}
+		}
+	}
+	_, err := c.upload(ctx, outgoingFiles(dir, files), dir)
+	return err
+}
+
+func outgoingFiles(dir string, files []File) []outgoing {
+	out := make([]outgoing, len(files))
+	for i, f := range files {
+		p := f.Path
+		if dir != "" {
+			p = path.Join(dir, p)
+			if strings.HasPrefix(dir, "~/") {
+				p = "~/" + strings.TrimPrefix(p, "~/")
+			}
+		}
+		out[i] = outgoing{path: p, r: bytes.NewReader(f.Data), mode: f.Mode}
+	}
+	return out
+}
+
+// outgoing is a file on its way; n and sum are what was sent.
+type outgoing struct {
+	path string
+	r    io.Reader
+	mode os.FileMode
+	n    int64
+	sum  string
+}
+
+// upload writes the files, after removing the directory clean (if not
+// empty); those sent are returned with their size and SHA-256.
+func (c *Conn) upload(ctx context.Context, files []outgoing, clean string) ([]outgoing, error) {
+	for i := range files {
+		p := files[i].path
+		rest, home := strings.CutPrefix(p, "~/")
+		if home {
+			p = rest
+		}
+		if (!home && !path.IsAbs(p)) || (home && (p == "" || path.IsAbs(p))) || path.Clean("/"+p) == "/" {
+			return nil, &ConfigError{Field: "path", Message: fmt.Sprintf("The upload path %q must be an absolute file path, or one under ~/.", files[i].path)}
+		}
+		files[i].path = path.Clean(p)
+		if home {
+			files[i].path = "~/" + files[i].path
+		}
+	}
 	if c.cfg.Sudo {
-		return c.uploadSudo(ctx, remotePath, r, mode)
+		return c.uploadSudo(ctx, files, clean)
 	}
-	dir, tmp := path.Dir(remotePath), tempName(remotePath)
-	var n int64
-	var sum string
+	var tmps []string
+	var sent []outgoing
 	err := c.withSFTP(ctx, func(sc *sftp.Client) error {
-		if err := sc.MkdirAll(dir); err != nil {
-			return c.fileError(dir, "make the directory", err)
+		if err := resolveHome(sc, files); err != nil {
+			return err
 		}
-		var err error
-		n, sum, err = write(sc, tmp, r, mode)
-		if err == nil {
-			err = rename(sc, tmp, remotePath)
+		if clean != "" {
+			dir := []outgoing{{path: clean}}
+			if err := resolveHome(sc, dir); err != nil {
+				return err
+			}
+			if err := sc.RemoveAll(dir[0].path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return c.fileError(dir[0].path, "empty the directory", err)
+			}
 		}
-		if err != nil {
-			sc.Remove(tmp)
-			return c.fileError(remotePath, "write", err)
+		made := map[string]bool{}
+		for _, f := range files {
+			dir, tmp := path.Dir(f.path), tempName(f.path)
+			if !made[dir] {
+				if err := sc.MkdirAll(dir); err != nil {
+					return c.fileError(dir, "make the directory", err)
+				}
+				made[dir] = true
+			}
+			tmps = append(tmps, tmp)
+			var err error
+			f.n, f.sum, err = write(sc, tmp, f.r, f.mode)
+			if err == nil {
+				err = rename(sc, tmp, f.path)
+			}
+			if err != nil {
+				sc.Remove(tmp)
+				return c.fileError(f.path, "write", err)
+			}
+			sent = append(sent, f)
 		}
 		return nil
 	})
-	if err != nil && ctx.Err() != nil { // the SFTP session was cut: remove the part on a fresh one
-		c.cleanup(ctx, Command("rm", "-f", "--", tmp), SudoOff)
+	if err != nil && ctx.Err() != nil && len(tmps) > 0 { // the SFTP session was cut: remove the part on a fresh one
+		c.cleanup(ctx, Command(append([]string{"rm", "-f", "--"}, tmps...)...), SudoOff)
 	}
-	return n, sum, err
+	return sent, err
 }
 
-// uploadSudo stages the file as the user, then installs it as root.
-func (c *Conn) uploadSudo(ctx context.Context, remotePath string, r io.Reader, mode os.FileMode) (int64, string, error) {
+// resolveHome replaces "~/" in the files' paths with the user's home (the
+// SFTP session's starting directory).
+func resolveHome(sc *sftp.Client, files []outgoing) error {
+	home := ""
+	for i, f := range files {
+		rest, ok := strings.CutPrefix(f.path, "~/")
+		if !ok {
+			continue
+		}
+		if home == "" {
+			wd, err := sc.Getwd()
+			if err != nil || !path.IsAbs(wd) {
+				return fmt.Errorf("reading the home directory over SFTP: %q %v", wd, err)
+			}
+			home = wd
+		}
+		files[i].path = path.Join(home, rest)
+	}
+	return nil
+}
+
+// uploadSudo stages every file as the user, then installs them all as
+// root in one command.
+func (c *Conn) uploadSudo(ctx context.Context, files []outgoing, clean string) ([]outgoing, error) {
 	res, err := c.Run(ctx, `mktemp -d "${TMPDIR:-/tmp}/shakedown-upload.XXXXXXXXXX"`, RunOptions{Sudo: SudoOff})
 	if err == nil {
 		err = res.Err()
 	}
 	if err != nil {
-		return 0, "", fmt.Errorf("making a staging directory on %s: %w", c.addr, err)
+		return nil, fmt.Errorf("making a staging directory on %s: %w", c.addr, err)
 	}
 	stage := strings.TrimSpace(string(res.Stdout))
 	if !path.IsAbs(stage) || strings.ContainsAny(stage, "\n") {
-		return 0, "", fmt.Errorf("making a staging directory on %s: mktemp said %q", c.addr, res.Stdout)
+		return nil, fmt.Errorf("making a staging directory on %s: mktemp said %q", c.addr, res.Stdout)
 	}
 	defer c.cleanup(ctx, Command("rm", "-rf", "--", stage), SudoOff)
-
-	staged := path.Join(stage, "payload")
-	var n int64
-	var sum string
+	cleanDir := []outgoing{{path: clean}}
 	err = c.withSFTP(ctx, func(sc *sftp.Client) error {
-		var err error
-		n, sum, err = write(sc, staged, r, 0o600)
-		if err != nil {
-			return c.fileError(staged, "write", err)
+		if err := resolveHome(sc, files); err != nil {
+			return err
+		}
+		if err := resolveHome(sc, cleanDir); err != nil {
+			return err
+		}
+		for i := range files {
+			staged := path.Join(stage, fmt.Sprintf("payload-%d", i))
+			var err error
+			if files[i].n, files[i].sum, err = write(sc, staged, files[i].r, 0o600); err != nil {
+				return c.fileError(staged, "write", err)
+			}
 		}
 		return nil
 	})
 	if err != nil {
-		return n, sum, err
+		return nil, err
 	}
-	tmp := tempName(remotePath)
-	install := fmt.Sprintf("mkdir -p -- %s && install -m %04o -- %s %s && mv -f -- %s %s || { rc=$?; rm -f -- %s; exit $rc; }",
-		Quote(path.Dir(remotePath)), mode.Perm(), Quote(staged), Quote(tmp), Quote(tmp), Quote(remotePath), Quote(tmp))
-	res, err = c.Run(ctx, install, RunOptions{Sudo: SudoOn})
+	var script []string
+	if clean != "" {
+		script = append(script, "rm -rf -- "+Quote(cleanDir[0].path))
+	}
+	for i, f := range files {
+		tmp := tempName(f.path)
+		script = append(script, fmt.Sprintf("{ mkdir -p -- %s && install -m %04o -- %s %s && mv -f -- %s %s || { rc=$?; rm -f -- %s; exit $rc; }; }",
+			Quote(path.Dir(f.path)), f.mode.Perm(), Quote(path.Join(stage, fmt.Sprintf("payload-%d", i))), Quote(tmp), Quote(tmp), Quote(f.path), Quote(tmp)))
+	}
+	res, err = c.Run(ctx, strings.Join(script, " && "), RunOptions{Sudo: SudoOn})
 	if err == nil {
 		err = res.Err()
 	}
 	if err != nil {
-		return n, sum, fmt.Errorf("installing %s on %s as root: %w", remotePath, c.addr, err)
+		if len(files) == 1 {
+			return nil, fmt.Errorf("installing %s on %s as root: %w", files[0].path, c.addr, err)
+		}
+		return nil, fmt.Errorf("installing %d files on %s as root: %w", len(files), c.addr, err)
 	}
-	return n, sum, nil
+	return files, nil
 }
 
 // tempName is a hidden, unique name next to p.

@@ -187,3 +187,93 @@ func TestUploadWithSudo(t *testing.T) {
 		}
 	}
 }
+
+// UploadFiles puts several files in place over one session, in new
+// directories, with their modes, as the user and through sudo as root;
+// nothing temporary is left; "~/" is the user's home.
+func TestUploadFiles(t *testing.T) {
+	needSudo(t)
+	s := startSSHD(t, labtest.SSHDOptions{User: true})
+	ctx := context.Background()
+	a, sumA := randomBytes(t, 1<<20)
+	b, sumB := randomBytes(t, 100)
+	for _, sudo := range []bool{false, true} {
+		base := filepath.Join(s.Home, "plain")
+		cfg := userConfig(s)
+		if sudo {
+			base = filepath.Join(t.TempDir(), "root-only") // under root's 0700 test directory
+			cfg.Sudo, cfg.SudoPassword = true, s.Password
+		}
+		c := dial(t, cfg)
+		files := []sshtarget.File{
+			{Path: filepath.Join(base, "app.bin"), Data: a, Mode: 0o640},
+			{Path: filepath.Join(base, "sub", "dir", "conf"), Data: b, Mode: 0o600},
+		}
+		if err := c.UploadFiles(ctx, files); err != nil {
+			t.Fatalf("sudo %v: %v", sudo, err)
+		}
+		for i, want := range []string{sumA, sumB} {
+			if got, err := c.SHA256(ctx, files[i].Path); err != nil || got != want {
+				t.Errorf("sudo %v: %s: %s %v, want %s", sudo, files[i].Path, got, err, want)
+			}
+			fi, err := os.Stat(files[i].Path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			uid := fi.Sys().(*syscall.Stat_t).Uid
+			if fi.Mode().Perm() != files[i].Mode || (sudo && uid != 0) || (!sudo && uid != uint32(s.UID)) {
+				t.Errorf("sudo %v: %s mode %s uid %d", sudo, files[i].Path, fi.Mode().Perm(), uid)
+			}
+			if l := leftovers(t, filepath.Dir(files[i].Path)); len(l) > 0 {
+				t.Errorf("temporary files left: %v", l)
+			}
+		}
+	}
+	// "~/" is the user's home.
+	c := dial(t, userConfig(s))
+	if err := c.UploadFiles(ctx, []sshtarget.File{{Path: "~/tilde/conf", Data: b, Mode: 0o644}}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := os.ReadFile(filepath.Join(s.Home, "tilde", "conf")); err != nil || !bytes.Equal(got, b) {
+		t.Fatalf("~/tilde/conf: %v", err)
+	}
+	// ReplaceDir: what was in the directory goes, the files come.
+	for _, sudo := range []bool{false, true} {
+		cfg := userConfig(s)
+		if sudo {
+			cfg.Sudo, cfg.SudoPassword = true, s.Password
+		}
+		rc := dial(t, cfg)
+		dir := filepath.Join(s.Home, "app", "current")
+		run(t, rc, "mkdir -p "+dir+"/old && echo x > "+dir+"/old/stale", sshtarget.RunOptions{})
+		if err := rc.ReplaceDir(ctx, "~/app/current", []sshtarget.File{{Path: "conf", Data: b, Mode: 0o644}, {Path: "sub/a", Data: a, Mode: 0o600}}); err != nil {
+			t.Fatalf("sudo %v: %v", sudo, err)
+		}
+		var names []string
+		filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
+			if err == nil && !fi.IsDir() {
+				rel, _ := filepath.Rel(dir, p)
+				names = append(names, rel)
+			}
+			return nil
+		})
+		if strings.Join(names, ",") != "conf,sub/a" {
+			t.Errorf("sudo %v: the directory holds %v", sudo, names)
+		}
+	}
+	for _, bad := range []string{"/", "/var", "~/", "~/app", "relative/dir"} {
+		var ce *sshtarget.ConfigError
+		if err := c.ReplaceDir(ctx, bad, nil); !errors.As(err, &ce) {
+			t.Errorf("ReplaceDir(%q): %v, want a ConfigError", bad, err)
+		}
+	}
+	var ce2 *sshtarget.ConfigError
+	if err := c.ReplaceDir(ctx, "~/app/current", []sshtarget.File{{Path: "../escape", Data: b}}); !errors.As(err, &ce2) {
+		t.Errorf("a file outside the directory: %v", err)
+	}
+	// A relative path is refused before anything is written.
+	var ce *sshtarget.ConfigError
+	if err := c.UploadFiles(ctx, []sshtarget.File{{Path: "rel/x", Data: b}}); !errors.As(err, &ce) {
+		t.Fatalf("a relative path: %v", err)
+	}
+}

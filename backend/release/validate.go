@@ -45,7 +45,7 @@ const (
 	maxVersion     = 50
 	maxDescription = 10000
 	maxChanges     = 100
-	maxCIs         = 200
+	maxCIs         = 5000 // a release may promote a fleet (an inventory import holds as many rows)
 	maxDeps        = 50
 	maxWindow      = 366 * 24 * time.Hour
 )

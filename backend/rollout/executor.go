@@ -81,8 +81,9 @@ type Executor interface {
 	Prepare(ctx context.Context, snap string) (paused time.Duration, err error)
 	// Install copies the package in (its sha256 checked on the target),
 	// places its files, runs install and verify, and writes the marker.
-	// log receives the output as it comes.
-	Install(ctx context.Context, plan *packages.InstallPlan, m Marker, log func(string)) error
+	// resume says a previous run recorded the install as started (the
+	// target says how far it went). log receives the output as it comes.
+	Install(ctx context.Context, plan *packages.InstallPlan, m Marker, resume bool, log func(string)) error
 	// Check runs one gate check.
 	Check(ctx context.Context, name, command string) CheckResult
 	// Rollback undoes Install: revert to the snapshot snap (VM) or run the
@@ -91,6 +92,9 @@ type Executor interface {
 	// Forget drops what Prepare kept (the snapshot), once the release no
 	// longer needs a way back.
 	Forget(ctx context.Context, snap string) error
+	// TakeCommandTime returns the time its commands took on the target
+	// since the last call.
+	TakeCommandTime() time.Duration
 	Close() error
 }
 

@@ -6,8 +6,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"path"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/shakedown/shakedown/backend/packages"
@@ -15,28 +15,64 @@ import (
 )
 
 // remote is how an installer reaches a target: run a shell script, write
-// a file (the guest agent for a VM, SSH and SFTP for a host).
+// a file (its directory made if missing), replace a directory's content
+// with files (paths relative to it). The guest agent for a VM, SSH and
+// SFTP for a host.
 type remote interface {
 	name() string
 	sh(ctx context.Context, script string) (labs.ExecResult, error)
 	write(ctx context.Context, path string, data []byte) error
+	replaceDir(ctx context.Context, dir string, files []file) error
 }
 
 // installer is what every reachable target does the same way: the marker,
 // the install (files copied and checked by sha256 on the target, then the
 // install command, exactly once across restarts), verify, and checks.
+//
+// Each round trip is a process on the target, what costs most when a
+// thousand targets are at work: a fresh install is one batch of writes,
+// one script and the marker.
 type installer struct {
-	r       remote
+	r remote
+	// workdir and marker may start with "~/": under the home directory of
+	// the user an SSH target signs in as.
 	workdir string
-	marker  string // where the marker lives on the target
+	marker  string
+	took    atomic.Int64 // nanoseconds its commands took, since TakeCommandTime
 }
 
+// q quotes a path for a script; "~/x" becomes "$HOME"/'x'.
+func q(p string) string {
+	if rest, ok := strings.CutPrefix(p, "~/"); ok {
+		return `"$HOME"/` + packages.Quote(rest)
+	}
+	return packages.Quote(p)
+}
+
+// sh, write and replaceDir reach the target, counting the time taken.
 func (v *installer) sh(ctx context.Context, script string) (labs.ExecResult, error) {
+	defer v.timed(time.Now())
 	return v.r.sh(ctx, script)
 }
 
+func (v *installer) write(ctx context.Context, p string, data []byte) error {
+	defer v.timed(time.Now())
+	return v.r.write(ctx, p, data)
+}
+
+func (v *installer) replaceDir(ctx context.Context, dir string, files []file) error {
+	defer v.timed(time.Now())
+	return v.r.replaceDir(ctx, dir, files)
+}
+
+func (v *installer) timed(start time.Time) { v.took.Add(int64(time.Since(start))) }
+
+// TakeCommandTime returns the time commands took on the target since the
+// last call.
+func (v *installer) TakeCommandTime() time.Duration { return time.Duration(v.took.Swap(0)) }
+
 func (v *installer) Marker(ctx context.Context) (Marker, error) {
-	res, err := v.sh(ctx, "cat "+packages.Quote(v.marker)+" 2>/dev/null || true")
+	res, err := v.sh(ctx, "cat "+q(v.marker)+" 2>/dev/null || true")
 	if err != nil {
 		return Marker{}, err
 	}
@@ -49,93 +85,151 @@ func (v *installer) Marker(ctx context.Context) (Marker, error) {
 	return m, nil
 }
 
-func (v *installer) Install(ctx context.Context, plan *packages.InstallPlan, m Marker, log func(string)) error {
-	w := packages.Quote(v.workdir)
-	// A restart may find this rollout's install running in the guest (the
+// Lines the install script prints to say how far it went (never logged).
+const (
+	filesOK     = "shakedown:files-ok"
+	installedOK = "shakedown:installed"
+)
+
+// Install puts the package on the target: the files go over in one batch
+// into an emptied working directory; one script checks their sha256,
+// records the rollout, runs install and verify; then the marker is
+// written. resume says a previous run recorded this install as started: a
+// script first reads how far it went on the target.
+func (v *installer) Install(ctx context.Context, plan *packages.InstallPlan, m Marker, resume bool, log func(string)) error {
+	w := q(v.workdir)
+	// A restart may find this rollout's install running on the target (the
 	// guest agent's process outlives the server) or done: wait for it, or
 	// go on from it, rather than install twice.
-	for {
-		res, err := v.sh(ctx, "cd "+w+" 2>/dev/null || exit 0; cat .shakedown.rollout 2>/dev/null; echo; "+
-			"test -f .shakedown.installed && echo installed; test -f .shakedown.pid && kill -0 \"$(cat .shakedown.pid)\" 2>/dev/null && echo running; true")
+	for resume {
+		res, err := v.sh(ctx, `if [ "$(cat `+w+`/.shakedown.rollout 2>/dev/null)" = `+packages.Quote(m.RolloutID)+` ]; then `+
+			"test -f "+w+"/.shakedown.installed && echo installed; "+
+			"test -f "+w+`/.shakedown.pid && kill -0 "$(cat `+w+`/.shakedown.pid)" 2>/dev/null && echo running; fi; true`)
 		if err != nil {
 			return err
 		}
-		lines := strings.Split(res.Stdout, "\n")
-		if strings.TrimSpace(lines[0]) != m.RolloutID {
-			break // not this rollout's: a fresh install
-		}
-		switch {
-		case strings.Contains(res.Stdout, "\nrunning"):
-			log("This rollout's install is still running in the guest (found after a restart): waiting for it")
+		switch out := res.Stdout; {
+		case strings.Contains(out, "running"):
+			log("This rollout's install is still running on the target (found after a restart): waiting for it")
 			select {
 			case <-ctx.Done():
 				return ctx.Err()
 			case <-time.After(time.Second):
 			}
 			continue
-		case strings.Contains(res.Stdout, "\ninstalled"):
-			log("This rollout's install had finished in the guest (found after a restart): not installing twice")
+		case strings.Contains(out, "installed"):
+			log("This rollout's install had finished on the target (found after a restart): not installing twice")
 			return v.verifyAndMark(ctx, plan, m, log)
 		}
-		break // interrupted before it finished (the guest restarted): install again
+		break // not started, or interrupted before it finished: install again
 	}
 	log(fmt.Sprintf("Copying %s (%d files) into %s", plan.Name, len(plan.Files), v.workdir))
-	if res, err := v.sh(ctx, "rm -rf "+w+" && mkdir -p "+w); err != nil || res.ExitCode != 0 {
-		return fmt.Errorf("make %s in %s: %v %s", v.workdir, v.r.name(), err, res.Stderr)
-	}
 	var sums strings.Builder
 	var modes []string
+	files := make([]file, 0, len(plan.Files)+1)
 	for _, f := range plan.Files {
-		p := path.Join(v.workdir, f.Path)
-		if dir := path.Dir(p); dir != v.workdir {
-			if res, err := v.sh(ctx, "mkdir -p "+packages.Quote(dir)); err != nil || res.ExitCode != 0 {
-				return fmt.Errorf("make %s in %s: %v %s", dir, v.r.name(), err, res.Stderr)
-			}
-		}
-		if err := v.r.write(ctx, p, f.Content); err != nil {
-			return err
-		}
+		files = append(files, file{path: f.Path, data: f.Content})
 		sum := sha256.Sum256(f.Content)
 		fmt.Fprintf(&sums, "%s  %s\n", hex.EncodeToString(sum[:]), f.Path)
 		if f.Mode != "" {
 			modes = append(modes, fmt.Sprintf("chmod %s %s", f.Mode, packages.Quote(f.Path)))
 		}
 	}
-	// What landed is checked in the guest before anything runs.
-	if err := v.r.write(ctx, path.Join(v.workdir, ".shakedown.sha256"), []byte(sums.String())); err != nil {
+	files = append(files, file{path: ".shakedown.sha256", data: []byte(sums.String())})
+	if err := v.replaceDir(ctx, v.workdir, files); err != nil {
 		return err
 	}
-	check := "cd " + w + " && sha256sum -c .shakedown.sha256"
+	// What landed is checked on the target before anything runs, then the
+	// directory says which rollout it is (read after a restart), then the
+	// install runs, leaving its pid while it runs and a mark when it
+	// succeeded, then verify: one script, whose lines say how far it went.
+	script := "cd " + w + " && sha256sum -c .shakedown.sha256"
 	if len(modes) > 0 {
-		check += " && " + strings.Join(modes, " && ")
+		script += " && " + strings.Join(modes, " && ")
 	}
-	if err := v.run(ctx, "sha256 check", check, log); err != nil {
-		return err
+	script += " && echo " + packages.Quote(m.RolloutID) + " > .shakedown.rollout && echo " + filesOK +
+		" && echo $$ > .shakedown.pid && ( " + plan.Install + " ); rc=$?; rm -f .shakedown.pid; [ $rc = 0 ] || exit $rc; touch .shakedown.installed; echo " + installedOK
+	if plan.Verify != "" {
+		script += "; ( " + plan.Verify + " )"
 	}
-	log("The package's files match their sha256 in the guest")
-	if err := v.r.write(ctx, path.Join(v.workdir, ".shakedown.rollout"), []byte(m.RolloutID+"\n")); err != nil {
-		return err
+	res, err := v.sh(ctx, script)
+	if err != nil {
+		return fmt.Errorf("install in %s: %w", v.r.name(), err)
 	}
-	// The install leaves its pid while it runs and a mark when it succeeded.
-	script := "cd " + w + " && echo $$ > .shakedown.pid && ( " + plan.Install + " ); rc=$?; rm -f .shakedown.pid; [ $rc = 0 ] && touch .shakedown.installed; exit $rc"
-	if err := v.run(ctx, "install", script, log); err != nil {
-		return err
+	// The output of each part, and which one failed (none of the lines
+	// is there when a step before failed; with exit 0 all went through).
+	out := res.Stdout
+	checked, out, filesPassed := cutLine(out, filesOK)
+	installOut, verifyOut, installed := cutLine(out, installedOK)
+	step, stepOut := "", ""
+	switch {
+	case res.ExitCode == 0:
+	case !filesPassed:
+		step, stepOut = "sha256 check", checked
+	case !installed:
+		step, stepOut = "install", installOut
+	default:
+		step, stepOut = "verify", verifyOut
 	}
-	return v.verifyAndMark(ctx, plan, m, log)
+	logOutput(log, checked)
+	if step == "sha256 check" {
+		logOutput(log, res.Stderr)
+		return stepError(step, v.r.name(), res.ExitCode, res.Stderr+"\n"+checked)
+	}
+	log("The package's files match their sha256 on the target")
+	logOutput(log, installOut, verifyOut, res.Stderr)
+	if step != "" {
+		return stepError(step, v.r.name(), res.ExitCode, res.Stderr+"\n"+stepOut)
+	}
+	return v.mark(ctx, m)
 }
 
-// verifyAndMark runs the package's verify and leaves the marker.
+// cutLine splits out around the line marker: what came before it, after
+// it, and whether it was there (if not, everything is before it).
+func cutLine(out, marker string) (string, string, bool) {
+	before, after, ok := strings.Cut(out, marker+"\n")
+	if !ok {
+		return out, "", false
+	}
+	return before, after, true
+}
+
+// file is a file to write on a target.
+type file struct {
+	path string
+	data []byte
+}
+
+// verifyAndMark runs the package's verify, then leaves the marker.
 func (v *installer) verifyAndMark(ctx context.Context, plan *packages.InstallPlan, m Marker, log func(string)) error {
 	if plan.Verify != "" {
-		if err := v.run(ctx, "verify", "cd "+packages.Quote(v.workdir)+" && ( "+plan.Verify+" )", log); err != nil {
+		if err := v.run(ctx, "verify", "cd "+q(v.workdir)+" && ( "+plan.Verify+" )", log); err != nil {
 			return err
 		}
 	}
+	return v.mark(ctx, m)
+}
+
+// mark leaves the marker (its directory is the working directory's parent).
+func (v *installer) mark(ctx context.Context, m Marker) error {
 	b, _ := json.Marshal(m)
-	if res, err := v.sh(ctx, "mkdir -p "+packages.Quote(path.Dir(v.marker))); err != nil || res.ExitCode != 0 {
-		return fmt.Errorf("make %s in %s: %v %s", path.Dir(v.marker), v.r.name(), err, res.Stderr)
+	return v.write(ctx, v.marker, b)
+}
+
+// logOutput logs what a script printed, trimmed.
+func logOutput(log func(string), outs ...string) {
+	for _, out := range outs {
+		if out = strings.TrimSpace(out); out != "" {
+			log(out)
+		}
 	}
-	return v.r.write(ctx, v.marker, b)
+}
+
+func stepError(step, target string, code int, output string) error {
+	if code == 0 {
+		code = -1 // it stopped without saying why
+	}
+	return &StepError{Step: step, Target: target, ExitCode: code, Output: strings.TrimSpace(output)}
 }
 
 // run runs one step's script and logs its output; a non-zero exit fails.
@@ -144,20 +238,16 @@ func (v *installer) run(ctx context.Context, step, script string, log func(strin
 	if err != nil {
 		return fmt.Errorf("%s in %s: %w", step, v.r.name(), err)
 	}
-	for _, out := range []string{res.Stdout, res.Stderr} {
-		if out = strings.TrimSpace(out); out != "" {
-			log(out)
-		}
-	}
+	logOutput(log, res.Stdout, res.Stderr)
 	if res.ExitCode != 0 {
-		return &StepError{Step: step, Target: v.r.name(), ExitCode: res.ExitCode, Output: strings.TrimSpace(res.Stderr + "\n" + res.Stdout)}
+		return stepError(step, v.r.name(), res.ExitCode, res.Stderr+"\n"+res.Stdout)
 	}
 	return nil
 }
 
 // Check runs a gate check in the package's directory, as verify ran.
 func (v *installer) Check(ctx context.Context, name, command string) CheckResult {
-	res, err := v.sh(ctx, "cd "+packages.Quote(v.workdir)+" 2>/dev/null; ( "+command+" )")
+	res, err := v.sh(ctx, "cd "+q(v.workdir)+" 2>/dev/null; ( "+command+" )")
 	switch {
 	case err != nil:
 		return CheckResult{Check: name, Outcome: Unknown, Output: err.Error()}

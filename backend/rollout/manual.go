@@ -177,11 +177,14 @@ func (m *manualExecutor) await(ctx context.Context, step string, log func(string
 
 func (m *manualExecutor) Marker(ctx context.Context) (Marker, error) { return Marker{}, nil }
 
+// TakeCommandTime is zero: a person's step is not a command.
+func (m *manualExecutor) TakeCommandTime() time.Duration { return 0 }
+
 func (m *manualExecutor) Prepare(ctx context.Context, snap string) (time.Duration, error) {
 	return 0, nil
 }
 
-func (m *manualExecutor) Install(ctx context.Context, plan *packages.InstallPlan, mk Marker, log func(string)) error {
+func (m *manualExecutor) Install(ctx context.Context, plan *packages.InstallPlan, mk Marker, resume bool, log func(string)) error {
 	return m.await(ctx, "install", log)
 }
 

@@ -101,15 +101,18 @@ func (r *Rollout) count() {
 // TargetRun is one target's part in a rollout.
 type TargetRun struct {
 	Target
-	Wave     int           `json:"wave"`
-	Position int           `json:"position"`
-	State    TargetState   `json:"state"`
-	Snapshot string        `json:"snapshot"`
-	PausedMS int64         `json:"paused_ms"` // how long its snapshot stood the VM still
-	Failed   int           `json:"failed_rounds"`
-	Unknown  int           `json:"unknown_rounds"`
-	Checks   []CheckResult `json:"checks"` // the last round's results
-	Error    string        `json:"error"`
+	Wave     int         `json:"wave"`
+	Position int         `json:"position"`
+	State    TargetState `json:"state"`
+	Snapshot string      `json:"snapshot"`
+	PausedMS int64       `json:"paused_ms"` // how long its snapshot stood the VM still
+	// CommandMS is the time its commands took on the target (copy,
+	// install, verify, gate checks, rollback), in milliseconds.
+	CommandMS int64         `json:"command_ms"`
+	Failed    int           `json:"failed_rounds"`
+	Unknown   int           `json:"unknown_rounds"`
+	Checks    []CheckResult `json:"checks"` // the last round's results
+	Error     string        `json:"error"`
 }
 
 // mayCarry reports whether the package may be on the target, so that a

@@ -69,10 +69,10 @@ func saveRollout(ctx context.Context, tx *sql.Tx, r *Rollout, now string) error 
 // saveTarget writes one target's state.
 func saveTarget(ctx context.Context, tx *sql.Tx, id string, t *TargetRun, now string) error {
 	checks, _ := json.Marshal(t.Checks)
-	_, err := tx.ExecContext(ctx, `UPDATE rollout_targets SET state = ?, snapshot = ?, paused_ms = ?, failed_rounds = ?, unknown_rounds = ?,
+	_, err := tx.ExecContext(ctx, `UPDATE rollout_targets SET state = ?, snapshot = ?, paused_ms = ?, command_ms = ?, failed_rounds = ?, unknown_rounds = ?,
 		checks = ?, error = ?, started_at = CASE WHEN started_at = '' AND ? NOT IN ('pending','excluded') THEN ? ELSE started_at END,
 		ended_at = CASE WHEN ? IN ('healthy','failed','rolled-back','excluded') THEN ? ELSE ended_at END
-		WHERE rollout_id = ? AND ci_id = ?`, string(t.State), t.Snapshot, t.PausedMS, t.Failed, t.Unknown, string(checks), t.Error,
+		WHERE rollout_id = ? AND ci_id = ?`, string(t.State), t.Snapshot, t.PausedMS, t.CommandMS, t.Failed, t.Unknown, string(checks), t.Error,
 		string(t.State), now, string(t.State), now, id, t.CIID)
 	return err
 }
@@ -115,7 +115,7 @@ func load(ctx context.Context, q store.Querier, id string) (*Rollout, error) {
 	if err != nil {
 		return nil, err
 	}
-	rows, err := q.QueryContext(ctx, `SELECT ci_id, name, kind, host, domain, address, wave, position, state, snapshot, paused_ms, failed_rounds, unknown_rounds, checks, error
+	rows, err := q.QueryContext(ctx, `SELECT ci_id, name, kind, host, domain, address, wave, position, state, snapshot, paused_ms, command_ms, failed_rounds, unknown_rounds, checks, error
 		FROM rollout_targets WHERE rollout_id = ? ORDER BY wave, position`, id)
 	if err != nil {
 		return nil, err
@@ -125,7 +125,7 @@ func load(ctx context.Context, q store.Querier, id string) (*Rollout, error) {
 		var t TargetRun
 		var checks string
 		if err := rows.Scan(&t.CIID, &t.Name, &t.Kind, &t.Host, &t.Domain, &t.Address, &t.Wave, &t.Position, &t.State, &t.Snapshot,
-			&t.PausedMS, &t.Failed, &t.Unknown, &checks, &t.Error); err != nil {
+			&t.PausedMS, &t.CommandMS, &t.Failed, &t.Unknown, &checks, &t.Error); err != nil {
 			return nil, err
 		}
 		_ = json.Unmarshal([]byte(checks), &t.Checks)

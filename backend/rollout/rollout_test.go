@@ -190,6 +190,21 @@ func (e *env) approve(domains []string, version string, m packages.Manifest, fil
 func p[T any](v T) *T { return &v }
 
 // plan is a phased plan: a canary, then the rest; a gate of 2 quick rounds.
+// verifyFails answers a guest command whose verify fails as a shell would:
+// the install script (which runs verify last) went through the sha256
+// check and the install, saying so, before verify failed; the gate's check
+// just fails.
+func verifyFails(base func(string, []string) (labs.ExecResult, error), domain string, argv []string, stderr string) (labs.ExecResult, error) {
+	if _, err := base(domain, argv); err != nil { // counts the install
+		return labs.ExecResult{}, err
+	}
+	res := labs.ExecResult{ExitCode: 1, Stderr: stderr}
+	if strings.Contains(strings.Join(argv, " "), "sha256sum -c") {
+		res.Stdout = "shakedown:files-ok\nshakedown:installed\n"
+	}
+	return res, nil
+}
+
 func plan(onBreach rollout.OnBreach) rollout.Plan {
 	pl := rollout.DefaultPlan()
 	pl.Waves = []rollout.Size{{N: 1}, {Percent: 100, Pct: true}}
@@ -344,7 +359,7 @@ func TestGateFailureRollsBack(t *testing.T) {
 	base := e.host.OnExec
 	e.host.OnExec = func(domain string, argv []string) (labs.ExecResult, error) {
 		if domain == "web-3" && strings.Contains(strings.Join(argv, " "), "grep -q 2.0") {
-			return labs.ExecResult{ExitCode: 1, Stderr: "version mismatch"}, nil
+			return verifyFails(base, domain, argv, "version mismatch")
 		}
 		return base(domain, argv)
 	}
@@ -420,7 +435,7 @@ func TestPauseClaimRetry(t *testing.T) {
 		b := broken
 		mu.Unlock()
 		if b && domain == "web-1" && strings.Contains(strings.Join(argv, " "), "grep -q 2.0") {
-			return labs.ExecResult{ExitCode: 1}, nil
+			return verifyFails(base, domain, argv, "")
 		}
 		return base(domain, argv)
 	}
@@ -431,6 +446,9 @@ func TestPauseClaimRetry(t *testing.T) {
 	paused := wait(t, e, ro.ID, rollout.StatusPaused)
 	if !strings.Contains(paused.PauseReason, "1 of 1 targets failed in wave 1") {
 		t.Fatalf("pause reason %q", paused.PauseReason)
+	}
+	if got := paused.Targets[0].Error; !strings.HasPrefix(got, "verify failed on web-1 (exit 1)") {
+		t.Fatalf("web-1's error %q, want verify's failure", got)
 	}
 	if _, err := e.svc.Act(ctx, adam, ro.ID, rollout.ActionInput{Action: "claim"}); err != nil {
 		t.Fatal(err)

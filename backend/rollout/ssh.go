@@ -22,7 +22,7 @@ type sshExecutor struct {
 // NewSSHExecutor returns the executor of an ssh target over conn; the
 // package's files go under base/rollout and the marker is base/installed.json
 // (the server's base is /var/lib/shakedown/targets/<ci id> for root or sudo
-// targets, ~/.shakedown/targets/<ci id> otherwise).
+// targets, ~/.shakedown/targets/<ci id> otherwise: "~/" is the user's home).
 func NewSSHExecutor(conn *sshtarget.Conn, name, base string) Executor {
 	return &sshExecutor{installer: installer{r: sshShell{conn: conn, target: name}, workdir: path.Join(base, "rollout"),
 		marker: path.Join(base, "installed.json")}, conn: conn}
@@ -46,12 +46,21 @@ func (s sshShell) sh(ctx context.Context, script string) (labs.ExecResult, error
 		Truncated: res.StdoutTruncated || res.StderrTruncated, Took: res.Took}, nil
 }
 
+// write uploads a file over SFTP (missing directories are made; "~/" is
+// the user's home).
 func (s sshShell) write(ctx context.Context, p string, data []byte) error {
-	if res, err := s.sh(ctx, "mkdir -p "+packages.Quote(path.Dir(p))); err != nil || res.ExitCode != 0 {
-		return fmt.Errorf("make %s on %s: %v %s", path.Dir(p), s.target, err, res.Stderr)
-	}
 	_, _, err := s.conn.Upload(ctx, p, bytes.NewReader(data), 0o644)
 	return err
+}
+
+// replaceDir empties dir and uploads the files into it, over one SFTP
+// session.
+func (s sshShell) replaceDir(ctx context.Context, dir string, files []file) error {
+	up := make([]sshtarget.File, len(files))
+	for i, f := range files {
+		up[i] = sshtarget.File{Path: f.path, Data: f.data, Mode: 0o644}
+	}
+	return s.conn.ReplaceDir(ctx, dir, up)
 }
 
 func (e *sshExecutor) Prepare(ctx context.Context, snap string) (time.Duration, error) { return 0, nil }
@@ -60,12 +69,8 @@ func (e *sshExecutor) Rollback(ctx context.Context, snap string, plan *packages.
 	if plan.Rollback == "" {
 		return fmt.Errorf("the package has no rollback command to run on %s", e.r.name())
 	}
-	if err := e.run(ctx, "rollback", "cd "+packages.Quote(e.workdir)+" && ( "+plan.Rollback+" )", log); err != nil {
-		return err
-	}
-	// The package is no longer what runs there.
-	_, err := e.sh(ctx, "rm -f "+packages.Quote(e.marker))
-	return err
+	// The package is no longer what runs there: the marker goes with it.
+	return e.run(ctx, "rollback", "cd "+q(e.workdir)+" && ( "+plan.Rollback+" ) && rm -f "+q(e.marker), log)
 }
 
 func (e *sshExecutor) Forget(ctx context.Context, snap string) error { return nil }

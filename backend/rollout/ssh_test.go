@@ -15,14 +15,22 @@ import (
 )
 
 // sshEnv is a release of two hosts reached over SSH: a real sshd on
-// loopback, each host its own directory (its own install and marker).
-func sshEnv(t *testing.T, verify string) (*env, string) {
+// loopback, each host its own directory (its own install and marker):
+// app-1 signs in as root (an absolute directory), app-2 as an unprivileged
+// user (a directory under "~/", its home). dir says where each host's is.
+func sshEnv(t *testing.T, verify string) (*env, func(host string) string) {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("real sshd: not in the short tier")
 	}
-	sshd := labtest.StartSSHD(t)
+	sshd := labtest.StartSSHDWith(t, labtest.SSHDOptions{User: true})
 	root := t.TempDir()
+	dir := func(host string) string {
+		if host == "app-2" {
+			return filepath.Join(sshd.Home, "apps", host)
+		}
+		return filepath.Join(root, host)
+	}
 	e := baseEnv(t)
 	e.manualNames = nil
 	ctx := context.Background()
@@ -44,14 +52,18 @@ func sshEnv(t *testing.T, verify string) (*env, string) {
 			return out, nil
 		},
 		Connect: connectFunc(func(ctx context.Context, tg rollout.Target) (rollout.Executor, error) {
-			conn, err := sshtarget.Dial(ctx, sshtarget.Config{Addr: tg.Address, User: "root", PrivateKey: []byte(sshd.PrivateKey), HostKey: sshd.Fingerprint})
+			user, base := "root", filepath.Join(root, tg.Name)
+			if strings.HasSuffix(tg.Name, "app-2") {
+				user, base = sshd.User, "~/apps/app-2"
+			}
+			conn, err := sshtarget.Dial(ctx, sshtarget.Config{Addr: tg.Address, User: user, PrivateKey: []byte(sshd.PrivateKey), HostKey: sshd.Fingerprint})
 			if err != nil {
 				return nil, err
 			}
-			return rollout.NewSSHExecutor(conn, tg.Name, filepath.Join(root, tg.Name)), nil
+			return rollout.NewSSHExecutor(conn, tg.Name, base), nil
 		})})
 	t.Cleanup(func() { e.svc.Shutdown(context.Background()) })
-	return e, root
+	return e, dir
 }
 
 func read(t *testing.T, p string) string {
@@ -66,7 +78,7 @@ func read(t *testing.T, p string) string {
 // Over real SSH: each host gets the package (its files checked by sha256
 // on the host), installs once, and carries the marker.
 func TestSSHRolloutInstallsOnEachHost(t *testing.T) {
-	e, root := sshEnv(t, "grep -q 2.0 ../served")
+	e, dir := sshEnv(t, "grep -q 2.0 ../served")
 	ro, err := e.svc.Start(context.Background(), alice, e.release.ID, rollout.StartInput{Digest: e.digest, Plan: plan(rollout.Pause)})
 	if err != nil {
 		t.Fatal(err)
@@ -77,13 +89,13 @@ func TestSSHRolloutInstallsOnEachHost(t *testing.T) {
 		t.Fatalf("%s %s %s %v %+v", done.Status, done.PauseReason, done.Error, logs, done.Targets)
 	}
 	for _, h := range []string{"app-1", "app-2"} {
-		if v := read(t, filepath.Join(root, h, "served")); v != "2.0" {
+		if v := read(t, filepath.Join(dir(h), "served")); v != "2.0" {
 			t.Errorf("%s serves %q", h, v)
 		}
-		if n := read(t, filepath.Join(root, h, "installs")); n != "x" {
+		if n := read(t, filepath.Join(dir(h), "installs")); n != "x" {
 			t.Errorf("%s installed %q times", h, n)
 		}
-		if m := read(t, filepath.Join(root, h, "installed.json")); !strings.Contains(m, ro.ID) || !strings.Contains(m, e.digest) {
+		if m := read(t, filepath.Join(dir(h), "installed.json")); !strings.Contains(m, ro.ID) || !strings.Contains(m, e.digest) {
 			t.Errorf("%s marker %q", h, m)
 		}
 	}
@@ -95,7 +107,7 @@ func TestSSHRolloutInstallsOnEachHost(t *testing.T) {
 // Verify failing on the second host: both run the package's rollback
 // command (newest first) and lose the marker; the release is rolled back.
 func TestSSHRolloutRollsBackWithTheCommand(t *testing.T) {
-	e, root := sshEnv(t, `grep -q 2.0 ../served && test "$(basename "$(dirname "$PWD")")" != app-2`)
+	e, dir := sshEnv(t, `grep -q 2.0 ../served && test "$(basename "$(dirname "$PWD")")" != app-2`)
 	ro, err := e.svc.Start(context.Background(), alice, e.release.ID, rollout.StartInput{Digest: e.digest, Plan: plan(rollout.Rollback)})
 	if err != nil {
 		t.Fatal(err)
@@ -105,10 +117,10 @@ func TestSSHRolloutRollsBackWithTheCommand(t *testing.T) {
 		t.Fatalf("%s %s", done.Status, done.Error)
 	}
 	for _, h := range []string{"app-1", "app-2"} {
-		if v := read(t, filepath.Join(root, h, "served")); v != "1.0" {
+		if v := read(t, filepath.Join(dir(h), "served")); v != "1.0" {
 			t.Errorf("%s serves %q after the rollback", h, v)
 		}
-		if _, err := os.Stat(filepath.Join(root, h, "installed.json")); err == nil {
+		if _, err := os.Stat(filepath.Join(dir(h), "installed.json")); err == nil {
 			t.Errorf("%s keeps the marker", h)
 		}
 	}

@@ -3,6 +3,8 @@ package rollout
 import (
 	"context"
 	"fmt"
+	"path"
+	"strings"
 	"time"
 
 	"github.com/shakedown/shakedown/backend/packages"
@@ -49,7 +51,47 @@ func (g agentShell) sh(ctx context.Context, script string) (labs.ExecResult, err
 }
 
 func (g agentShell) write(ctx context.Context, p string, data []byte) error {
+	if err := g.mkdir(ctx, path.Dir(p)); err != nil {
+		return err
+	}
 	return g.host.WriteFile(ctx, g.domain, p, data)
+}
+
+// replaceDir empties dir (and makes the files' directories) in one guest
+// command, then writes the files (in chunks, through the agent).
+func (g agentShell) replaceDir(ctx context.Context, dir string, files []file) error {
+	dirs := []string{packages.Quote(dir)}
+	seen := map[string]bool{dir: true}
+	for _, f := range files {
+		if d := path.Dir(path.Join(dir, f.path)); !seen[d] {
+			seen[d] = true
+			dirs = append(dirs, packages.Quote(d))
+		}
+	}
+	res, err := g.sh(ctx, "rm -rf "+packages.Quote(dir)+" && mkdir -p "+strings.Join(dirs, " "))
+	if err == nil && res.ExitCode != 0 {
+		err = fmt.Errorf("exit %d: %s", res.ExitCode, strings.TrimSpace(res.Stderr))
+	}
+	if err != nil {
+		return fmt.Errorf("empty %s in %s: %w", dir, g.domain, err)
+	}
+	for _, f := range files {
+		if err := g.host.WriteFile(ctx, g.domain, path.Join(dir, f.path), f.data); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (g agentShell) mkdir(ctx context.Context, dir string) error {
+	res, err := g.sh(ctx, "mkdir -p "+packages.Quote(dir))
+	if err == nil && res.ExitCode != 0 {
+		err = fmt.Errorf("exit %d: %s", res.ExitCode, strings.TrimSpace(res.Stderr))
+	}
+	if err != nil {
+		return fmt.Errorf("make %s in %s: %w", dir, g.domain, err)
+	}
+	return nil
 }
 
 func (v *vmExecutor) Prepare(ctx context.Context, snap string) (time.Duration, error) {
@@ -62,6 +104,7 @@ func (v *vmExecutor) Prepare(ctx context.Context, snap string) (time.Duration, e
 
 func (v *vmExecutor) Rollback(ctx context.Context, snap string, plan *packages.InstallPlan, log func(string)) error {
 	log(fmt.Sprintf("Reverting %s to the snapshot %s", v.domain, snap))
+	defer v.timed(time.Now())
 	if err := v.host.Revert(ctx, v.domain, snap); err != nil {
 		return fmt.Errorf("revert %s to %s: %w", v.domain, snap, err)
 	}

@@ -48,6 +48,10 @@ type watcher struct {
 	env   string
 	plan  *packages.InstallPlan
 	execs map[int64]Executor
+	// dialErrs are connections that failed ahead of their target's turn;
+	// dialing counts those being opened (closeExecs waits for them).
+	dialErrs map[int64]error
+	dialing  sync.WaitGroup
 
 	logMu sync.Mutex
 	logs  []logLine
@@ -63,7 +67,7 @@ func (s *Service) launch(id string) error {
 		return nil
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	w := &watcher{s: s, id: id, cmds: make(chan command), ctx: ctx, cancel: cancel, done: make(chan struct{}), execs: map[int64]Executor{}, dirty: map[int64]bool{}}
+	w := &watcher{s: s, id: id, cmds: make(chan command), ctx: ctx, cancel: cancel, done: make(chan struct{}), execs: map[int64]Executor{}, dialErrs: map[int64]error{}, dirty: map[int64]bool{}}
 	s.watchers[id] = w
 	s.wg.Add(1)
 	go w.run()
@@ -209,6 +213,7 @@ func (w *watcher) log(ciID int64, msg string) {
 }
 
 func (w *watcher) closeExecs() {
+	w.dialing.Wait()
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for _, e := range w.execs {
@@ -366,14 +371,21 @@ func (w *watcher) targetsOf(wave int, states ...TargetState) []*TargetRun {
 // pool runs fn on each target, max_parallel at a time, and takes
 // decisions between targets. It returns false when a decision stopped the
 // wave (the rollout paused, rolls back or ended): what was started ends
-// first.
+// first. While targets wait for their turn, the next ones' connections
+// are opened (half of max_parallel ahead at most), so that a turn does not
+// start with an SSH handshake.
 func (w *watcher) pool(ts []*TargetRun, fn func(t *TargetRun)) bool {
 	sem := make(chan struct{}, w.r.Plan.MaxParallel)
 	var wg sync.WaitGroup
 	stopped := false
 	late, stopTimer := w.deadlineC()
 	defer stopTimer()
-	for _, t := range ts {
+	ahead, connected := max(1, w.r.Plan.MaxParallel/2), 0
+	ready := make([]chan struct{}, len(ts))
+	for i, t := range ts {
+		for ; connected < len(ts) && connected < i+ahead; connected++ {
+			ready[connected] = w.connectAhead(ts[connected])
+		}
 		acquired := false
 		for !acquired && !stopped {
 			select {
@@ -395,6 +407,7 @@ func (w *watcher) pool(ts []*TargetRun, fn func(t *TargetRun)) bool {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
+			<-ready[i]
 			fn(t)
 		}()
 	}
@@ -418,15 +431,43 @@ func (w *watcher) pool(ts []*TargetRun, fn func(t *TargetRun)) bool {
 	}
 }
 
-// exec returns (opening once) the executor of a target.
+// connectAhead opens a target's executor in the background (kept for its
+// turn, a failure too); the channel closes when it is done.
+func (w *watcher) connectAhead(t *TargetRun) chan struct{} {
+	done := make(chan struct{})
+	w.mu.Lock()
+	open := w.execs[t.CIID] != nil || t.Kind == KindManual
+	if !open {
+		w.dialing.Add(1)
+	}
+	w.mu.Unlock()
+	if open {
+		close(done)
+		return done
+	}
+	go func() {
+		defer w.dialing.Done()
+		defer close(done)
+		if _, err := w.exec(t); err != nil {
+			w.mu.Lock()
+			w.dialErrs[t.CIID] = err
+			w.mu.Unlock()
+		}
+	}()
+	return done
+}
+
+// exec returns (opening once) the executor of a target; a connection that
+// failed ahead of the target's turn fails its turn (once: a retry connects
+// again).
 func (w *watcher) exec(t *TargetRun) (Executor, error) {
 	w.mu.Lock()
-	e := w.execs[t.CIID]
+	e, err := w.execs[t.CIID], w.dialErrs[t.CIID]
+	delete(w.dialErrs, t.CIID)
 	w.mu.Unlock()
-	if e != nil {
-		return e, nil
+	if e != nil || err != nil {
+		return e, err
 	}
-	var err error
 	if t.Kind == KindManual {
 		e = &manualExecutor{s: w.s, rollout: w.id, target: t.Target, stopped: w.stopped}
 	} else if e, err = w.s.Connect.Connect(w.step(), t.Target); err != nil {
@@ -454,13 +495,18 @@ func (w *watcher) installTarget(t *TargetRun) {
 		w.failTarget(t, fmt.Errorf("cannot reach %s: %w", t.Name, err))
 		return
 	}
-	if t.State == TargetInstalling {
+	resume := t.State == TargetInstalling
+	if resume {
 		// A restart left it mid-install: the marker on the target decides.
 		if m, err := ex.Marker(w.step()); err == nil && m.RolloutID == w.id && m.Digest == w.r.Digest {
 			w.log(t.CIID, "The target's marker says this rollout installed it already: not installing twice")
 			w.installed(t)
 			return
 		}
+	}
+	if t.State != TargetInstalling && t.Kind != KindVM {
+		// Nothing to prepare (no snapshot): one write, not two.
+		w.setTarget(t, func(t *TargetRun) { t.State, t.Error = TargetInstalling, "" })
 	}
 	if t.State != TargetInstalling {
 		w.setTarget(t, func(t *TargetRun) { t.State, t.Error = TargetPreparing, "" })
@@ -478,7 +524,9 @@ func (w *watcher) installTarget(t *TargetRun) {
 		w.setTarget(t, func(t *TargetRun) { t.State, t.Snapshot, t.PausedMS = TargetInstalling, snap, paused.Milliseconds() })
 	}
 	m := Marker{Digest: w.r.Digest, RolloutID: w.id, ReleaseID: w.r.ReleaseID, At: w.s.now().UTC()}
-	if err := ex.Install(w.step(), w.plan, m, func(line string) { w.log(t.CIID, line) }); err != nil {
+	err = ex.Install(w.step(), w.plan, m, resume, func(line string) { w.log(t.CIID, line) })
+	w.addCommandTime(t, ex)
+	if err != nil {
 		if errors.Is(err, errInterrupted) {
 			return // waited for again when the rollout goes on
 		}
@@ -493,9 +541,18 @@ func (w *watcher) installTarget(t *TargetRun) {
 	w.installed(t)
 }
 
+// installed records the target installed, and what runs there now, in one
+// transaction.
 func (w *watcher) installed(t *TargetRun) {
-	w.setTarget(t, func(t *TargetRun) { t.State = TargetInstalled })
+	w.mu.Lock()
+	t.State = TargetInstalled
+	copyT := *t
+	w.dirty[t.CIID] = true
+	w.mu.Unlock()
 	err := w.s.write(w.ctx, func(ctx context.Context, tx *sql.Tx) error {
+		if err := saveTarget(ctx, tx, w.id, &copyT, w.s.stamp()); err != nil {
+			return err
+		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO target_installs (ci_id, release_id, digest, rollout_id, state, at) VALUES (?, ?, ?, ?, 'installed', ?)`,
 			t.CIID, w.r.ReleaseID, w.r.Digest, w.id, w.s.stamp())
 		return err
@@ -503,6 +560,42 @@ func (w *watcher) installed(t *TargetRun) {
 	if err != nil {
 		w.s.Log.Error("record install", "rollout", w.id, "err", err)
 	}
+}
+
+// setTargets changes several targets and writes them in one transaction.
+func (w *watcher) setTargets(ts []*TargetRun, fn func(t *TargetRun)) {
+	if len(ts) == 0 {
+		return
+	}
+	copies := make([]TargetRun, len(ts))
+	w.mu.Lock()
+	for i, t := range ts {
+		fn(t)
+		copies[i] = *t
+		w.dirty[t.CIID] = true
+	}
+	w.mu.Unlock()
+	err := w.s.write(w.ctx, func(ctx context.Context, tx *sql.Tx) error {
+		now := w.s.stamp()
+		for i := range copies {
+			if err := saveTarget(ctx, tx, w.id, &copies[i], now); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		w.s.Log.Error("save rollout targets", "rollout", w.id, "err", err)
+	}
+}
+
+// addCommandTime adds what the executor's commands took to the target's
+// record (written with its next state).
+func (w *watcher) addCommandTime(t *TargetRun, ex Executor) {
+	d := ex.TakeCommandTime()
+	w.mu.Lock()
+	t.CommandMS += d.Milliseconds()
+	w.mu.Unlock()
 }
 
 // failTarget records a failed step.
@@ -563,13 +656,15 @@ func (w *watcher) gateWave(wave int) bool {
 		}
 	}
 	unknown := 0
+	var passed []*TargetRun
 	for _, t := range w.targetsOf(wave, TargetInstalled) {
 		if t.Unknown > 0 {
 			unknown++
 			continue
 		}
-		w.setTarget(t, func(t *TargetRun) { t.State = TargetHealthy })
+		passed = append(passed, t)
 	}
+	w.setTargets(passed, func(t *TargetRun) { t.State = TargetHealthy })
 	if unknown > 0 {
 		w.pause(fmt.Sprintf("%d target(s) of wave %d gave results that were neither pass nor fail (unreachable): the wave is paused, not passed.", unknown, wave+1), "")
 		return false
@@ -590,6 +685,9 @@ func (w *watcher) checkTarget(t *TargetRun, checks []check, round int) {
 		default:
 			results = append(results, ex.Check(w.step(), c.name, c.command))
 		}
+	}
+	if ex != nil {
+		w.addCommandTime(t, ex)
 	}
 	failed, unknown := false, false
 	for _, res := range results {
@@ -942,6 +1040,7 @@ func (w *watcher) rollbackAll() {
 			} else {
 				err = ex.Rollback(w.step(), t.Snapshot, w.plan, func(line string) { w.log(t.CIID, line) })
 			}
+			w.addCommandTime(t, ex)
 		}
 		if errors.Is(err, errInterrupted) {
 			return // Shakedown is stopping: the rollback goes on at the next start

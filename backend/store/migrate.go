@@ -577,4 +577,10 @@ var Migrations = []Migration{
 		) WITHOUT ROWID`,
 		`CREATE INDEX target_tags_tag ON target_tags(tag, ci_id)`,
 	)},
+	{Version: 13, Name: "a rollout target's command time", Up: execAll(
+		// The time its commands took on the target (install, checks,
+		// rollback), in milliseconds: against the rollout's wall time it
+		// says what orchestration costs.
+		`ALTER TABLE rollout_targets ADD COLUMN command_ms INTEGER NOT NULL DEFAULT 0`,
+	)},
 }

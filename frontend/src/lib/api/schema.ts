@@ -2258,6 +2258,8 @@ export interface components {
             checks: components["schemas"]["RolloutCheckResult"][];
             /** Format: int64 */
             ci_id: number;
+            /** Format: int64 */
+            command_ms: number;
             domain?: string;
             error: string;
             failed_rounds: number;
