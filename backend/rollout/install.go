@@ -101,27 +101,13 @@ func (v *installer) Install(ctx context.Context, plan *packages.InstallPlan, m M
 	// A restart may find this rollout's install running on the target (the
 	// guest agent's process outlives the server) or done: wait for it, or
 	// go on from it, rather than install twice.
-	for resume {
-		res, err := v.sh(ctx, `if [ "$(cat `+w+`/.shakedown.rollout 2>/dev/null)" = `+packages.Quote(m.RolloutID)+` ]; then `+
-			"test -f "+w+"/.shakedown.installed && echo installed; "+
-			"test -f "+w+`/.shakedown.pid && kill -0 "$(cat `+w+`/.shakedown.pid)" 2>/dev/null && echo running; fi; true`)
-		if err != nil {
+	if resume {
+		switch found, err := v.found(ctx, m, "a restart", log); {
+		case err != nil:
 			return err
-		}
-		switch out := res.Stdout; {
-		case strings.Contains(out, "running"):
-			log("This rollout's install is still running on the target (found after a restart): waiting for it")
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(time.Second):
-			}
-			continue
-		case strings.Contains(out, "installed"):
-			log("This rollout's install had finished on the target (found after a restart): not installing twice")
+		case found:
 			return v.verifyAndMark(ctx, plan, m, log)
 		}
-		break // not started, or interrupted before it finished: install again
 	}
 	log(fmt.Sprintf("Copying %s (%d files) into %s", plan.Name, len(plan.Files), v.workdir))
 	var sums strings.Builder
@@ -154,6 +140,12 @@ func (v *installer) Install(ctx context.Context, plan *packages.InstallPlan, m M
 	}
 	res, err := v.sh(ctx, script)
 	if err != nil {
+		// Contact was lost with the script under way (libvirtd restarted,
+		// the agent's answer lost): the target says how far it went.
+		log(fmt.Sprintf("Lost contact during the install (%v): asking the target how far it went", err))
+		if found, ferr := v.found(ctx, m, "lost contact", log); ferr == nil && found {
+			return v.verifyAndMark(ctx, plan, m, log)
+		}
 		return fmt.Errorf("install in %s: %w", v.r.name(), err)
 	}
 	// The output of each part, and which one failed (none of the lines
@@ -192,6 +184,49 @@ func cutLine(out, marker string) (string, string, bool) {
 		return out, "", false
 	}
 	return before, after, true
+}
+
+// found asks the target whether this rollout's install ran there (after
+// a restart, or contact lost mid-install): while it runs, it waits; true
+// when it finished, false when it never started or was interrupted
+// (install again). Contact is tried again for 30 s.
+func (v *installer) found(ctx context.Context, m Marker, after string, log func(string)) (bool, error) {
+	w := q(v.workdir)
+	script := `if [ "$(cat ` + w + `/.shakedown.rollout 2>/dev/null)" = ` + packages.Quote(m.RolloutID) + ` ]; then ` +
+		"test -f " + w + "/.shakedown.installed && echo installed; " +
+		"test -f " + w + `/.shakedown.pid && kill -0 "$(cat ` + w + `/.shakedown.pid)" 2>/dev/null && echo running; fi; true`
+	lost := time.Time{}
+	waited := false
+	for {
+		res, err := v.sh(ctx, script)
+		if err != nil {
+			if lost.IsZero() {
+				lost = time.Now()
+			}
+			if time.Since(lost) > 30*time.Second {
+				return false, err
+			}
+		} else {
+			lost = time.Time{}
+			switch {
+			case strings.Contains(res.Stdout, "running"):
+				if !waited {
+					log("This rollout's install is still running on the target (after " + after + "): waiting for it")
+					waited = true
+				}
+			case strings.Contains(res.Stdout, "installed"):
+				log("This rollout's install finished on the target (after " + after + "): not installing twice")
+				return true, nil
+			default:
+				return false, nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return false, ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
 }
 
 // file is a file to write on a target.
