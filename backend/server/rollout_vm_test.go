@@ -177,10 +177,20 @@ func (f *rolloutFixture) served() map[string]string {
 	return out
 }
 
-func (f *rolloutFixture) releaseState() string {
+// expect checks what every VM serves ("<installs> <version>") and the
+// release's state.
+func (f *rolloutFixture) expect(served, state string) {
+	f.t.Helper()
+	for name, got := range f.served() {
+		if got != served {
+			f.t.Errorf("%s: installs and version %q, want %q", name, got, served)
+		}
+	}
 	var r struct{ State string }
 	f.sd.do("GET", fmt.Sprintf("/api/v1/releases/%d", f.rel), nil, &r)
-	return r.State
+	if r.State != state {
+		f.t.Fatalf("release %s, want %s", r.State, state)
+	}
 }
 
 // A real shakedown serve is killed with kill -9 while a rollout's second
@@ -205,14 +215,7 @@ func TestRolloutSurvivesAKilledServer(t *testing.T) {
 	if end.Status != "succeeded" {
 		t.Fatalf("after the restart: %+v", end)
 	}
-	for name, got := range f.served() {
-		if got != "1 2.0.0" {
-			t.Errorf("%s: installs and version %q, want 1 install and 2.0.0", name, got)
-		}
-	}
-	if st := f.releaseState(); st != "deployed" {
-		t.Fatalf("release %s, want deployed", st)
-	}
+	f.expect("1 2.0.0", "deployed")
 }
 
 // Verify fails on web-2 (wave 2), the policy rolls back, and the server is
@@ -249,14 +252,7 @@ func TestRollbackSurvivesAKilledServer(t *testing.T) {
 			t.Errorf("%s is %s", tr.Name, tr.State)
 		}
 	}
-	for name, got := range f.served() {
-		if got != "0 1.0.0" {
-			t.Errorf("%s: installs and version %q, want no install left and 1.0.0", name, got)
-		}
-	}
-	if st := f.releaseState(); st != "rolled-back" {
-		t.Fatalf("release %s, want rolled-back", st)
-	}
+	f.expect("0 1.0.0", "rolled-back")
 }
 
 // libvirtd is restarted while web-1's install runs in its guest: the
@@ -308,11 +304,7 @@ func TestRolloutRidesOutALibvirtdRestart(t *testing.T) {
 	if end.Status != "succeeded" {
 		t.Fatalf("rollout %+v", end)
 	}
-	for name, got := range f.served() {
-		if got != "1 2.0.0" {
-			t.Errorf("%s: installs and version %q, want 1 install and 2.0.0", name, got)
-		}
-	}
+	f.expect("1 2.0.0", "deployed")
 	for _, vm := range f.prod {
 		if active, err := f.h.IsActive(context.Background(), vm.Name); err != nil || !active {
 			t.Errorf("%s stopped with libvirtd's restart: %v", vm.Name, err)
