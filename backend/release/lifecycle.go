@@ -40,7 +40,7 @@ var next = map[State][]State{
 	StatePlanned:          {StateBuilding, StateCancelled},
 	StateBuilding:         {StateTesting, StatePlanned, StateCancelled},
 	StateTesting:          {StateAwaitingApproval, StateBuilding, StateCancelled},
-	StateAwaitingApproval: {StateApproved, StateRejected, StateCancelled},
+	StateAwaitingApproval: {StateApproved, StateRejected, StateTesting, StateCancelled}, // testing: the requester withdraws
 	StateRejected:         {StateBuilding, StateTesting, StateCancelled},
 	StateApproved:         {StateDeploying, StateCancelled},
 	StateDeploying:        {StateDeployed, StateFailed, StateRolledBack},
