@@ -44,7 +44,7 @@ describe('review, closure and KPIs', () => {
     // Auth Gateway is still deploying), 2 of them failed (Search Service,
     // Inventory Sync).
     await page.getByTestId('kpi-range').selectOption('30');
-    await page.waitForFunction(() => document.querySelector('[data-testid="kpi-change_failure_rate"] [data-testid="kpi-ratio"]')?.textContent?.trim() === '2 / 6');
+    await page.waitForFunction(() => document.querySelector('[data-testid="kpi-change_failure_rate"] [data-testid="kpi-ratio"]')?.textContent?.trim() === '2 of 6 finished deployments failed');
     assert.deepEqual(await page.getByTestId('kpi-environment').locator('option').allInnerTexts(), ['All environments', 'production']);
     assert.deepEqual(page.errors, []);
     await page.context().close();

@@ -1718,6 +1718,7 @@ export interface components {
             label: string;
             n: number;
             numerator: number;
+            ratio: string;
             unit: string;
             value: number | null;
         };
