@@ -78,6 +78,8 @@ describe('review, closure and KPIs', () => {
     assert.match(await page.getByTestId('review-view').innerText(), /Invoice run slow/);
 
     await page.getByTestId('transition-closed').click();
+    assert.match(await page.getByTestId('confirm-text').innerText(), /Closing is final/);
+    await page.getByTestId('reason-submit').click();
     await page.locator('.title-row [data-testid="state-badge"][data-state="closed"]').waitFor();
     await page.getByText(/read-only/i).first().waitFor();
     assert.equal(await page.getByTestId('edit-release').count(), 0);
