@@ -46,10 +46,19 @@ export function nextStep(r: Release, roles: Role[], username: string): NextStep 
       return r.type === 'emergency'
         ? { text: 'Next: start testing the package, or request approval on the expedited path (with a justification).', target: 'labs', targetLabel: 'Go to the labs', yours: true }
         : { text: 'Next: start testing the package in a lab.', yours: true };
-    case 'testing':
+    case 'testing': {
+      // a rejection returns the release to testing: say why, until it is asked again
+      const ts = r.transitions ?? [];
+      const prev = ts.length >= 2 ? ts[ts.length - 2] : undefined;
+      if (prev?.to === 'rejected') {
+        return tester
+          ? { text: 'Rejected: fix what the managers asked, test again, then request approval.', detail: quote(prev), target: 'labs', targetLabel: 'Go to the labs', yours: true }
+          : { text: 'Rejected at sign-off: back in testing with the testers.', detail: quote(prev), yours: false };
+      }
       return tester
         ? { text: 'Next: run a lab test period or record evidence, then request approval.', target: 'labs', targetLabel: 'Go to the labs', yours: true }
         : { text: 'In testing: the testers record evidence, then request approval.', yours: false };
+    }
     case 'awaiting-approval': {
       const req = lastMoveTo(r, 'awaiting-approval');
       const note = quote(req);
