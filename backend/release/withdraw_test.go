@@ -32,6 +32,13 @@ func TestRequestApprovalWithNoteAndWithdraw(t *testing.T) {
 	if last.To != StateAwaitingApproval || last.Reason != "Please look at the DB migration timing." {
 		t.Fatalf("request note not recorded: %+v", last)
 	}
+	inbox, err := s.Inbox(ctx, manager)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(inbox.Items) != 1 || inbox.Items[0].RequestedBy != "tess" || inbox.Items[0].RequestNote != "Please look at the DB migration timing." {
+		t.Fatalf("inbox does not show the request's note: %+v", inbox.Items)
+	}
 	other := auth.Actor{UserID: 9, Username: "tom", Roles: []auth.Role{auth.RoleTester}}
 	if _, err := s.Transition(ctx, other, r.ID, StateTesting, ""); apperr.KindOf(err) != apperr.KindForbidden {
 		t.Fatalf("withdraw by another tester: %v", err)

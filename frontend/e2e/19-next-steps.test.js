@@ -38,7 +38,7 @@ describe('next steps and confirmations', () => {
     await tessApi.post(`/releases/${r.id}/transitions`, { to: 'testing' });
     await badge(tess, 'testing').waitFor();
     assert.equal((await tess.getByTestId('transition-building').innerText()).trim(), 'Back to building');
-    assert.match(await tess.getByTestId('next-step-text').innerText(), /request approval/);
+    assert.match(await tess.getByTestId('next-step-text').innerText(), /attach the release package, test it in a lab, then request approval/);
 
     // Request approval: confirmed, with an optional note to the approvers.
     await tess.getByTestId('transition-awaiting-approval').click();
@@ -59,6 +59,10 @@ describe('next steps and confirmations', () => {
     assert.equal(await mona.getByTestId('next-step-detail').innerText(), 'tess: “Please check the rollback script timing.”');
     assert.equal(await mona.getByTestId('transition-testing').count(), 0);
     await shot(mona, 'next-step-signoff-due');
+    // The approvals inbox shows the note too.
+    await mona.goto('/#/approvals');
+    const row = mona.locator(`[data-testid="inbox-row"][data-release-id="${r.id}"]`);
+    assert.equal(await row.getByTestId('inbox-request-note').innerText(), 'tess: “Please check the rollback script timing.”');
 
     // Only the requester may withdraw, and the server says so.
     const adminApi = env.api; // admin holds the tester role too, but did not ask

@@ -55,6 +55,8 @@ export function nextStep(r: Release, roles: Role[], username: string): NextStep 
           ? { text: 'Rejected: fix what the managers asked, test again, then request approval.', detail: quote(prev), target: 'labs', targetLabel: 'Go to the labs', yours: true }
           : { text: 'Rejected at sign-off: back in testing with the testers.', detail: quote(prev), yours: false };
       }
+      if (tester && !r.package)
+        return { text: 'Next: attach the release package, test it in a lab, then request approval.', target: 'package', targetLabel: 'Go to the package', yours: true };
       return tester
         ? { text: 'Next: run a lab test period or record evidence, then request approval.', target: 'labs', targetLabel: 'Go to the labs', yours: true }
         : { text: 'In testing: the testers record evidence, then request approval.', yours: false };
