@@ -163,11 +163,25 @@ var viaForm = []State{StateApproved, StateRejected, StateReviewed}
 func allowedFor(r *Release, actor auth.Actor) []State {
 	out := []State{}
 	for _, s := range allowedFrom(r) {
+		if r.State == StateAwaitingApproval && s == StateTesting && requesterOf(r) != actor.Username {
+			continue // only the requester withdraws (see withdrawGate)
+		}
 		if actor.Has(roleFor[s]...) && !slices.Contains(viaForm, s) {
 			out = append(out, s)
 		}
 	}
 	return out
+}
+
+// requesterOf is whoever last moved r into awaiting-approval, from its
+// loaded transitions ("" when it has none).
+func requesterOf(r *Release) string {
+	for i := len(r.Transitions) - 1; i >= 0; i-- {
+		if r.Transitions[i].To == StateAwaitingApproval {
+			return r.Transitions[i].Actor
+		}
+	}
+	return ""
 }
 
 func joinStates(ss []State) string {

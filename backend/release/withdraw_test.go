@@ -2,6 +2,7 @@ package release
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -40,6 +41,18 @@ func TestRequestApprovalWithNoteAndWithdraw(t *testing.T) {
 		t.Fatalf("inbox does not show the request's note: %+v", inbox.Items)
 	}
 	other := auth.Actor{UserID: 9, Username: "tom", Roles: []auth.Role{auth.RoleTester}}
+	for _, c := range []struct {
+		who  auth.Actor
+		want bool
+	}{{tester, true}, {other, false}, {manager, false}} {
+		seen, err := s.Get(ctx, c.who, r.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := slices.Contains(seen.AllowedTransitions, StateTesting); got != c.want {
+			t.Errorf("%s may withdraw: %v, want %v (%v)", c.who.Username, got, c.want, seen.AllowedTransitions)
+		}
+	}
 	if _, err := s.Transition(ctx, other, r.ID, StateTesting, ""); apperr.KindOf(err) != apperr.KindForbidden {
 		t.Fatalf("withdraw by another tester: %v", err)
 	}

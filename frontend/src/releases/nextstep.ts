@@ -25,11 +25,6 @@ export function lastMoveTo(r: Release, state: string) {
   return undefined;
 }
 
-/** The person who asked for approval this round (they may withdraw the request). */
-export function requesterOf(r: Release): string {
-  return r.state === 'awaiting-approval' ? (lastMoveTo(r, 'awaiting-approval')?.actor ?? '') : '';
-}
-
 export function nextStep(r: Release, roles: Role[], username: string): NextStep {
   const is = (...want: Role[]) => roles.some((x) => want.includes(x));
   const tester = is('tester');
