@@ -10,6 +10,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -38,6 +39,9 @@ type Figure struct {
 	Denominator float64  `json:"denominator"`
 	N           int      `json:"n"`
 	Detail      string   `json:"detail"`
+	// Ratio says in words what the value divides ("4 deployments over 4
+	// weeks"); empty when the figure is not a ratio or has no data.
+	Ratio string `json:"ratio"`
 }
 
 // Series is one trend line, a value per bucket (nil where there is no data).
@@ -103,7 +107,7 @@ var definitions = map[string]string{
 	"release_success_rate": "Post-implementation reviews written in the range with the outcome successful, divided by all reviews written in the range.",
 	"on_time_rate": "Deployments that finished deployed in the range, started at or after the planned start and deployed by the planned end, " +
 		"divided by all deployments that finished deployed in the range.",
-	"lab_pass_rate":     "Labs created in the range whose test period passed, divided by labs that passed or failed.",
+	"lab_pass_rate":     "Labs created in the range whose test period passed, divided by labs whose test period passed or failed (a lab torn down afterwards still counts by its test period's result).",
 	"approvals_waiting": "Releases awaiting approval now.",
 	"approval_age":      "Mean time the releases awaiting approval now have waited since they entered awaiting-approval.",
 }
@@ -307,6 +311,7 @@ func (k kept) at(now time.Time) *Report {
 		if f.Key == "approval_age" {
 			rep.Figures[i] = mean(f.Key, f.Label, ages)
 			rep.Figures[i].Definition = f.Definition
+			rep.Figures[i].Ratio = ratioText(rep.Figures[i])
 		}
 	}
 	return &rep
@@ -392,13 +397,14 @@ func compute(d *data, q Query) *Report {
 	}
 	var labsPassed, labsDone int
 	for _, l := range d.labs {
-		if !in(l.created) || (l.status != "passed" && l.status != "failed") {
+		result := l.result()
+		if !in(l.created) || result == "" {
 			continue
 		}
 		labsDone++
 		b := bk(l.created)
 		b.labsDone++
-		if l.status == "passed" {
+		if result == "passed" {
 			labsPassed++
 			b.labsPassed++
 		}
@@ -448,6 +454,7 @@ func compute(d *data, q Query) *Report {
 	}
 	for i := range rep.Figures {
 		rep.Figures[i].Definition = definitions[rep.Figures[i].Key]
+		rep.Figures[i].Ratio = ratioText(rep.Figures[i])
 	}
 	return rep
 }
@@ -587,6 +594,56 @@ func (b bucketing) index(t time.Time) int {
 type lab struct {
 	status  string
 	created time.Time
+	// what its test period recorded: a lab torn down (or broken) after its
+	// test period keeps this, while its status moves on
+	checksFailed, checksRecorded int
+}
+
+// result is the lab's test period result, passed or failed, whatever became
+// of the lab afterwards; "" while it has none (being built, ready, testing).
+func (l lab) result() string {
+	switch l.status {
+	case "passed", "failed":
+		return l.status
+	case "creating", "ready", "testing":
+		return ""
+	}
+	switch {
+	case l.checksFailed > 0:
+		return "failed"
+	case l.checksRecorded > 0:
+		return "passed"
+	}
+	return ""
+}
+
+// ratioText says what a figure's value divides, in words.
+func ratioText(f Figure) string {
+	if f.Denominator == 0 {
+		return ""
+	}
+	num, den := int(f.Numerator), int(f.Denominator)
+	plural := func(n int, one, many string) string {
+		if n == 1 {
+			return fmt.Sprintf("%d %s", n, one)
+		}
+		return fmt.Sprintf("%d %s", n, many)
+	}
+	switch f.Key {
+	case "deployment_frequency":
+		return fmt.Sprintf("%s over %s weeks", plural(num, "deployment", "deployments"), strconv.FormatFloat(round(f.Denominator, 1), 'f', -1, 64))
+	case "change_failure_rate":
+		return fmt.Sprintf("%d of %s failed", num, plural(den, "finished deployment", "finished deployments"))
+	case "release_success_rate":
+		return fmt.Sprintf("%d of %s successful", num, plural(den, "review", "reviews"))
+	case "on_time_rate":
+		return fmt.Sprintf("%d of %s on time", num, plural(den, "deployment", "deployments"))
+	case "lab_pass_rate":
+		return fmt.Sprintf("%d of %s passed", num, plural(den, "tested lab", "tested labs"))
+	case "approval_age":
+		return fmt.Sprintf("%s of waiting across %s", hours(f.Numerator), plural(den, "release", "releases"))
+	}
+	return fmt.Sprintf("%s / %s", strconv.FormatFloat(f.Numerator, 'f', -1, 64), strconv.FormatFloat(f.Denominator, 'f', -1, 64))
 }
 
 type data struct {
@@ -730,7 +787,11 @@ func load(ctx context.Context, db store.Querier, q Query) (*data, error) {
 	}
 	rows.Close()
 
-	rows, err = db.QueryContext(ctx, `SELECT l.status, l.created_at FROM labs l JOIN releases r ON r.id = l.release_id WHERE l.created_at >= ? AND l.created_at < ?`+envCond,
+	rows, err = db.QueryContext(ctx, `SELECT l.status, l.created_at,
+			coalesce(json_extract(l.summary, '$.installs_failed'), 0) + coalesce(json_extract(l.summary, '$.checks_failed'), 0),
+			coalesce(json_extract(l.summary, '$.installs_passed'), 0) + coalesce(json_extract(l.summary, '$.checks_passed'), 0) +
+			coalesce(json_extract(l.summary, '$.installs_failed'), 0) + coalesce(json_extract(l.summary, '$.checks_failed'), 0)
+		FROM labs l JOIN releases r ON r.id = l.release_id WHERE l.created_at >= ? AND l.created_at < ?`+envCond,
 		append([]any{store.FormatTime(q.From), store.FormatTime(q.To)}, args...)...)
 	if err != nil {
 		return nil, err
@@ -738,7 +799,7 @@ func load(ctx context.Context, db store.Querier, q Query) (*data, error) {
 	for rows.Next() {
 		var l lab
 		var at string
-		if err := rows.Scan(&l.status, &at); err != nil {
+		if err := rows.Scan(&l.status, &at, &l.checksFailed, &l.checksRecorded); err != nil {
 			rows.Close()
 			return nil, err
 		}

@@ -583,3 +583,47 @@ func TestUnknownEnvironmentIsRefused(t *testing.T) {
 		t.Fatalf("the service answers an unknown environment with %v", err)
 	}
 }
+
+// A lab counts by its test period's result whatever becomes of it: one that
+// passed and was then torn down still counts as passed, one torn down after
+// failing checks as failed; a lab torn down before any test does not count.
+// The sub-figure says what it divides.
+func TestLabPassRateCountsTornDownLabs(t *testing.T) {
+	labRow := func(n int, status, summary, at string) string {
+		return fmt.Sprintf(`INSERT INTO labs (id, release_id, host, status, summary, expires_at, created_by, created_at, updated_at) VALUES ('l%d', 1, 'local', '%s', '%s', 'x', 'tess', '%s', 'x')`, n, status, summary, at)
+	}
+	db := dataset(t,
+		rel(1, "production", "testing", "2026-11-05T10:00:00.000Z", "2026-11-05T12:00:00.000Z"),
+		labRow(1, "torn-down", `{"installs_passed":2,"checks_passed":12,"rounds":6}`, "2026-10-05T10:00:00.000Z"),
+		labRow(2, "torn-down", `{"installs_passed":2,"checks_passed":10,"checks_failed":2,"rounds":6}`, "2026-10-06T10:00:00.000Z"),
+		labRow(3, "torn-down", `{}`, "2026-10-07T10:00:00.000Z"),
+		labRow(4, "error", `{"installs_passed":1,"checks_passed":3,"rounds":3}`, "2026-10-08T10:00:00.000Z"),
+		labRow(5, "testing", `{"installs_passed":1,"checks_passed":1,"rounds":1}`, "2026-10-09T10:00:00.000Z"),
+	)
+	_, got := figures(t, db, "production")
+	f := got["lab_pass_rate"]
+	if f.Value == nil || *f.Value != 66.7 || f.Numerator != 2 || f.Denominator != 3 {
+		t.Fatalf("lab pass rate with torn-down labs = %+v", f)
+	}
+	if f.Ratio != "2 of 3 tested labs passed" {
+		t.Errorf("lab pass rate ratio = %q", f.Ratio)
+	}
+}
+
+func TestRatioSaysWhatItDivides(t *testing.T) {
+	cases := []struct {
+		f    Figure
+		want string
+	}{
+		{Figure{Key: "deployment_frequency", Numerator: 15, Denominator: 12.86}, "15 deployments over 12.9 weeks"},
+		{Figure{Key: "change_failure_rate", Numerator: 3, Denominator: 6}, "3 of 6 finished deployments failed"},
+		{Figure{Key: "approval_age", Numerator: 145.12, Denominator: 2}, "6.0 d of waiting across 2 releases"},
+		{Figure{Key: "on_time_rate", Numerator: 1, Denominator: 1}, "1 of 1 deployment on time"},
+		{Figure{Key: "lead_time"}, ""},
+	}
+	for _, c := range cases {
+		if got := ratioText(c.f); got != c.want {
+			t.Errorf("%s: %q, want %q", c.f.Key, got, c.want)
+		}
+	}
+}

@@ -81,9 +81,9 @@ func (f FreezeWindow) Occurrences(from, to time.Time) []Occurrence {
 		case "weekly":
 			return t.AddDate(0, 0, 7*n)
 		case "monthly":
-			return t.AddDate(0, n, 0)
+			return addMonthsClamped(t, n, 0)
 		case "yearly":
-			return t.AddDate(n, 0, 0)
+			return addMonthsClamped(t, 0, n)
 		}
 		return t
 	}
@@ -120,6 +120,15 @@ func (f FreezeWindow) Occurrences(from, to time.Time) []Occurrence {
 		}
 	}
 	return out
+}
+
+// addMonthsClamped moves t by months and years, keeping its day of month
+// but no later than the month's last day: a freeze on the 31st falls on
+// 28 February, not on 3 March (time.AddDate would normalise into March).
+func addMonthsClamped(t time.Time, months, years int) time.Time {
+	first := time.Date(t.Year()+years, t.Month()+time.Month(months), 1, t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), t.Location())
+	last := first.AddDate(0, 1, -1).Day()
+	return first.AddDate(0, 0, min(t.Day(), last)-1)
 }
 
 func (f FreezeWindow) occurrence(s, e time.Time) Occurrence {

@@ -40,7 +40,7 @@ var next = map[State][]State{
 	StatePlanned:          {StateBuilding, StateCancelled},
 	StateBuilding:         {StateTesting, StatePlanned, StateCancelled},
 	StateTesting:          {StateAwaitingApproval, StateBuilding, StateCancelled},
-	StateAwaitingApproval: {StateApproved, StateRejected, StateCancelled},
+	StateAwaitingApproval: {StateApproved, StateRejected, StateTesting, StateCancelled}, // testing: the requester withdraws
 	StateRejected:         {StateBuilding, StateTesting, StateCancelled},
 	StateApproved:         {StateDeploying, StateCancelled},
 	StateDeploying:        {StateDeployed, StateFailed, StateRolledBack},
@@ -163,11 +163,25 @@ var viaForm = []State{StateApproved, StateRejected, StateReviewed}
 func allowedFor(r *Release, actor auth.Actor) []State {
 	out := []State{}
 	for _, s := range allowedFrom(r) {
+		if r.State == StateAwaitingApproval && s == StateTesting && requesterOf(r) != actor.Username {
+			continue // only the requester withdraws (see withdrawGate)
+		}
 		if actor.Has(roleFor[s]...) && !slices.Contains(viaForm, s) {
 			out = append(out, s)
 		}
 	}
 	return out
+}
+
+// requesterOf is whoever last moved r into awaiting-approval, from its
+// loaded transitions ("" when it has none).
+func requesterOf(r *Release) string {
+	for i := len(r.Transitions) - 1; i >= 0; i-- {
+		if r.Transitions[i].To == StateAwaitingApproval {
+			return r.Transitions[i].Actor
+		}
+	}
+	return ""
 }
 
 func joinStates(ss []State) string {

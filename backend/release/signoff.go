@@ -404,11 +404,32 @@ func (s *Service) gate(ctx context.Context, tx *sql.Tx, r *Release, m Move, by a
 		return nil, apperr.Conflict("to", "%s is reviewed by filling in its post-implementation review (PUT /api/v1/releases/%d/review).", r.label(), r.ID)
 	case StateDeploying:
 		return s.deployGate(ctx, tx, r, m, by, now)
+	case StateTesting:
+		if r.State == StateAwaitingApproval {
+			if err := s.withdrawGate(ctx, tx, r, by); err != nil {
+				return nil, err
+			}
+		}
 	}
 	if m.OverrideFreeze {
 		return nil, apperr.Invalid("override_freeze", "Only a move to deploying is held by freeze windows.")
 	}
 	return nil, nil
+}
+
+// withdrawGate lets only the person who requested approval withdraw the
+// request (back to testing); the managers' own way out is Reject.
+func (s *Service) withdrawGate(ctx context.Context, tx *sql.Tx, r *Release, by auth.Actor) error {
+	var requester string
+	err := tx.QueryRowContext(ctx, `SELECT actor FROM release_transitions WHERE release_id = ? AND to_state = ? ORDER BY id DESC LIMIT 1`,
+		r.ID, string(StateAwaitingApproval)).Scan(&requester)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	if requester != "" && requester != by.Username {
+		return apperr.Forbidden("%s's approval was requested by %s: only they may withdraw the request (managers reject instead).", r.label(), requester)
+	}
+	return nil
 }
 
 // deployGate is the gate of a move to deploying: the approved package,

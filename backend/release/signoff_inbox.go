@@ -23,6 +23,10 @@ type InboxItem struct {
 	CanDecide          bool    `json:"can_decide"`
 	CannotDecideReason string  `json:"cannot_decide_reason"`
 	PackageDigest      string  `json:"package_digest"`
+	// RequestedBy asked for this sign-off; RequestNote is what they wrote
+	// to the approvers (may be empty).
+	RequestedBy string `json:"requested_by"`
+	RequestNote string `json:"request_note"`
 }
 
 // Inbox is the approvals inbox.
@@ -70,6 +74,12 @@ func (s *Service) Inbox(ctx context.Context, by auth.Actor) (*Inbox, error) {
 		item := InboxItem{Release: r.Summary, WaitingSince: w.since.String, Required: so.Required, Valid: so.Valid,
 			CanDecide: so.CanDecide, CannotDecideReason: so.CannotDecideReason, PackageDigest: so.PackageDigest}
 		item.Release.Risk.Reasons = nil
+		for i := len(r.Transitions) - 1; i >= 0; i-- {
+			if t := r.Transitions[i]; t.To == StateAwaitingApproval {
+				item.RequestedBy, item.RequestNote = t.Actor, t.Reason
+				break
+			}
+		}
 		if t, err := store.ParseTime(w.since.String); err == nil {
 			item.AgeHours = math.Round(now.Sub(t).Hours()*10) / 10
 		}

@@ -44,8 +44,11 @@ describe('form validation', () => {
     assert.match(page.url(), /#\/releases\/new$/);
     await shot(page, 'form-errors');
 
-    // fix the window; now a server-side error: an invalid version string
+    // fix the window: the banner goes with the last highlighted field; now a
+    // server-side error: an invalid version string
+    await page.getByTestId('form-banner').waitFor();
     await page.getByTestId('form-planned-end').fill('2031-09-10T12:00');
+    await page.getByTestId('form-banner').waitFor({ state: 'detached' });
     await page.getByTestId('form-version').fill('not a version!');
     await page.getByTestId('form-submit').click();
     const verErr = fieldError(page, 'version');
@@ -68,8 +71,10 @@ describe('form validation', () => {
     assert.match(await rowErr.innerText(), /twice/i);
     await shot(page, 'form-server-error');
 
-    // fixing it saves
+    // fixing it clears the banner, and saves
+    await page.getByTestId('form-banner').waitFor();
     await rows.nth(1).getByTestId('change-rfc').fill(`RFC-${u}b`);
+    await page.getByTestId('form-banner').waitFor({ state: 'detached' });
     await page.getByTestId('form-submit').click();
     await page.getByTestId('release-name').waitFor();
     await page.getByTestId('change-row').nth(1).waitFor();

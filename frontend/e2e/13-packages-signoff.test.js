@@ -95,6 +95,7 @@ describe('packages and sign-off', () => {
     await tess.goto(`/#/releases/${r.id}`);
     await tess.getByTestId('release-detail').waitFor();
     await tess.getByTestId('transition-awaiting-approval').click();
+    await tess.getByTestId('reason-submit').click();
     await tess.locator('.title-row [data-testid="state-badge"][data-state="awaiting-approval"]').waitFor();
     // The tester cannot sign off (and the server says why).
     assert.match(await tess.getByTestId('signoff-cannot').innerText(), /managers/i);

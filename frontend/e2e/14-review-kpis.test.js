@@ -27,7 +27,7 @@ describe('review, closure and KPIs', () => {
     assert.equal((await value('deployment_frequency').innerText()).trim(), '0.8 per week');
     assert.equal((await value('change_failure_rate').innerText()).trim(), '30.8 %');
     assert.equal((await value('approvals_waiting').innerText()).trim(), '2');
-    assert.match(await page.getByTestId('kpi-change_failure_rate').innerText(), /4 \/ 13/);
+    assert.match(await page.getByTestId('kpi-change_failure_rate').innerText(), /4 of 13 finished deployments failed/);
     assert.equal((await page.getByTestId('kpi-time_to_restore').getByTestId('kpi-detail').innerText()).trim(), '1 of 4 failed deployments not restored');
     // The definition shows on hover, citing DORA's page, which the card links.
     await page.getByTestId('kpi-change_failure_rate').locator('button, [tabindex="0"]').first().hover();
@@ -44,7 +44,7 @@ describe('review, closure and KPIs', () => {
     // Auth Gateway is still deploying), 2 of them failed (Search Service,
     // Inventory Sync).
     await page.getByTestId('kpi-range').selectOption('30');
-    await page.waitForFunction(() => document.querySelector('[data-testid="kpi-change_failure_rate"] [data-testid="kpi-ratio"]')?.textContent?.trim() === '2 / 6');
+    await page.waitForFunction(() => document.querySelector('[data-testid="kpi-change_failure_rate"] [data-testid="kpi-ratio"]')?.textContent?.trim() === '2 of 6 finished deployments failed');
     assert.deepEqual(await page.getByTestId('kpi-environment').locator('option').allInnerTexts(), ['All environments', 'production']);
     assert.deepEqual(page.errors, []);
     await page.context().close();
@@ -78,6 +78,8 @@ describe('review, closure and KPIs', () => {
     assert.match(await page.getByTestId('review-view').innerText(), /Invoice run slow/);
 
     await page.getByTestId('transition-closed').click();
+    assert.match(await page.getByTestId('confirm-text').innerText(), /Closing is final/);
+    await page.getByTestId('reason-submit').click();
     await page.locator('.title-row [data-testid="state-badge"][data-state="closed"]').waitFor();
     await page.getByText(/read-only/i).first().waitFor();
     assert.equal(await page.getByTestId('edit-release').count(), 0);

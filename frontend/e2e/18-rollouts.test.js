@@ -145,7 +145,10 @@ describe('rollouts', () => {
     const summary = page.getByTestId('rollout-summary');
     await summary.waitFor();
     assert.equal(await page.getByTestId('rollout-summary-digest').innerText(), fleet.approved_digest);
-    assert.equal(await page.getByTestId('rollout-summary-targets').innerText(), '3');
+    assert.equal(await page.getByTestId('rollout-summary-targets').innerText(), '3 targets: prod-db-1, prod-web-1, prod-web-2');
+    // The planned window is named beside the targets.
+    assert.match(await page.getByTestId('rollout-summary-window').innerText(), /2031-02-03 08:00/);
+    assert.match(await page.getByTestId('rollout-window-warning').innerText(), /before the planned window/);
     assert.match(await page.getByTestId('rollout-summary-waves').innerText(), /Wave 1: prod-db-1\s+Wave 2: prod-web-1, prod-web-2/);
     await shot(page, 'rollout-confirm');
     await page.getByTestId('rollout-start').click();

@@ -1699,6 +1699,8 @@ export interface components {
             my_decision: string;
             package_digest: string;
             release: components["schemas"]["ReleaseSummary"];
+            request_note: string;
+            requested_by: string;
             required: number;
             valid: number;
             void: number;
@@ -1718,6 +1720,7 @@ export interface components {
             label: string;
             n: number;
             numerator: number;
+            ratio: string;
             unit: string;
             value: number | null;
         };
