@@ -379,14 +379,70 @@ func (s *Service) Resend(ctx context.Context, by auth.Actor, id int64) (Delivery
 }
 
 func (s *Service) delivery(ctx context.Context, id int64) (Delivery, error) {
-	ds, err := s.Deliveries(ctx, "", "", 500)
+	var w store.Where
+	w.Add("d.id = ?", id)
+	ds, err := s.list(ctx, w, 1)
 	if err != nil {
 		return Delivery{}, err
 	}
-	for _, d := range ds {
-		if d.ID == id {
-			return d, nil
-		}
+	if len(ds) == 0 {
+		return Delivery{}, apperr.NotFound("delivery", id)
 	}
-	return Delivery{}, apperr.NotFound("delivery", id)
+	return ds[0], nil
+}
+
+// adminLink is the notification settings page.
+func adminLink(base string) string {
+	if base == "" {
+		return ""
+	}
+	return strings.TrimRight(base, "/") + "/#/admin/notifications"
+}
+
+// WebhookTest is a test queued to a webhook: the bodies it is sent, by format.
+type WebhookTest struct {
+	// Payload is the body in the json format.
+	Payload Payload `json:"payload"`
+	// Chat is the body in the chat format.
+	Chat     ChatPayload `json:"chat"`
+	Delivery Delivery    `json:"delivery"`
+}
+
+// TestWebhook queues a test notification to one webhook (whatever kinds it chose).
+func (s *Service) TestWebhook(ctx context.Context, by auth.Actor, id int64) (WebhookTest, error) {
+	if !by.Has(auth.RoleAdmin) {
+		return WebhookTest{}, apperr.Forbidden("Only an admin tests webhooks.")
+	}
+	set, err := s.Settings(ctx)
+	if err != nil {
+		return WebhookTest{}, err
+	}
+	now := s.now().UTC()
+	p := Payload{Event: KindTest, At: now, Title: "Test notification", Text: by.Username + " sent this test from Shakedown's notification settings.",
+		Link: adminLink(set.BaseURL), Entity: "webhook", EntityID: itoa(id)}
+	var did int64
+	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
+		if _, _, err := s.webhook(ctx, tx, id); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO notify_outbox (key, event, title, text, link, entity, entity_id, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			fmt.Sprintf("test:%d:%d", id, now.UnixNano()), string(p.Event), p.Title, p.Text, p.Link, p.Entity, p.EntityID, store.FormatTime(now))
+		if err != nil {
+			return err
+		}
+		p.ID, _ = res.LastInsertId()
+		res, err = tx.ExecContext(ctx, `INSERT INTO notify_deliveries (notification_id, channel, recipient, state, next_at, created_at) VALUES (?, 'webhook', ?, 'pending', ?, ?)`,
+			p.ID, itoa(id), store.FormatTime(now), store.FormatTime(now))
+		if err != nil {
+			return err
+		}
+		did, _ = res.LastInsertId()
+		return nil
+	})
+	if err != nil {
+		return WebhookTest{}, err
+	}
+	s.wake()
+	d, err := s.delivery(ctx, did)
+	return WebhookTest{Payload: p, Chat: ChatPayload{Text: chatText(p)}, Delivery: d}, err
 }

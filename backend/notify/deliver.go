@@ -352,10 +352,7 @@ func (s *Service) TestMail(ctx context.Context, by auth.Actor, to string) error 
 		return err
 	}
 	p := Payload{Event: KindTest, At: s.now(), Title: "Test mail", Text: fmt.Sprintf("%s sent this test mail from Shakedown's notification settings.", by.Username),
-		Link: strings.TrimRight(set.BaseURL, "/") + "/#/admin/notifications"}
-	if set.BaseURL == "" {
-		p.Link = ""
-	}
+		Link: adminLink(set.BaseURL)}
 	if err := s.send(ctx, set, sealed, a.Address, message(set, a.Address, []Payload{p}, s.now())); err != nil {
 		return apperr.Invalid("smtp", "The test mail was not sent: %v", err)
 	}

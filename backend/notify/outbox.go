@@ -176,6 +176,10 @@ func (s *Service) Deliveries(ctx context.Context, channel, recipient string, lim
 	if recipient != "" {
 		w.Equal("d.recipient", recipient)
 	}
+	return s.list(ctx, w, limit)
+}
+
+func (s *Service) list(ctx context.Context, w store.Where, limit int) ([]Delivery, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT d.id, d.notification_id, o.event, o.title, d.channel, d.recipient, d.state, d.attempts, d.next_at,
 		d.last_error, d.response_code, d.sent_at, d.created_at FROM notify_deliveries d JOIN notify_outbox o ON o.id = d.notification_id`+
 		w.SQL()+` ORDER BY d.id DESC LIMIT ?`, append(w.Args(), limit)...)
