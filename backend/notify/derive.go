@@ -44,31 +44,56 @@ func (s *Service) handle(ctx context.Context, m events.Message) error {
 	return nil
 }
 
-// onRelease looks at the release's last transition: the key (its position
-// and time) makes a second event about the same move a no-op.
+// onRelease looks at the release's transitions not yet handled (several
+// may have happened before the event is read); the key of each (its
+// position and time) makes a second sighting of the same move a no-op.
 func (s *Service) onRelease(ctx context.Context, id string) error {
 	rid, err := strconv.ParseInt(id, 10, 64)
 	if err != nil {
 		return nil
 	}
 	r, err := s.cfg.Releases.Get(ctx, system, rid)
-	if err != nil || len(r.Transitions) == 0 {
+	if err != nil {
 		return err
 	}
-	i := len(r.Transitions) - 1
-	t := r.Transitions[i]
-	if s.now().Sub(t.At) > 10*time.Minute {
-		return nil // an old move seen again (a restart, an edit)
+	s.mu.Lock()
+	done, known := s.release[rid]
+	s.mu.Unlock()
+	if !known {
+		done = -1
 	}
+	for i := done + 1; i < len(r.Transitions); i++ {
+		t := r.Transitions[i]
+		if s.now().Sub(t.At) > 10*time.Minute {
+			continue // an old move seen again (after a restart)
+		}
+		last := i == len(r.Transitions)-1
+		if err := s.onTransition(ctx, r, i, t, last); err != nil {
+			return err
+		}
+		s.mu.Lock()
+		s.release[rid] = i
+		s.mu.Unlock()
+	}
+	return nil
+}
+
+// onTransition tells who must know of one move; last says whether the
+// release is still where the move took it.
+func (s *Service) onTransition(ctx context.Context, r *release.Release, i int, t release.Transition, last bool) error {
+	id := strconv.FormatInt(r.ID, 10)
 	name := fmt.Sprintf("%s %s", r.Name, r.Version)
 	n := note{Key: fmt.Sprintf("release:%d:transition:%d:%s", r.ID, i, t.At.UTC().Format(time.RFC3339Nano)),
 		Entity: "release", EntityID: id}
 	owners := people(r.Owner, r.CreatedBy)
+	var err error
 	switch {
+	case t.To == release.StateAwaitingApproval && !last:
+		return nil // signed off (or moved on) already: no one need act
 	case t.To == release.StateAwaitingApproval && t.From == release.StateApproved:
 		n.Kind, n.Title = KindApprovalVoided, "Approval voided: "+name
 		n.Text = fmt.Sprintf("The approval of %s is void and the release waits for sign-off again. %s", name, t.Reason)
-		approvers, err := s.approvers(ctx, rid)
+		approvers, err := s.approvers(ctx, r.ID)
 		if err != nil {
 			return err
 		}
@@ -79,7 +104,7 @@ func (s *Service) onRelease(ctx context.Context, id string) error {
 		if t.Expedited {
 			n.Text += " It is an expedited emergency release."
 		}
-		if n.To, err = s.approvers(ctx, rid); err != nil {
+		if n.To, err = s.approvers(ctx, r.ID); err != nil {
 			return err
 		}
 	case t.To == release.StateDeployed:

@@ -58,6 +58,7 @@ type Service struct {
 	poke chan struct{}
 
 	mu      sync.Mutex
+	release map[int64]int     // release id → index of its last transition handled
 	rollout map[string]string // rollout id → last status seen
 	lab     map[string]string // lab id → last status seen
 
@@ -86,7 +87,7 @@ func New(cfg Config) *Service {
 		cfg.DigestUnit = time.Minute
 	}
 	return &Service{cfg: cfg, db: cfg.DB, log: cfg.Log, now: time.Now, poke: make(chan struct{}, 1),
-		rollout: map[string]string{}, lab: map[string]string{}}
+		release: map[int64]int{}, rollout: map[string]string{}, lab: map[string]string{}}
 }
 
 // Start subscribes to the bus and starts the one delivering goroutine;
