@@ -45,7 +45,14 @@ func Sign(secret string, t time.Time, body []byte) string {
 }
 
 func (s *Service) deliverLoop(ctx context.Context) {
+	var pruned time.Time
 	for {
+		if time.Since(pruned) > time.Hour {
+			if _, err := s.prune(ctx); err != nil && ctx.Err() == nil {
+				s.log.Error("notify: prune old notifications", "err", err)
+			}
+			pruned = time.Now()
+		}
 		next := s.deliverDue(ctx)
 		wait := 30 * time.Second
 		if !next.IsZero() {

@@ -147,3 +147,32 @@ func TestDeployedAndFailedTellTheOwner(t *testing.T) {
 		t.Fatalf("%q %q", title, text)
 	}
 }
+
+func TestOldEndedNotificationsArePruned(t *testing.T) {
+	e := newEnv(t)
+	s := New(e.cfg)
+	ctx := t.Context()
+	everyone(t, e, s)
+	for _, k := range []string{"old-sent", "old-pending", "new"} {
+		if err := s.record(ctx, note{Key: k, Kind: KindDeployed, Title: k, Entity: "release", EntityID: "1", To: []string{"tess"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.db.Exec(`UPDATE notify_outbox SET at = '2020-01-01T00:00:00.000Z' WHERE key LIKE 'old-%'`)
+	e.db.Exec(`UPDATE notify_deliveries SET state = 'sent' WHERE notification_id = (SELECT id FROM notify_outbox WHERE key = 'old-sent')`)
+	e.db.Exec(`INSERT INTO notify_attempts (delivery_id, at, ok) SELECT id, '2020-01-01T00:00:00.000Z', 1 FROM notify_deliveries`)
+	if n, err := s.prune(ctx); err != nil || n != 1 {
+		t.Fatalf("pruned %d, %v; want the old sent one", n, err)
+	}
+	var keys []string
+	rows, _ := e.db.Query(`SELECT key FROM notify_outbox ORDER BY id`)
+	for rows.Next() {
+		var k string
+		rows.Scan(&k)
+		keys = append(keys, k)
+	}
+	rows.Close()
+	if !slices.Equal(keys, []string{"old-pending", "new"}) {
+		t.Fatalf("left %v", keys)
+	}
+}

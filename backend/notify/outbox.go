@@ -228,3 +228,32 @@ func (s *Service) list(ctx context.Context, w store.Where, limit int) ([]Deliver
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// Retention is how long a notification is kept once every delivery of it
+// ended (sent or given up).
+const Retention = 90 * 24 * time.Hour
+
+// prune removes notifications older than Retention whose deliveries all
+// ended, with their deliveries and attempts.
+func (s *Service) prune(ctx context.Context) (int64, error) {
+	cut := store.FormatTime(s.now().Add(-Retention))
+	var n int64
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		old := `SELECT o.id FROM notify_outbox o WHERE o.at < ? AND NOT EXISTS
+			(SELECT 1 FROM notify_deliveries d WHERE d.notification_id = o.id AND d.state = 'pending')`
+		if _, err := tx.ExecContext(ctx, `DELETE FROM notify_attempts WHERE delivery_id IN
+			(SELECT id FROM notify_deliveries WHERE notification_id IN (`+old+`))`, cut); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM notify_deliveries WHERE notification_id IN (`+old+`)`, cut); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM notify_outbox WHERE id IN (`+old+`)`, cut)
+		if err != nil {
+			return err
+		}
+		n, _ = res.RowsAffected()
+		return nil
+	})
+	return n, err
+}
