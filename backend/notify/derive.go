@@ -16,6 +16,10 @@ import (
 	"github.com/shakedown/shakedown/backend/release"
 )
 
+// catchUpWindow is how old a move may be and still be told when first
+// seen (after a restart).
+const catchUpWindow = 10 * time.Minute
+
 // system is the actor notify reads releases as.
 var system = auth.Actor{Username: "notify", Roles: []auth.Role{auth.RoleAdmin}}
 
@@ -64,7 +68,7 @@ func (s *Service) onRelease(ctx context.Context, id string) error {
 	}
 	for i := done + 1; i < len(r.Transitions); i++ {
 		t := r.Transitions[i]
-		if s.now().Sub(t.At) > 10*time.Minute {
+		if s.now().Sub(t.At) > catchUpWindow {
 			continue // an old move seen again (after a restart)
 		}
 		last := i == len(r.Transitions)-1

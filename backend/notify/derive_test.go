@@ -176,3 +176,22 @@ func TestOldEndedNotificationsArePruned(t *testing.T) {
 		t.Fatalf("left %v", keys)
 	}
 }
+
+func TestAMoveMadeWhileNotifyWasDownIsToldOnStart(t *testing.T) {
+	e := newEnv(t)
+	s := New(e.cfg)
+	everyone(t, e, s)
+	r, err := e.awaitingRelease(t) // nobody listening: as if Shakedown stopped before notify saw it
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.start(nil)
+	if got := told(t, e, 1)[KindAwaitingApproval]; !slices.Equal(got, []string{"max", "mona"}) {
+		t.Fatalf("told %v", got)
+	}
+	var entity string
+	e.db.QueryRow(`SELECT entity_id FROM notify_outbox`).Scan(&entity)
+	if entity != fmt.Sprint(r.ID) {
+		t.Fatal(entity)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 type Releases interface {
 	Get(ctx context.Context, by auth.Actor, id int64) (*release.Release, error)
 	SignOff(ctx context.Context, by auth.Actor, id int64) (*release.SignOff, error)
+	List(ctx context.Context, f release.Filter) ([]release.Summary, int, error)
 }
 
 // Users lists the accounts (for approvers and admins).
@@ -99,6 +101,7 @@ func (s *Service) Start(ctx context.Context) {
 	go func() {
 		defer s.done.Done()
 		defer cancel()
+		s.catchUp(ctx)
 		s.listen(ctx, msgs)
 	}()
 	go func() {
@@ -134,6 +137,25 @@ func (s *Service) listen(ctx context.Context, msgs <-chan events.Message) {
 			if err := s.handle(ctx, m); err != nil && ctx.Err() == nil {
 				s.log.Error("notify: derive a notification", "event", m.Type, "id", m.ID, "err", err)
 			}
+		}
+	}
+}
+
+// catchUp tells the moves of the last minutes that a stop may have cut
+// off between the release's write and its notification (their keys make
+// those already told a no-op).
+func (s *Service) catchUp(ctx context.Context) {
+	recent, _, err := s.cfg.Releases.List(ctx, release.Filter{Sort: "updated_at", Order: "desc", Limit: 100})
+	if err != nil {
+		s.log.Error("notify: catch up on recent releases", "err", err)
+		return
+	}
+	for _, r := range recent {
+		if s.now().Sub(r.UpdatedAt) > catchUpWindow {
+			break
+		}
+		if err := s.onRelease(ctx, strconv.FormatInt(r.ID, 10)); err != nil && ctx.Err() == nil {
+			s.log.Error("notify: catch up on a release", "release", r.ID, "err", err)
 		}
 	}
 }
