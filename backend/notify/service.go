@@ -119,8 +119,8 @@ func (s *Service) Close() {
 }
 
 // listen turns bus events into notifications. A slow listener is dropped
-// by the bus: it subscribes again, since what it missed is only what it
-// would have been told.
+// by the bus: it subscribes again and catches up on the releases' moves
+// (a lab's or rollout's change missed meanwhile is not told).
 func (s *Service) listen(ctx context.Context, msgs <-chan events.Message) {
 	for {
 		select {
@@ -132,6 +132,7 @@ func (s *Service) listen(ctx context.Context, msgs <-chan events.Message) {
 				var cancel func()
 				msgs, cancel = s.cfg.Bus.Subscribe(1024)
 				defer cancel()
+				s.catchUp(ctx) // the releases' moves it missed meanwhile
 				continue
 			}
 			if err := s.handle(ctx, m); err != nil && ctx.Err() == nil {
