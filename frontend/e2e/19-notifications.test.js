@@ -109,6 +109,8 @@ describe('notifications', () => {
     await page.getByTestId('n-test-to').fill('ops@example.com');
     await page.getByTestId('n-test-send').click();
     await page.getByText('A test mail went to ops@example.com.').waitFor();
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await shot(page, 'notifications-smtp');
     const mails = smtp.mails();
     assert.equal(mails.length, 1);
     assert.match(mails[0], /X-Envelope-To: ops@example.com/);
