@@ -14,6 +14,8 @@ fi
 # Debian packages: build (cgo for SQLite), run, and test (Chromium, wrk;
 # sshd, sudo and openssl for the SSH target tests).
 want=(ca-certificates git make gcc libc6-dev pkg-config sqlite3 chromium wrk procps openssh-server openssh-client sudo openssl e2fsprogs)
+# The notification tests' real SMTP server.
+want+=(python3 python3-aiosmtpd)
 # The desktop app (Wails: GTK 3 and WebKitGTK 4.0) and its smoke test under Xvfb.
 want+=(build-essential libgtk-3-dev libwebkit2gtk-4.0-dev xvfb xauth x11-utils imagemagick dbus-x11)
 command -v node >/dev/null || want+=(nodejs)

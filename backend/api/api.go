@@ -25,6 +25,7 @@ import (
 	"github.com/shakedown/shakedown/backend/inventory"
 	"github.com/shakedown/shakedown/backend/kpi"
 	"github.com/shakedown/shakedown/backend/lab"
+	"github.com/shakedown/shakedown/backend/notify"
 	"github.com/shakedown/shakedown/backend/ops"
 	"github.com/shakedown/shakedown/backend/packages"
 	"github.com/shakedown/shakedown/backend/release"
@@ -56,6 +57,7 @@ type Deps struct {
 	Packages *packages.Store
 	Targets  *inventory.Service
 	Rollouts *rollout.Service
+	Notify   *notify.Service
 	Log      *slog.Logger
 	Version  string
 	// Frontend is the built web UI; nil serves a note instead.
@@ -99,7 +101,7 @@ func New(d Deps) *API {
 
 // allRoutes is the route table: what the mux serves and the document says.
 func (a *API) allRoutes() []route {
-	return slices.Concat(a.table(), a.labRoutes(), a.signOffRoutes(), a.rolloutRoutes(), a.targetRoutes())
+	return slices.Concat(a.table(), a.labRoutes(), a.signOffRoutes(), a.rolloutRoutes(), a.targetRoutes(), a.notifyRoutes())
 }
 
 // contentSecurityPolicy is the policy of every answer: scripts, styles and

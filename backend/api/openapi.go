@@ -87,6 +87,10 @@ var schemaRenames = func() map[string]string {
 		"rollout.TargetState": "RolloutTargetState", "rollout.TargetRun": "RolloutTargetRun", "rollout.Plan": "RolloutPlan",
 		"rollout.Gate": "RolloutGate", "rollout.Size": "RolloutSize", "rollout.StartInput": "RolloutStart", "rollout.ActionInput": "RolloutAction",
 		"rollout.Log": "RolloutLog", "rollout.Install": "TargetInstall", "rollout.InstallState": "TargetInstallState", "rollout.Outcome": "CheckOutcome", "rollout.CheckResult": "RolloutCheckResult",
+		"notify.Kind": "NotificationKind", "notify.Payload": "NotificationPayload", "notify.ChatPayload": "ChatPayload", "notify.Format": "WebhookFormat",
+		"notify.Security": "SMTPSecurity", "notify.Settings": "NotificationSettings", "notify.SettingsInput": "NotificationSettingsInput",
+		"notify.Prefs": "NotificationPrefs", "notify.PrefsView": "NotificationPrefsView", "notify.KindInfo": "NotificationKindInfo",
+		"notify.WebhookInput": "WebhookInput", "notify.DeliveryState": "DeliveryState", "notify.Attempt": "DeliveryAttempt",
 		"kpi.Report": "KPIReport", "kpi.Figure": "KPIFigure", "kpi.Series": "KPISeries", "kpi.Waiting": "KPIWaiting", "kpi.Trend": "KPITrend",
 	}
 	for name, schema := range map[string]string{

@@ -24,6 +24,7 @@ import (
 	"github.com/shakedown/shakedown/backend/inventory"
 	"github.com/shakedown/shakedown/backend/kpi"
 	"github.com/shakedown/shakedown/backend/lab"
+	"github.com/shakedown/shakedown/backend/notify"
 	"github.com/shakedown/shakedown/backend/ops"
 	"github.com/shakedown/shakedown/backend/packages"
 	"github.com/shakedown/shakedown/backend/release"
@@ -75,6 +76,7 @@ type Server struct {
 	Packages *packages.Store
 	Targets  *inventory.Service
 	Rollouts *rollout.Service
+	Notify   *notify.Service
 	API      *api.API
 
 	tasks  sync.WaitGroup
@@ -138,12 +140,13 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s.Rollouts = rollout.NewService(rollout.Config{DB: db, Bus: s.Bus, Log: cfg.Log, Releases: s.Releases, Packages: s.Packages,
 		Targets: s.rolloutTargets, Connect: connector{hosts: s.Labs.Hosts(), targets: s.Targets}, CapturedBy: s.Labs.CapturedBy})
+	s.Notify = notify.New(notify.Config{DB: db, Bus: s.Bus, Box: box, Releases: s.Releases, Users: s.Auth, Log: cfg.Log})
 	if err := s.bootstrap(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}
 	s.API = api.New(api.Deps{DB: db, Auth: s.Auth, Releases: s.Releases, KPIs: kpi.NewService(db), Settings: s.Settings, Ops: s.Ops, Bus: s.Bus, Host: s.Host, Labs: s.Labs, Packages: s.Packages,
-		Targets: s.Targets, Rollouts: s.Rollouts, Log: cfg.Log, Version: cfg.Version, Frontend: cfg.Frontend, SecureCookies: cfg.SecureCookies})
+		Targets: s.Targets, Rollouts: s.Rollouts, Notify: s.Notify, Log: cfg.Log, Version: cfg.Version, Frontend: cfg.Frontend, SecureCookies: cfg.SecureCookies})
 	return s, nil
 }
 
@@ -200,6 +203,8 @@ func (s *Server) bootstrap(ctx context.Context) error {
 func (s *Server) Start() {
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
+	// Notifications: listens to the bus and delivers what the last stop left.
+	s.Notify.Start(ctx)
 	s.tasks.Add(1)
 	go func() {
 		defer s.tasks.Done()
@@ -281,6 +286,7 @@ func (s *Server) Close() error {
 		s.cancel()
 	}
 	s.tasks.Wait()
+	s.Notify.Close()
 	defer s.Labs.Hosts().Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()

@@ -583,4 +583,76 @@ var Migrations = []Migration{
 		// says what orchestration costs.
 		`ALTER TABLE rollout_targets ADD COLUMN command_ms INTEGER NOT NULL DEFAULT 0`,
 	)},
+	{Version: 14, Name: "notifications: outbox, deliveries, webhooks, preferences, SMTP settings", Up: execAll(
+		// The notify package's tables. One row of mail settings; its
+		// password sealed under secret.key like the targets' credentials.
+		`CREATE TABLE notify_settings (
+			id             INTEGER PRIMARY KEY CHECK (id = 1),
+			body           TEXT NOT NULL,
+			smtp_password  BLOB,
+			updated_by     TEXT NOT NULL,
+			updated_at     TEXT NOT NULL
+		)`,
+		// Each user's choices: their address, per-event e-mail, digest.
+		`CREATE TABLE notify_prefs (
+			username     TEXT PRIMARY KEY COLLATE NOCASE,
+			email        TEXT NOT NULL DEFAULT '',
+			events       TEXT NOT NULL DEFAULT '{}',
+			digest       INTEGER NOT NULL DEFAULT 1,
+			last_mail_at TEXT NOT NULL DEFAULT '',
+			updated_at   TEXT NOT NULL
+		)`,
+		`CREATE TABLE notify_webhooks (
+			id          INTEGER PRIMARY KEY,
+			name        TEXT NOT NULL,
+			url         TEXT NOT NULL,
+			events      TEXT NOT NULL DEFAULT '[]',
+			format      TEXT NOT NULL CHECK (format IN ('json','chat')),
+			secret      BLOB NOT NULL,
+			enabled     INTEGER NOT NULL DEFAULT 1,
+			created_by  TEXT NOT NULL,
+			created_at  TEXT NOT NULL,
+			updated_at  TEXT NOT NULL
+		)`,
+		// The outbox: one row per thing that happened, written as soon as
+		// it is seen; key makes a second sighting of the same thing a no-op.
+		`CREATE TABLE notify_outbox (
+			id         INTEGER PRIMARY KEY,
+			key        TEXT NOT NULL UNIQUE,
+			event      TEXT NOT NULL,
+			title      TEXT NOT NULL,
+			text       TEXT NOT NULL,
+			link       TEXT NOT NULL DEFAULT '',
+			entity     TEXT NOT NULL,
+			entity_id  TEXT NOT NULL,
+			at         TEXT NOT NULL
+		)`,
+		// One row per recipient (a user's mail, a webhook) of a notification.
+		`CREATE TABLE notify_deliveries (
+			id              INTEGER PRIMARY KEY,
+			notification_id INTEGER NOT NULL REFERENCES notify_outbox(id),
+			channel         TEXT NOT NULL CHECK (channel IN ('email','webhook')),
+			recipient       TEXT NOT NULL,
+			state           TEXT NOT NULL CHECK (state IN ('pending','sent','failed')),
+			attempts        INTEGER NOT NULL DEFAULT 0,
+			next_at         TEXT NOT NULL,
+			last_error      TEXT NOT NULL DEFAULT '',
+			response_code   INTEGER NOT NULL DEFAULT 0,
+			sent_at         TEXT NOT NULL DEFAULT '',
+			created_at      TEXT NOT NULL
+		)`,
+		`CREATE INDEX notify_deliveries_due ON notify_deliveries(state, next_at)`,
+		`CREATE INDEX notify_deliveries_recipient ON notify_deliveries(channel, recipient, id)`,
+		// Every attempt of a delivery: its history.
+		`CREATE TABLE notify_attempts (
+			id            INTEGER PRIMARY KEY,
+			delivery_id   INTEGER NOT NULL REFERENCES notify_deliveries(id),
+			at            TEXT NOT NULL,
+			ok            INTEGER NOT NULL,
+			response_code INTEGER NOT NULL DEFAULT 0,
+			error         TEXT NOT NULL DEFAULT '',
+			duration_ms   INTEGER NOT NULL DEFAULT 0
+		)`,
+		`CREATE INDEX notify_attempts_delivery ON notify_attempts(delivery_id, id)`,
+	)},
 }

@@ -119,6 +119,8 @@ describe('keyboard only', () => {
     await page.keyboard.press('ArrowDown');
     assert.equal((await focused(page))?.testid, 'nav-tokens');
     await page.keyboard.press('ArrowDown');
+    assert.equal((await focused(page))?.testid, 'nav-my-notifications');
+    await page.keyboard.press('ArrowDown');
     assert.equal((await focused(page))?.testid, 'sign-out');
     await page.keyboard.press('ArrowDown');
     assert.equal((await focused(page))?.testid, 'nav-account');

@@ -1,7 +1,7 @@
 // A small hash router: #/board, #/releases, #/releases/12, #/releases/new,
 // #/releases/12/edit, #/releases/12/labs/new, #/labs/3, #/releases/12/rollouts/new,
 // #/rollouts/4f2a9c01d3e5b7a8, #/operations, #/calendar,
-// #/approvals, #/kpis, #/admin/users, #/admin/freezes, #/admin/hosts, #/admin/targets, #/admin/policies, #/admin/settings,
+// #/approvals, #/kpis, #/admin/users, #/admin/freezes, #/admin/hosts, #/admin/targets, #/admin/policies, #/admin/settings, #/admin/notifications, #/notifications,
 // #/audit, #/tokens, #/account, #/desktop/connect (the desktop app's team-server settings).
 
 export type RouteName =
@@ -24,6 +24,8 @@ export type RouteName =
   | 'admin-targets'
   | 'admin-policies'
   | 'admin-settings'
+  | 'admin-notifications'
+  | 'notifications'
   | 'audit'
   | 'tokens'
   | 'account'
@@ -62,6 +64,8 @@ const patterns: [RegExp, RouteName][] = [
   [/^\/admin\/targets$/, 'admin-targets'],
   [/^\/admin\/policies$/, 'admin-policies'],
   [/^\/admin\/settings$/, 'admin-settings'],
+  [/^\/admin\/notifications$/, 'admin-notifications'],
+  [/^\/notifications$/, 'notifications'],
   [/^\/audit$/, 'audit'],
   [/^\/tokens$/, 'tokens'],
   [/^\/account$/, 'account'],

@@ -728,6 +728,176 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/notifications/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Deliveries, newest first, with every attempt (time, response code, error): of one webhook with channel=webhook&recipient=<id>
+         * @description Needs the admin role.
+         */
+        get: operations["getNotificationsDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/notifications/deliveries/{id}/resend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a delivery again now (its history kept)
+         * @description Needs the admin role.
+         */
+        post: operations["postNotificationsDeliveriesIdResend"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/notifications/preferences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your own notification preferences: your address, mail per kind, digest */
+        get: operations["getNotificationsPreferences"];
+        /** Change your own notification preferences */
+        put: operations["putNotificationsPreferences"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/notifications/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Mail (SMTP) settings, the public address links point to, and the digest interval (never the password)
+         * @description Needs the admin role.
+         */
+        get: operations["getNotificationsSettings"];
+        /**
+         * Change the mail settings (admins; the password is sealed, kept when absent, removed when empty; audited)
+         * @description Needs the admin role.
+         */
+        put: operations["putNotificationsSettings"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/notifications/test-mail": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a test mail now with the stored settings; a failure says what the SMTP server answered (422)
+         * @description Needs the admin role.
+         */
+        post: operations["postNotificationsTest_mail"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/notifications/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The registered webhooks (their secrets are never listed)
+         * @description Needs the admin role.
+         */
+        get: operations["getNotificationsWebhooks"];
+        put?: never;
+        /**
+         * Register a webhook: a URL that receives the chosen kinds of notification (none: all) as a signed POST. Header Shakedown-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<body>" under the secret>; refuse a t far from your clock. The body is a NotificationPayload (format json) or a ChatPayload {"text"} (format chat, for Slack/Mattermost incoming webhooks). Failed deliveries (no answer, or not 2xx) are retried with exponential backoff. The secret is in this answer only
+         * @description Needs the admin role.
+         */
+        post: operations["postNotificationsWebhooks"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/notifications/webhooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Change a webhook (renew_secret: a new secret, in this answer only)
+         * @description Needs the admin role.
+         */
+        put: operations["putNotificationsWebhooksId"];
+        post?: never;
+        /**
+         * Remove a webhook (its pending deliveries are dropped, its history kept)
+         * @description Needs the admin role.
+         */
+        delete: operations["deleteNotificationsWebhooksId"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/notifications/webhooks/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Queue a test notification to one webhook; answers with the bodies it is sent (json: payload, chat: chat) and the delivery
+         * @description Needs the admin role.
+         */
+        post: operations["postNotificationsWebhooksIdTest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/openapi.json": {
         parameters: {
             query?: never;
@@ -1449,6 +1619,9 @@ export interface components {
             risk: string;
             title: string;
         };
+        ChatPayload: {
+            text: string;
+        };
         /** @enum {string} */
         CheckOutcome: "passed" | "failed" | "unknown";
         CI: {
@@ -1508,6 +1681,41 @@ export interface components {
         };
         /** @enum {string} */
         DecisionStatus: "valid" | "void" | "superseded" | "rejection";
+        Delivery: {
+            attempts: number;
+            channel: string;
+            /** Format: date-time */
+            created_at: string;
+            event: components["schemas"]["NotificationKind"];
+            history: components["schemas"]["DeliveryAttempt"][];
+            /** Format: int64 */
+            id: number;
+            last_error: string;
+            /** Format: date-time */
+            next_at: string;
+            /** Format: int64 */
+            notification_id: number;
+            recipient: string;
+            response_code: number;
+            /** Format: date-time */
+            sent_at: string | null;
+            state: components["schemas"]["DeliveryState"];
+            title: string;
+        };
+        DeliveryAttempt: {
+            /** Format: date-time */
+            at: string;
+            /** Format: int64 */
+            duration_ms: number;
+            error: string;
+            ok: boolean;
+            response_code: number;
+        };
+        DeliveryList: {
+            items: components["schemas"]["Delivery"][];
+        };
+        /** @enum {string} */
+        DeliveryState: "pending" | "sent" | "failed";
         DiskImage: {
             /** Format: int64 */
             bytes: number;
@@ -1931,6 +2139,60 @@ export interface components {
         NotesInput: {
             markdown: string;
         };
+        /** @enum {string} */
+        NotificationKind: "release.awaiting-approval" | "release.approval-voided" | "release.deployed" | "release.failed" | "lab.passed" | "lab.failed" | "rollout.paused" | "test";
+        NotificationKindInfo: {
+            kind: components["schemas"]["NotificationKind"];
+            label: string;
+        };
+        NotificationPayload: {
+            /** Format: date-time */
+            at: string;
+            entity: string;
+            entity_id: string;
+            event: components["schemas"]["NotificationKind"];
+            /** Format: int64 */
+            id: number;
+            link: string;
+            text: string;
+            title: string;
+        };
+        NotificationPrefs: {
+            digest: boolean;
+            email: string;
+            events: {
+                [key: string]: boolean;
+            } | null;
+        };
+        NotificationPrefsView: {
+            digest: boolean;
+            digest_minutes: number;
+            email: string;
+            events: {
+                [key: string]: boolean;
+            } | null;
+            kinds: components["schemas"]["NotificationKindInfo"][];
+        };
+        NotificationSettings: {
+            base_url: string;
+            digest_minutes: number;
+            from: string;
+            password_set: boolean;
+            security: components["schemas"]["SMTPSecurity"];
+            smtp_host: string;
+            smtp_port: number;
+            username: string;
+        };
+        NotificationSettingsInput: {
+            base_url: string;
+            digest_minutes: number;
+            from: string;
+            password?: string | null;
+            security: components["schemas"]["SMTPSecurity"];
+            smtp_host: string;
+            smtp_port: number;
+            username: string;
+        };
         Occurrence: {
             /** Format: date-time */
             end: string;
@@ -2331,6 +2593,8 @@ export interface components {
             status: components["schemas"]["DecisionStatus"];
             void_reason: string;
         };
+        /** @enum {string} */
+        SMTPSecurity: "none" | "starttls" | "tls";
         SSHHostKey: {
             address: string;
             connected: string;
@@ -2469,6 +2733,9 @@ export interface components {
         TargetTrustRequest: {
             fingerprint: string;
         };
+        TestMailRequest: {
+            to: string;
+        };
         Token: {
             /** Format: date-time */
             created_at: string;
@@ -2541,6 +2808,37 @@ export interface components {
         WavePreview: {
             policy: string;
             waves: components["schemas"]["RolloutTarget"][][];
+        };
+        Webhook: {
+            /** Format: date-time */
+            created_at: string;
+            created_by: string;
+            enabled: boolean;
+            events: components["schemas"]["NotificationKind"][];
+            format: components["schemas"]["WebhookFormat"];
+            /** Format: int64 */
+            id: number;
+            name: string;
+            secret?: string;
+            url: string;
+        };
+        /** @enum {string} */
+        WebhookFormat: "json" | "chat";
+        WebhookInput: {
+            enabled: boolean;
+            events: components["schemas"]["NotificationKind"][];
+            format: components["schemas"]["WebhookFormat"];
+            name: string;
+            renew_secret: boolean;
+            url: string;
+        };
+        WebhookList: {
+            items: components["schemas"]["Webhook"][];
+        };
+        WebhookTest: {
+            chat: components["schemas"]["ChatPayload"];
+            delivery: components["schemas"]["Delivery"];
+            payload: components["schemas"]["NotificationPayload"];
         };
     };
     responses: {
@@ -2673,6 +2971,7 @@ export type AuditVerification = components['schemas']['AuditVerification'];
 export type Calendar = components['schemas']['Calendar'];
 export type Change = components['schemas']['Change'];
 export type ChangeInput = components['schemas']['ChangeInput'];
+export type ChatPayload = components['schemas']['ChatPayload'];
 export type CheckOutcome = components['schemas']['CheckOutcome'];
 export type CI = components['schemas']['CI'];
 export type CIInput = components['schemas']['CIInput'];
@@ -2683,6 +2982,10 @@ export type ConflictKind = components['schemas']['ConflictKind'];
 export type CriticalityChange = components['schemas']['CriticalityChange'];
 export type DecisionInput = components['schemas']['DecisionInput'];
 export type DecisionStatus = components['schemas']['DecisionStatus'];
+export type Delivery = components['schemas']['Delivery'];
+export type DeliveryAttempt = components['schemas']['DeliveryAttempt'];
+export type DeliveryList = components['schemas']['DeliveryList'];
+export type DeliveryState = components['schemas']['DeliveryState'];
 export type DiskImage = components['schemas']['DiskImage'];
 export type DiskImagePage = components['schemas']['DiskImagePage'];
 export type DutyPolicy = components['schemas']['DutyPolicy'];
@@ -2745,6 +3048,13 @@ export type ManualCheck = components['schemas']['ManualCheck'];
 export type Me = components['schemas']['Me'];
 export type Notes = components['schemas']['Notes'];
 export type NotesInput = components['schemas']['NotesInput'];
+export type NotificationKind = components['schemas']['NotificationKind'];
+export type NotificationKindInfo = components['schemas']['NotificationKindInfo'];
+export type NotificationPayload = components['schemas']['NotificationPayload'];
+export type NotificationPrefs = components['schemas']['NotificationPrefs'];
+export type NotificationPrefsView = components['schemas']['NotificationPrefsView'];
+export type NotificationSettings = components['schemas']['NotificationSettings'];
+export type NotificationSettingsInput = components['schemas']['NotificationSettingsInput'];
 export type Occurrence = components['schemas']['Occurrence'];
 export type OnBreach = components['schemas']['OnBreach'];
 export type Operation = components['schemas']['Operation'];
@@ -2793,6 +3103,7 @@ export type RowError = components['schemas']['RowError'];
 export type Settings = components['schemas']['Settings'];
 export type SignOff = components['schemas']['SignOff'];
 export type SignOffDecision = components['schemas']['SignOffDecision'];
+export type SMTPSecurity = components['schemas']['SMTPSecurity'];
 export type SSHHostKey = components['schemas']['SSHHostKey'];
 export type SSHHostKeyRequest = components['schemas']['SSHHostKeyRequest'];
 export type SSHSource = components['schemas']['SSHSource'];
@@ -2814,6 +3125,7 @@ export type TargetKind = components['schemas']['TargetKind'];
 export type TargetPage = components['schemas']['TargetPage'];
 export type TargetTags = components['schemas']['TargetTags'];
 export type TargetTrustRequest = components['schemas']['TargetTrustRequest'];
+export type TestMailRequest = components['schemas']['TestMailRequest'];
 export type Token = components['schemas']['Token'];
 export type TokenCreated = components['schemas']['TokenCreated'];
 export type TokenPage = components['schemas']['TokenPage'];
@@ -2826,6 +3138,11 @@ export type User = components['schemas']['User'];
 export type UserInput = components['schemas']['UserInput'];
 export type UserPage = components['schemas']['UserPage'];
 export type WavePreview = components['schemas']['WavePreview'];
+export type Webhook = components['schemas']['Webhook'];
+export type WebhookFormat = components['schemas']['WebhookFormat'];
+export type WebhookInput = components['schemas']['WebhookInput'];
+export type WebhookList = components['schemas']['WebhookList'];
+export type WebhookTest = components['schemas']['WebhookTest'];
 export type ResponseBadRequest = components['responses']['BadRequest'];
 export type ResponseConflict = components['responses']['Conflict'];
 export type ResponseForbidden = components['responses']['Forbidden'];
@@ -4305,6 +4622,344 @@ export interface operations {
             500: components["responses"]["InternalServerError"];
         };
     };
+    getNotificationsDeliveries: {
+        parameters: {
+            query?: {
+                channel?: "email" | "webhook";
+                /** @description at most this many (default 100, at most 500) */
+                limit?: number;
+                /** @description a username or a webhook id */
+                recipient?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    postNotificationsDeliveriesIdResend: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Delivery"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    getNotificationsPreferences: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationPrefsView"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    putNotificationsPreferences: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NotificationPrefs"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationPrefsView"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["RequestEntityTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    getNotificationsSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationSettings"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    putNotificationsSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NotificationSettingsInput"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationSettings"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["RequestEntityTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    postNotificationsTest_mail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TestMailRequest"];
+            };
+        };
+        responses: {
+            /** @description Done */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["RequestEntityTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    getNotificationsWebhooks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    postNotificationsWebhooks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookInput"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Webhook"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["RequestEntityTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    putNotificationsWebhooksId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookInput"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Webhook"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["RequestEntityTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    deleteNotificationsWebhooksId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    postNotificationsWebhooksIdTest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookTest"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
     getOpenapi_json: {
         parameters: {
             query?: never;
@@ -5623,12 +6278,14 @@ type ReadonlyArray<T> = [
 export const pathsCisGetParametersQueryKindValues: ReadonlyArray<FlattenedDeepRequired<paths>["/cis"]["get"]["parameters"]["query"]["kind"]> = ["vm", "host"];
 export const pathsKpisGetParametersQueryBucketValues: ReadonlyArray<FlattenedDeepRequired<paths>["/kpis"]["get"]["parameters"]["query"]["bucket"]> = ["day", "week", "month"];
 export const pathsKpisCsvGetParametersQueryBucketValues: ReadonlyArray<FlattenedDeepRequired<paths>["/kpis.csv"]["get"]["parameters"]["query"]["bucket"]> = ["day", "week", "month"];
+export const pathsNotificationsDeliveriesGetParametersQueryChannelValues: ReadonlyArray<FlattenedDeepRequired<paths>["/notifications/deliveries"]["get"]["parameters"]["query"]["channel"]> = ["email", "webhook"];
 export const pathsReleasesGetParametersQueryOrderValues: ReadonlyArray<FlattenedDeepRequired<paths>["/releases"]["get"]["parameters"]["query"]["order"]> = ["asc", "desc"];
 export const pathsReleasesGetParametersQuerySortValues: ReadonlyArray<FlattenedDeepRequired<paths>["/releases"]["get"]["parameters"]["query"]["sort"]> = ["name", "version", "state", "type", "planned_start", "updated_at", "risk", "environment", "owner"];
 export const approverDeployValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ApproverDeploy"]> = ["yes", "no", "emergency"];
 export const checkOutcomeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CheckOutcome"]> = ["passed", "failed", "unknown"];
 export const conflictKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ConflictKind"]> = ["freeze", "ci_overlap", "dependency"];
 export const decisionStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["DecisionStatus"]> = ["valid", "void", "superseded", "rejection"];
+export const deliveryStateValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["DeliveryState"]> = ["pending", "sent", "failed"];
 export const errorCodeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ErrorCode"]> = ["invalid", "not_found", "conflict", "forbidden", "unauthorized", "rate_limited", "too_large", "unavailable", "internal"];
 export const evidenceKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["EvidenceKind"]> = ["install", "check", "manual"];
 export const imageImportStageValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ImageImportStage"]> = ["connect", "stream", "done"];
@@ -5639,6 +6296,7 @@ export const labPeriodStageValues: ReadonlyArray<FlattenedDeepRequired<component
 export const labStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["LabStatus"]> = ["creating", "ready", "testing", "passed", "failed", "tearing-down", "torn-down", "error"];
 export const labTeardownStageValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["LabTeardownStage"]> = ["cancel", "remove-vms", "network", "bases", "done"];
 export const labVMStateValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["LabVMState"]> = ["pending", "captured", "defined", "booting", "running", "removed"];
+export const notificationKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["NotificationKind"]> = ["release.awaiting-approval", "release.approval-voided", "release.deployed", "release.failed", "lab.passed", "lab.failed", "rollout.paused", "test"];
 export const onBreachValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["OnBreach"]> = ["rollback", "pause"];
 export const operationStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["OperationStatus"]> = ["pending", "running", "success", "failure", "cancelling", "cancelled"];
 export const releaseStateValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ReleaseState"]> = ["planned", "building", "testing", "awaiting-approval", "approved", "deploying", "deployed", "reviewed", "closed", "rejected", "failed", "rolled-back", "cancelled"];
@@ -5648,9 +6306,11 @@ export const roleValues: ReadonlyArray<FlattenedDeepRequired<components>["schema
 export const rolloutStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["RolloutStatus"]> = ["running", "paused", "rolling-back", "succeeded", "failed", "rolled-back", "aborted"];
 export const rolloutTargetKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["RolloutTargetKind"]> = ["vm", "ssh", "manual"];
 export const rolloutTargetStateValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["RolloutTargetState"]> = ["pending", "preparing", "installing", "installed", "healthy", "failed", "excluded", "rolling-back", "rolled-back"];
+export const sMTPSecurityValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["SMTPSecurity"]> = ["none", "starttls", "tls"];
 export const strategyValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Strategy"]> = ["big-bang", "phased"];
 export const targetAuthKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["TargetAuthKind"]> = ["none", "password", "private-key"];
 export const targetImportActionValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["TargetImportAction"]> = ["create", "update"];
 export const targetInstallStateValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["TargetInstallState"]> = ["installed", "rolled-back"];
 export const targetKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["TargetKind"]> = ["vm", "ssh", "manual"];
 export const tripValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Trip"]> = ["exceeded", "reached"];
+export const webhookFormatValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["WebhookFormat"]> = ["json", "chat"];
