@@ -13,6 +13,7 @@ import (
 
 	"github.com/shakedown/shakedown/backend/apperr"
 	"github.com/shakedown/shakedown/backend/auth"
+	"github.com/shakedown/shakedown/backend/lab"
 	"github.com/shakedown/shakedown/backend/packages"
 	"github.com/shakedown/shakedown/backend/release"
 	"github.com/shakedown/shakedown/backend/rollout"
@@ -22,6 +23,7 @@ import (
 type Releases interface {
 	Get(ctx context.Context, by auth.Actor, id int64) (*release.Release, error)
 	Packages(ctx context.Context, id int64) ([]release.AttachedPackage, error)
+	EvidenceGrid(ctx context.Context, by auth.Actor, id int64) (*release.EvidenceGrid, error)
 }
 
 // Packages is what changes reads of the package store.
@@ -39,6 +41,7 @@ type Service struct {
 	Releases Releases
 	Packages Packages
 	Installs Installs
+	Labs     Labs
 }
 
 // BaseKind says what a base of comparison is.
@@ -105,6 +108,10 @@ func (s *Service) Of(ctx context.Context, by auth.Actor, id int64) (*Changes, er
 	running := map[string]*Base{}
 	var order []string
 	for _, ci := range r.CIs {
+		if s.Installs == nil {
+			out.NotRunning = append(out.NotRunning, ci.Name)
+			continue
+		}
 		in, err := s.Installs.Installs(ctx, ci.ID, 50)
 		if err != nil {
 			return nil, err
@@ -167,4 +174,55 @@ func (s *Service) base(ctx context.Context, cur *packages.FileList, b Base) Base
 	b.Package = packages.PackageRef{Digest: old.Digest, Name: old.Name, Version: old.Version}
 	b.Diff = packages.DiffFiles(old, cur)
 	return b
+}
+
+// Labs reads lab records (the lab service).
+type Labs interface {
+	Get(ctx context.Context, id string) (lab.Lab, error)
+}
+
+// LabRef is a lab the evidence came from, as the testing summary names it.
+type LabRef struct {
+	ID        string `json:"id"`
+	Host      string `json:"host"`
+	CreatedBy string `json:"created_by"`
+	// Gone says the lab's record is no longer there.
+	Gone bool `json:"gone"`
+}
+
+// Testing is a release's evidence as grids per package, with the labs it
+// came from.
+type Testing struct {
+	release.EvidenceGrid
+	Labs []LabRef `json:"labs"`
+}
+
+// Testing answers a release's evidence grid and the labs behind it.
+func (s *Service) Testing(ctx context.Context, by auth.Actor, id int64) (*Testing, error) {
+	g, err := s.Releases.EvidenceGrid(ctx, by, id)
+	if err != nil {
+		return nil, err
+	}
+	out := &Testing{EvidenceGrid: *g, Labs: []LabRef{}}
+	seen := map[string]bool{}
+	for _, p := range g.Packages {
+		for _, l := range p.Labs {
+			if seen[l] {
+				continue
+			}
+			seen[l] = true
+			ref := LabRef{ID: l}
+			if s.Labs == nil {
+				ref.Gone = true
+			} else if lb, err := s.Labs.Get(ctx, l); err == nil {
+				ref.Host, ref.CreatedBy = lb.Host, lb.CreatedBy
+			} else if apperr.KindOf(err) == apperr.KindNotFound {
+				ref.Gone = true
+			} else {
+				return nil, err
+			}
+			out.Labs = append(out.Labs, ref)
+		}
+	}
+	return out, nil
 }

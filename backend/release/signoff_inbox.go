@@ -23,6 +23,11 @@ type InboxItem struct {
 	CanDecide          bool    `json:"can_decide"`
 	CannotDecideReason string  `json:"cannot_decide_reason"`
 	PackageDigest      string  `json:"package_digest"`
+	// Evidence counts the records taken with the package awaiting
+	// approval; EvidenceEarlier those taken with the release's earlier
+	// packages (they do not vouch for this one).
+	Evidence        EvidenceCount `json:"evidence"`
+	EvidenceEarlier int           `json:"evidence_earlier"`
 }
 
 // Inbox is the approvals inbox.
@@ -68,7 +73,8 @@ func (s *Service) Inbox(ctx context.Context, by auth.Actor) (*Inbox, error) {
 			return nil, err
 		}
 		item := InboxItem{Release: r.Summary, WaitingSince: w.since.String, Required: so.Required, Valid: so.Valid,
-			CanDecide: so.CanDecide, CannotDecideReason: so.CannotDecideReason, PackageDigest: so.PackageDigest}
+			CanDecide: so.CanDecide, CannotDecideReason: so.CannotDecideReason, PackageDigest: so.PackageDigest,
+			Evidence: so.PackageEvidence, EvidenceEarlier: so.EvidenceCount - so.PackageEvidence.Count}
 		item.Release.Risk.Reasons = nil
 		if t, err := store.ParseTime(w.since.String); err == nil {
 			item.AgeHours = math.Round(now.Sub(t).Hours()*10) / 10
