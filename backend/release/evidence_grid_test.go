@@ -2,6 +2,7 @@ package release
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 )
@@ -81,5 +82,17 @@ func TestEvidenceGridFoldsRoundsPerCheckAndVMAndSaysWhichPackage(t *testing.T) {
 	}
 	if c := p.Rows[2].Cells[2]; c.Runs != 0 {
 		t.Errorf("verify ran only on web-1: %+v", c)
+	}
+
+	// the report shows the same grid and the same count
+	page, err := s.Report(ctx, manager, r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"12 evidence records taken with the current package", "1 more taken with earlier packages do not count for it",
+		"With the current package", "With an earlier package", "✕ 1 of 3", "connection refused", "<th>web-2</th>", "table-layout: fixed"} {
+		if !strings.Contains(string(page), want) {
+			t.Errorf("the report lacks %q", want)
+		}
 	}
 }
