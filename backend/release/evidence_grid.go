@@ -31,7 +31,8 @@ type GridCell struct {
 	Failures []Evidence `json:"failures"`
 }
 
-// GridRow is one check (or install step, or manual check) across the VMs;
+// GridRow is one check (or install step, or manual check) across the VMs,
+// Rounds the lab rounds (or manual test runs) it ran in;
 // Cells line up with PackageEvidence.VMs (a cell with no runs is empty).
 type GridRow struct {
 	Kind    EvidenceKind `json:"kind"`
@@ -60,7 +61,8 @@ type PackageEvidence struct {
 	Testers []string `json:"testers"`
 	Labs    []string `json:"labs"`
 	VMs     []string `json:"vms"`
-	// Rounds is the most rounds of the test period any lab ran.
+	// Rounds is the most rounds of the test period any lab ran (manual
+	// test runs are counted per row).
 	Rounds  int        `json:"rounds"`
 	FirstAt *time.Time `json:"first_at"`
 	LastAt  *time.Time `json:"last_at"`
@@ -196,7 +198,12 @@ func packageEvidence(ev []Evidence) PackageEvidence {
 		row := &p.Rows[i]
 		row.Runs++
 		row.LastAt = e.At
-		rounds[k][[2]string{e.LabID, strconv.Itoa(e.Round)}] = true
+		// a lab's round, or one manual test run (its records share a time)
+		round := [2]string{e.LabID, strconv.Itoa(e.Round)}
+		if e.Kind == EvidenceManual {
+			round = [2]string{"", e.At.Format(time.RFC3339Nano)}
+		}
+		rounds[k][round] = true
 		row.Rounds = len(rounds[k])
 		c := cellAt[k][e.VM]
 		if c == nil {
