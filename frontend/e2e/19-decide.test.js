@@ -1,6 +1,6 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { useEnv, newPage, uiLogin, shot, createRelease, ADMIN_PASSWORD, OUT } from './harness.js';
+import { useEnv, newPage, uiLogin, shot, createRelease, apiClient, ADMIN_PASSWORD, OUT } from './harness.js';
 import path from 'node:path';
 
 const manifest = (version) => ({ name: 'webapp', version, install: 'sh install.sh', verify: 'sh verify.sh', rollback: 'sh rollback.sh', files: [], health_checks: [] });
@@ -22,8 +22,62 @@ async function run(api, releaseId, target, checks) {
   return api.post(`/releases/${releaseId}/evidence`, { name: 'Smoke', target, checks });
 }
 
+/** Waits until a check on the API holds. */
+async function until(what, fn, ms = 20000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    if (await fn()) return;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 describe('decisions on one screen', () => {
   const env = useEnv(before, after);
+
+  it('the sign-off compares the package with what runs on the targets of the release now', async () => {
+    const api = env.api;
+    const lb = (await api.get('/cis')).items.find((c) => c.name === 'prod-lb-1');
+    assert.ok(lb, 'demo CI prod-lb-1 (a manual target)');
+    // An earlier release put haproxy.cfg 1 on prod-lb-1 (a manual step marked done).
+    const first = await createRelease(api, { name: 'LB config', ci_ids: [lb.id] });
+    for (const to of ['building', 'testing']) await api.post(`/releases/${first.id}/transitions`, { to });
+    const cfg = (n) => `global\n  maxconn ${n}\nbackend web\n  server web-1 10.0.0.11:80\n`;
+    const running = await api.post('/packages/assemble', { release_id: first.id, manifest: manifest('1'), files: [
+      { path: 'install.sh', content: 'cp haproxy.cfg /etc/haproxy/\n' }, { path: 'verify.sh', content: 'true\n' }, { path: 'rollback.sh', content: 'true\n' },
+      { path: 'haproxy.cfg', content: cfg(2000) }] });
+    await run(api, first.id, 'stage-lb', [{ name: 'config check', passed: true }]);
+    await api.post(`/releases/${first.id}/transitions`, { to: 'awaiting-approval' });
+    await (await apiClient(env.baseURL, 'mona', ADMIN_PASSWORD)).post(`/releases/${first.id}/approvals`, { decision: 'approve' });
+    const ro = await api.post(`/releases/${first.id}/rollouts`, { digest: running.digest, plan: { strategy: 'big-bang', max_parallel: 1,
+      gate: { interval_seconds: 1, rounds: 1 }, failure_policy: { per_wave: 0, total: 0, trip: 'exceeded', on_breach: 'pause' }, wave_deadline_minutes: 30 } });
+    await until('the manual step to wait', async () => (await api.get(`/rollouts/${ro.id}`)).targets.some((t) => t.state === 'installing'));
+    await api.post(`/rollouts/${ro.id}/targets/${lb.id}/step`, { step: 'install', outcome: 'done', note: 'copied by hand' });
+    await until('the release to be deployed', async () => (await api.get(`/releases/${first.id}`)).state === 'deployed');
+
+    // The next release changes the config; its sign-off shows the diff against what runs.
+    const next = await createRelease(api, { name: 'LB config', ci_ids: [lb.id] });
+    for (const to of ['building', 'testing']) await api.post(`/releases/${next.id}/transitions`, { to });
+    await api.post('/packages/assemble', { release_id: next.id, manifest: manifest('2'), files: [
+      { path: 'install.sh', content: 'cp haproxy.cfg /etc/haproxy/\n' }, { path: 'verify.sh', content: 'true\n' }, { path: 'rollback.sh', content: 'true\n' },
+      { path: 'haproxy.cfg', content: cfg(4000) }] });
+    await run(api, next.id, 'stage-lb', [{ name: 'config check', passed: true }]);
+    await api.post(`/releases/${next.id}/transitions`, { to: 'awaiting-approval' });
+
+    const mona = await newPage(env.browser, env.baseURL);
+    await uiLogin(mona, 'mona', ADMIN_PASSWORD);
+    await mona.goto(`/#/releases/${next.id}`);
+    const changes = mona.getByTestId('signoff-changes');
+    await changes.getByTestId('changes-base').waitFor();
+    assert.equal(await changes.getByTestId('changes-base').getAttribute('data-kind'), 'running', 'what runs is shown first');
+    assert.match(await changes.getByTestId('changes-base-label').innerText(), /^\(running on prod-lb-1 now, installed by release LB config/);
+    const file = changes.locator('[data-testid="changes-diff-file"][data-path="haproxy.cfg"]');
+    assert.deepEqual(await file.locator('.dl[data-op="-"]').allInnerTexts(), ['-  maxconn 2000']);
+    assert.deepEqual(await file.locator('.dl[data-op="+"]').allInnerTexts(), ['+  maxconn 4000']);
+    await changes.scrollIntoViewIfNeeded();
+    await shot(mona, 'decide-changes-running');
+    assert.deepEqual(mona.errors, []);
+  });
 
   it('a manager sees what changed, how it was tested (a grid), one evidence count, and the inbox says the evidence and the window', async () => {
     const api = env.api;
