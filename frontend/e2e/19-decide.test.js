@@ -173,6 +173,17 @@ describe('decisions on one screen', () => {
     assert.match(await row.getByTestId('inbox-window').innerText(), /3 Feb 2031 08:00–12:00/);
     await shot(mona, 'decide-inbox');
 
+    // The approval records the same count, and says which package it was.
+    await mona.goto(`/#/releases/${r.id}`);
+    await mona.getByTestId('signoff-approve').click();
+    await mona.getByTestId('decision-reason-input').fill('The login failure was a stale session on qa-web-1; it passed on the rerun.');
+    await mona.getByTestId('decision-submit').click();
+    const decision = mona.locator('[data-testid="signoff-decision"][data-actor="mona"]');
+    await decision.waitFor({ state: 'attached' });
+    // once approved the panel is compact: the decisions are folded
+    await mona.getByTestId('signoff-panel').locator('details.more summary', { hasText: 'Decisions' }).click();
+    assert.equal(await decision.getByTestId('decision-package-evidence').innerText(), '6 evidence records taken with it');
+
     // The report: the same grid and count, and its tables stay within an A4 page.
     const report = await newPage(env.browser, env.baseURL);
     await uiLogin(report, 'mona', ADMIN_PASSWORD);
@@ -180,6 +191,7 @@ describe('decisions on one screen', () => {
     const text = await report.locator('body').innerText();
     assert.match(text, /6 evidence records taken with the current package/);
     assert.match(text, /With an earlier package/);
+    assert.match(text, /6 evidence records taken with it/);
     await report.emulateMedia({ media: 'print' });
     await report.setViewportSize({ width: 718, height: 1000 }); // A4 less 14 mm margins at 96 dpi
     const overflow = await report.evaluate(() =>

@@ -2527,6 +2527,7 @@ export interface components {
             /** Format: int64 */
             id: number;
             package_digest: string;
+            package_evidence_count: number;
             reason: string;
             round: number;
             status: components["schemas"]["DecisionStatus"];
