@@ -135,6 +135,8 @@ func change(kind FileChangeKind, o, f File) FileChange {
 	case c.Kind == FileDir:
 	case c.Kind == FileSymlink || o.Kind == FileSymlink:
 		c.Note = fmt.Sprintf("link %q → %q", o.Link, f.Link)
+	case o.Elided || f.Elided:
+		c.Note = "not shown line by line: the package holds more text than is shown at once; compare sizes and sha256"
 	case !textual(o) || !textual(f):
 		if o.SHA256 == f.SHA256 && kind == FileChanged {
 			c.Note = fmt.Sprintf("mode %s → %s", o.Mode, f.Mode)

@@ -16,6 +16,10 @@ import (
 // files are answered as their size and sha256, like binaries.
 const MaxInlineText = 64 << 10
 
+// MaxInlineTotal bounds the text a package's file list carries inline, the
+// manifest and scripts first; past it, text files come as size and sha256.
+const MaxInlineTotal = 4 << 20
+
 // maxReadUnpacked bounds what Files and Diff read into memory per package.
 const maxReadUnpacked = 256 << 20
 
@@ -45,6 +49,9 @@ type File struct {
 	SHA256 string   `json:"sha256,omitempty"`
 	Link   string   `json:"link,omitempty"`
 	Text   string   `json:"text,omitempty"`
+	// Elided says a text file's content was left out because the
+	// package's inline text (MaxInlineTotal) was spent on earlier files.
+	Elided bool `json:"elided,omitempty"`
 	// Roles are what the manifest does with the file: manifest, install,
 	// verify, rollback (the command runs it), placed (copied to a dest).
 	Roles []string `json:"roles"`
@@ -66,7 +73,11 @@ func (s *Store) Files(ctx context.Context, digest string) (*FileList, error) {
 	}
 	out := &FileList{Digest: p.Digest, Name: p.Name, Version: p.Version, Files: []File{}}
 	roles := fileRoles(c)
-	for _, e := range c.Entries {
+	entries := slices.Clone(c.Entries)
+	// the manifest and scripts first, so that they get the inline budget
+	slices.SortStableFunc(entries, func(a, b Entry) int { return roleRank(roles[a.Path]) - roleRank(roles[b.Path]) })
+	budget := MaxInlineTotal
+	for _, e := range entries {
 		f := File{Path: e.Path, Size: e.Size, Mode: e.Mode, SHA256: e.SHA256, Link: e.Link, Roles: roles[e.Path]}
 		if f.Roles == nil {
 			f.Roles = []string{}
@@ -83,13 +94,15 @@ func (s *Store) Files(ctx context.Context, digest string) (*FileList, error) {
 				f.Kind = FileBinary
 			case len(b) > MaxInlineText:
 				f.Kind = FileLarge
+			case len(b) > budget:
+				f.Kind, f.Elided = FileText, true
 			default:
 				f.Kind, f.Text = FileText, string(b)
+				budget -= len(b)
 			}
 		}
 		out.Files = append(out.Files, f)
 	}
-	slices.SortStableFunc(out.Files, func(a, b File) int { return roleRank(a.Roles) - roleRank(b.Roles) })
 	return out, nil
 }
 

@@ -95,3 +95,38 @@ func TestDiffBetweenTwoStoredPackages(t *testing.T) {
 		t.Errorf("the scripts come first, got %s", d.Files[0].Path)
 	}
 }
+
+func TestFilesInlineTextIsBoundedScriptsFirst(t *testing.T) {
+	s, _, _ := newStore(t)
+	ctx := context.Background()
+	ms := goodMembers()
+	chunk := strings.Repeat("y\n", MaxInlineText/2-1)
+	for i := 0; i < MaxInlineTotal/len(chunk)+4; i++ {
+		ms = append(ms, member{name: "data/" + string(rune('a'+i/26)) + string(rune('a'+i%26)) + ".txt", body: chunk})
+	}
+	p, err := s.Put(ctx, tess, bytes.NewReader(tarGz(t, ms...)), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fl, err := s.Files(ctx, p.Digest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inline, elided := 0, 0
+	for _, f := range fl.Files {
+		inline += len(f.Text)
+		if f.Elided {
+			elided++
+			if f.Text != "" || f.Kind != FileText {
+				t.Errorf("elided %+v", f)
+			}
+		}
+		if len(f.Roles) > 0 && f.Kind == FileText && f.Text == "" {
+			t.Errorf("a script lost its text: %s", f.Path)
+		}
+	}
+	if inline > MaxInlineTotal || elided < 4 {
+		t.Errorf("%d bytes inline, %d elided", inline, elided)
+	}
+}
+

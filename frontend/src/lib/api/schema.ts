@@ -2151,6 +2151,7 @@ export interface components {
             vms: string[];
         };
         PackageFile: {
+            elided?: boolean;
             kind: components["schemas"]["PackageFileKind"];
             link?: string;
             mode: string;
