@@ -96,3 +96,31 @@ func TestEvidenceGridFoldsRoundsPerCheckAndVMAndSaysWhichPackage(t *testing.T) {
 		}
 	}
 }
+
+func TestADecisionCountsTheEvidenceOfItsPackage(t *testing.T) {
+	s, _ := newService(t)
+	ctx := context.Background()
+	r, _ := s.Create(ctx, tester, input("Web", "1", at(1, 8), at(1, 9)))
+	toAwaiting(t, s, r.ID)
+	mkPackage(t, s, r.ID, "a", tester)
+	mkPackage(t, s, r.ID, "b", tester)
+	if _, err := s.AddEvidence(ctx, tester, r.ID, EvidenceInput{Name: "Load", Target: "qa", Checks: []ManualCheck{{Name: "p95", Passed: true}}}); err != nil {
+		t.Fatal(err)
+	}
+	so, err := s.Decide(ctx, manager, r.ID, DecisionInput{Decision: DecisionApprove})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := so.Decisions[0]
+	if d.EvidenceCount != 3 || d.PackageEvidenceCount != 2 || so.PackageEvidence.Count != 2 {
+		t.Fatalf("decision counts %d of every package, %d of its own; sign-off %d", d.EvidenceCount, d.PackageEvidenceCount, so.PackageEvidence.Count)
+	}
+	// evidence recorded later voids the approval and is not counted for it
+	if _, err := s.AddEvidence(ctx, tester, r.ID, EvidenceInput{Name: "Load", Target: "qa", Checks: []ManualCheck{{Name: "p99", Passed: true}}}); err != nil {
+		t.Fatal(err)
+	}
+	so, _ = s.SignOff(ctx, manager, r.ID)
+	if d := so.Decisions[0]; d.Status != DecisionVoid || d.PackageEvidenceCount != 2 {
+		t.Fatalf("after new evidence: %+v", d)
+	}
+}
