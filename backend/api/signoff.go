@@ -10,6 +10,7 @@ import (
 
 	"github.com/shakedown/shakedown/backend/apperr"
 	"github.com/shakedown/shakedown/backend/auth"
+	"github.com/shakedown/shakedown/backend/changes"
 	"github.com/shakedown/shakedown/backend/kpi"
 	"github.com/shakedown/shakedown/backend/packages"
 	"github.com/shakedown/shakedown/backend/release"
@@ -57,6 +58,10 @@ func (a *API) signOffRoutes() []route {
 			Query: append([]param{{Name: "q", Type: "string", Doc: "name or digest prefix"}}, pageArgs...)},
 		{Method: "GET", Path: "/packages/{digest}", Tag: "packages", Summary: "One package with its manifest and entries", Access: signedIn, Out: packages.Package{}, Status: 200, Errors: []int{http.StatusUnprocessableEntity}, Handle: a.getPackage},
 		{Method: "GET", Path: "/packages/{digest}/download", Tag: "packages", Summary: "The package archive, its digest checked on the way out (503 when the stored bytes no longer match it)", Access: signedIn, Out: map[string]any{}, Produces: "application/octet-stream", Status: 200, Errors: []int{http.StatusUnprocessableEntity, http.StatusServiceUnavailable}, Handle: a.downloadPackage},
+		{Method: "GET", Path: "/packages/{digest}/files", Tag: "packages", Summary: "A package's files: text inline (up to 64 KiB each), binaries and longer files as size and sha256, with what the manifest does with each", Access: signedIn, Out: packages.FileList{}, Status: 200, Errors: []int{http.StatusNotFound, http.StatusUnprocessableEntity, http.StatusServiceUnavailable}, Handle: a.packageFiles},
+		{Method: "GET", Path: "/packages/{digest}/diff", Tag: "packages", Summary: "What changed from a base package to this one: files added, removed and changed, with a unified line diff of text files", Access: signedIn, Query: []param{{Name: "base", Type: "string", Required: true, Doc: "the digest of the package to compare with"}}, Out: packages.Diff{}, Status: 200, Errors: []int{http.StatusNotFound, http.StatusUnprocessableEntity, http.StatusServiceUnavailable}, Handle: a.packageDiff},
+		{Method: "GET", Path: "/releases/{id}/changes", Tag: "sign-off", Summary: "What the release's package holds and changes: its files, and its diff against the release's previous package and against the packages running on its targets now", Access: signedIn, Out: changes.Changes{}, Status: 200, Errors: []int{http.StatusNotFound}, Handle: byID("release", a.changes().Of)},
+		{Method: "GET", Path: "/releases/{id}/evidence/grid", Tag: "sign-off", Summary: "The release's evidence per package (the current one first) as checks × VMs with rounds folded, its testing summary and the labs it came from", Access: signedIn, Out: changes.Testing{}, Status: 200, Errors: []int{http.StatusNotFound}, Handle: byID("release", a.changes().Testing)},
 		{Method: "PUT", Path: "/releases/{id}/package", Tag: "packages", Summary: "Make a stored package the release's package (voids an approval for another digest)", Access: signedIn, Roles: testers, Body: AttachRequest{}, Out: release.Release{}, Status: 200, Handle: a.attachPackage},
 		{Method: "GET", Path: "/releases/{id}/packages", Tag: "packages", Summary: "The packages a release has had, newest (current) first", Access: signedIn, Out: AttachedList{}, Status: 200, Handle: a.releasePackages},
 		{Method: "POST", Path: "/releases/{id}/evidence", Tag: "sign-off", Summary: "Attach a test run done outside a lab (one evidence record per check)", Access: signedIn, Roles: testers, Body: release.EvidenceInput{}, Out: EvidenceList{}, Status: 201, Handle: a.addEvidence},
@@ -143,6 +148,44 @@ func (a *API) listPackages(c *call) (any, error) {
 	}
 	items, total, err := a.Packages.List(c.ctx(), packages.Filter{Query: c.r.URL.Query().Get("q"), Limit: limit, Offset: offset})
 	return List[packages.Package]{Items: items, Total: total, Limit: limit, Offset: offset}, err
+}
+
+// changes composes what a release's package changes from the services.
+func (a *API) changes() *changes.Service {
+	s := &changes.Service{Releases: a.Releases, Packages: a.Packages}
+	if a.Rollouts != nil {
+		s.Installs = a.Rollouts
+	}
+	if a.Labs != nil {
+		s.Labs = a.Labs
+	}
+	return s
+}
+
+func (a *API) packageFiles(c *call) (any, error) {
+	return a.Packages.Files(c.ctx(), c.r.PathValue("digest"))
+}
+
+func (a *API) packageDiff(c *call) (any, error) {
+	head, err := packages.ParseDigest("digest", c.r.PathValue("digest"))
+	if err != nil {
+		return nil, err
+	}
+	q := c.r.URL.Query().Get("base")
+	if q == "" {
+		return nil, apperr.Invalid("base", "Say which package to compare with: base is its digest.")
+	}
+	base, err := packages.ParseDigest("base", q)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := a.Packages.Get(c.ctx(), base); err != nil {
+		if apperr.KindOf(err) == apperr.KindNotFound {
+			return nil, &apperr.NotFoundError{Entity: "package", ID: base, Field: "base"}
+		}
+		return nil, err
+	}
+	return a.Packages.Diff(c.ctx(), base, head)
 }
 
 func (a *API) getPackage(c *call) (any, error) {

@@ -19,6 +19,10 @@ var reportTmpl = template.Must(template.New("report.html").Funcs(template.FuncMa
 		switch t := v.(type) {
 		case time.Time:
 			return t.UTC().Format("2 Jan 2006 15:04 MST")
+		case *time.Time:
+			if t != nil {
+				return t.UTC().Format("2 Jan 2006 15:04 MST")
+			}
 		case string:
 			if p, err := time.Parse(time.RFC3339Nano, t); err == nil {
 				return p.UTC().Format("2 Jan 2006 15:04 MST")
@@ -28,6 +32,14 @@ var reportTmpl = template.Must(template.New("report.html").Funcs(template.FuncMa
 		return ""
 	},
 	"short": short,
+	"join":  func(xs []string) string { return strings.Join(xs, ", ") },
+	"add":   func(a, b int) int { return a + b },
+	"earlier": func(so *SignOff) int {
+		if so.PackageDigest == "" {
+			return 0
+		}
+		return so.EvidenceCount - so.PackageEvidence.Count
+	},
 	"title": func(s string) string { return strings.ToUpper(s[:1]) + strings.ReplaceAll(s[1:], "-", " ") },
 }).ParseFS(templates, "templates/report.html"))
 
@@ -36,7 +48,7 @@ type reportData struct {
 	R         *Release
 	SignOff   *SignOff
 	Packages  []AttachedPackage
-	Evidence  []Evidence
+	Grid      *EvidenceGrid
 	Deploys   []Transition
 	Notes     template.HTML
 	Generated string
@@ -56,7 +68,7 @@ func (s *Service) Report(ctx context.Context, by auth.Actor, id int64) ([]byte, 
 	if d.Packages, err = s.Packages(ctx, id); err != nil {
 		return nil, err
 	}
-	if d.Evidence, err = s.queryEvidence(ctx, ` FROM evidence WHERE release_id = ? ORDER BY id LIMIT 2000`, id); err != nil {
+	if d.Grid, err = s.EvidenceGrid(ctx, by, id); err != nil {
 		return nil, err
 	}
 	for _, t := range r.Transitions {

@@ -51,7 +51,11 @@ type Decision struct {
 	PackageDigest  string `json:"package_digest"`
 	EvidenceDigest string `json:"evidence_digest"`
 	EvidenceCount  int    `json:"evidence_count"`
-	Round          int    `json:"round"`
+	// PackageEvidenceCount counts the records taken with its package by
+	// the time it was made (EvidenceCount counts every package's). Read,
+	// not stored: evidence recorded later voids an approval anyway.
+	PackageEvidenceCount int `json:"package_evidence_count"`
+	Round                int `json:"round"`
 	// AgainstEvidence marks an approval given while the package's evidence
 	// had failures or no pass: its reason is the manager's justification.
 	AgainstEvidence bool           `json:"against_evidence"`
@@ -232,7 +236,9 @@ func (s *Service) signOff(ctx context.Context, q store.Querier, r *Release, by a
 	if so.Testers, err = distinct(ctx, q, `SELECT added_by FROM evidence WHERE release_id = ?`, r.ID); err != nil {
 		return nil, err
 	}
-	rows, err := q.QueryContext(ctx, `SELECT id, decision, actor, reason, at, package_digest, evidence_digest, evidence_count, round, against_evidence
+	rows, err := q.QueryContext(ctx, `SELECT id, decision, actor, reason, at, package_digest, evidence_digest, evidence_count,
+		(SELECT count(*) FROM evidence e WHERE e.release_id = approvals.release_id AND e.package_digest = approvals.package_digest AND e.at <= approvals.at),
+		round, against_evidence
 		FROM approvals WHERE release_id = ? ORDER BY id DESC`, r.ID)
 	if err != nil {
 		return nil, err
@@ -240,7 +246,7 @@ func (s *Service) signOff(ctx context.Context, q store.Querier, r *Release, by a
 	defer rows.Close()
 	for rows.Next() {
 		var d Decision
-		if err := rows.Scan(&d.ID, &d.Decision, &d.Actor, &d.Reason, &d.At, &d.PackageDigest, &d.EvidenceDigest, &d.EvidenceCount, &d.Round, &d.AgainstEvidence); err != nil {
+		if err := rows.Scan(&d.ID, &d.Decision, &d.Actor, &d.Reason, &d.At, &d.PackageDigest, &d.EvidenceDigest, &d.EvidenceCount, &d.PackageEvidenceCount, &d.Round, &d.AgainstEvidence); err != nil {
 			return nil, err
 		}
 		so.judge(&d)
@@ -345,7 +351,7 @@ func (s *Service) Decide(ctx context.Context, by auth.Actor, id int64, in Decisi
 			against, store.FormatTime(now)); err != nil {
 			return err
 		}
-		after := map[string]any{"package_digest": so.PackageDigest, "evidence_digest": so.EvidenceDigest, "evidence_count": so.EvidenceCount, "reason": reason}
+		after := map[string]any{"package_digest": so.PackageDigest, "evidence_digest": so.EvidenceDigest, "evidence_count": so.EvidenceCount, "package_evidence_count": so.PackageEvidence.Count, "reason": reason}
 		if against {
 			after["against_evidence"] = map[string]int{"passed": so.PackageEvidence.Passed, "failed": so.PackageEvidence.Failed}
 		}

@@ -27,6 +27,11 @@ type InboxItem struct {
 	// to the approvers (may be empty).
 	RequestedBy string `json:"requested_by"`
 	RequestNote string `json:"request_note"`
+	// Evidence counts the records taken with the package awaiting
+	// approval; EvidenceEarlier those taken with the release's earlier
+	// packages (they do not vouch for this one).
+	Evidence        EvidenceCount `json:"evidence"`
+	EvidenceEarlier int           `json:"evidence_earlier"`
 }
 
 // Inbox is the approvals inbox.
@@ -72,7 +77,8 @@ func (s *Service) Inbox(ctx context.Context, by auth.Actor) (*Inbox, error) {
 			return nil, err
 		}
 		item := InboxItem{Release: r.Summary, WaitingSince: w.since.String, Required: so.Required, Valid: so.Valid,
-			CanDecide: so.CanDecide, CannotDecideReason: so.CannotDecideReason, PackageDigest: so.PackageDigest}
+			CanDecide: so.CanDecide, CannotDecideReason: so.CannotDecideReason, PackageDigest: so.PackageDigest,
+			Evidence: so.PackageEvidence, EvidenceEarlier: so.EvidenceCount - so.PackageEvidence.Count}
 		item.Release.Risk.Reasons = nil
 		for i := len(r.Transitions) - 1; i >= 0; i-- {
 			if t := r.Transitions[i]; t.To == StateAwaitingApproval {

@@ -1007,6 +1007,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/packages/{digest}/diff": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What changed from a base package to this one: files added, removed and changed, with a unified line diff of text files */
+        get: operations["getPackagesDigestDiff"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/packages/{digest}/download": {
         parameters: {
             query?: never;
@@ -1016,6 +1033,23 @@ export interface paths {
         };
         /** The package archive, its digest checked on the way out (503 when the stored bytes no longer match it) */
         get: operations["getPackagesDigestDownload"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/packages/{digest}/files": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A package's files: text inline (up to 64 KiB each), binaries and longer files as size and sha256, with what the manifest does with each */
+        get: operations["getPackagesDigestFiles"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1123,6 +1157,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/releases/{id}/changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What the release's package holds and changes: its files, and its diff against the release's previous package and against the packages running on its targets now */
+        get: operations["getReleasesIdChanges"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/releases/{id}/evidence": {
         parameters: {
             query?: never;
@@ -1138,6 +1189,23 @@ export interface paths {
          * @description Needs the tester or admin role.
          */
         post: operations["postReleasesIdEvidence"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/releases/{id}/evidence/grid": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The release's evidence per package (the current one first) as checks × VMs with rounds folded, its testing summary and the labs it came from */
+        get: operations["getReleasesIdEvidenceGrid"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1612,6 +1680,17 @@ export interface components {
             risk: string;
             title: string;
         };
+        ChangeBase: {
+            diff: components["schemas"]["PackageDiff"] | null;
+            kind: components["schemas"]["ChangeBaseKind"];
+            label: string;
+            note?: string;
+            package: components["schemas"]["PackageIdentity"];
+            same: boolean;
+            targets: string[];
+        };
+        /** @enum {string} */
+        ChangeBaseKind: "previous" | "running";
         ChangeInput: {
             committed_at?: string;
             link?: string;
@@ -1716,6 +1795,19 @@ export interface components {
         };
         /** @enum {string} */
         DeliveryState: "pending" | "sent" | "failed";
+        DiffHunk: {
+            lines: components["schemas"]["DiffLine"][];
+            new_lines: number;
+            new_start: number;
+            old_lines: number;
+            old_start: number;
+        };
+        DiffLine: {
+            op: components["schemas"]["DiffOp"];
+            text: string;
+        };
+        /** @enum {string} */
+        DiffOp: "=" | "-" | "+";
         DiskImage: {
             /** Format: int64 */
             bytes: number;
@@ -1787,6 +1879,31 @@ export interface components {
             failed: number;
             passed: number;
         };
+        EvidenceGridCell: {
+            failed: number;
+            failures: components["schemas"]["Evidence"][];
+            /** Format: date-time */
+            first_at: string;
+            /** Format: date-time */
+            last_at: string;
+            last_passed: boolean;
+            passed: number;
+            runs: number;
+            vm: string;
+        };
+        EvidenceGridRow: {
+            cells: components["schemas"]["EvidenceGridCell"][];
+            failed: number;
+            /** Format: date-time */
+            first_at: string;
+            kind: components["schemas"]["EvidenceKind"];
+            /** Format: date-time */
+            last_at: string;
+            name: string;
+            passed: number;
+            rounds: number;
+            runs: number;
+        };
         EvidenceInput: {
             checks: components["schemas"]["ManualCheck"][];
             name: string;
@@ -1794,6 +1911,12 @@ export interface components {
         };
         /** @enum {string} */
         EvidenceKind: "install" | "check" | "manual";
+        EvidenceLab: {
+            created_by: string;
+            gone: boolean;
+            host: string;
+            id: string;
+        };
         EvidenceList: {
             items: components["schemas"]["Evidence"][];
         };
@@ -1904,6 +2027,8 @@ export interface components {
             age_hours: number;
             can_decide: boolean;
             cannot_decide_reason: string;
+            evidence: components["schemas"]["EvidenceCount"];
+            evidence_earlier: number;
             my_decision: string;
             package_digest: string;
             release: components["schemas"]["ReleaseSummary"];
@@ -2252,6 +2377,15 @@ export interface components {
             size: number;
             version: string;
         };
+        PackageDiff: {
+            added: number;
+            base: components["schemas"]["PackageIdentity"];
+            changed: number;
+            files: components["schemas"]["PackageFileChange"][];
+            head: components["schemas"]["PackageIdentity"];
+            removed: number;
+            unchanged: number;
+        };
         PackageEntry: {
             link?: string;
             mode: string;
@@ -2260,6 +2394,67 @@ export interface components {
             /** Format: int64 */
             size: number;
             type: string;
+        };
+        PackageEvidence: {
+            count: number;
+            current: boolean;
+            digest: string;
+            failed: number;
+            /** Format: date-time */
+            first_at: string | null;
+            labs: string[];
+            /** Format: date-time */
+            last_at: string | null;
+            name: string;
+            passed: number;
+            rounds: number;
+            rows: components["schemas"]["EvidenceGridRow"][];
+            /** Format: int64 */
+            seconds: number;
+            testers: string[];
+            version: string;
+            vms: string[];
+        };
+        PackageFile: {
+            elided?: boolean;
+            kind: components["schemas"]["PackageFileKind"];
+            link?: string;
+            mode: string;
+            path: string;
+            roles: string[];
+            sha256?: string;
+            /** Format: int64 */
+            size: number;
+            text?: string;
+        };
+        PackageFileChange: {
+            change: components["schemas"]["PackageFileChangeKind"];
+            hunks: components["schemas"]["DiffHunk"][];
+            kind: components["schemas"]["PackageFileKind"];
+            new_sha256?: string;
+            /** Format: int64 */
+            new_size: number;
+            note?: string;
+            old_sha256?: string;
+            /** Format: int64 */
+            old_size: number;
+            path: string;
+            roles: string[];
+        };
+        /** @enum {string} */
+        PackageFileChangeKind: "added" | "removed" | "changed";
+        /** @enum {string} */
+        PackageFileKind: "text" | "large" | "binary" | "symlink" | "directory";
+        PackageFiles: {
+            digest: string;
+            files: components["schemas"]["PackageFile"][];
+            name: string;
+            version: string;
+        };
+        PackageIdentity: {
+            digest: string;
+            name: string;
+            version: string;
         };
         PackagePage: {
             items: components["schemas"]["Package"][];
@@ -2341,6 +2536,11 @@ export interface components {
             updated_at: string;
             version: string;
         };
+        ReleaseChanges: {
+            bases: components["schemas"]["ChangeBase"][];
+            not_running: string[];
+            package: components["schemas"]["PackageFiles"] | null;
+        };
         ReleaseInput: {
             changes?: components["schemas"]["ChangeInput"][] | null;
             ci_ids?: number[] | null;
@@ -2392,6 +2592,11 @@ export interface components {
             items: components["schemas"]["ReleaseSummary"][];
             limit: number;
             offset: number;
+            total: number;
+        };
+        ReleaseTesting: {
+            labs: components["schemas"]["EvidenceLab"][];
+            packages: components["schemas"]["PackageEvidence"][];
             total: number;
         };
         /** @enum {string} */
@@ -2588,6 +2793,7 @@ export interface components {
             /** Format: int64 */
             id: number;
             package_digest: string;
+            package_evidence_count: number;
             reason: string;
             round: number;
             status: components["schemas"]["DecisionStatus"];
@@ -2970,6 +3176,8 @@ export type AuditEntryPage = components['schemas']['AuditEntryPage'];
 export type AuditVerification = components['schemas']['AuditVerification'];
 export type Calendar = components['schemas']['Calendar'];
 export type Change = components['schemas']['Change'];
+export type ChangeBase = components['schemas']['ChangeBase'];
+export type ChangeBaseKind = components['schemas']['ChangeBaseKind'];
 export type ChangeInput = components['schemas']['ChangeInput'];
 export type ChatPayload = components['schemas']['ChatPayload'];
 export type CheckOutcome = components['schemas']['CheckOutcome'];
@@ -2986,6 +3194,9 @@ export type Delivery = components['schemas']['Delivery'];
 export type DeliveryAttempt = components['schemas']['DeliveryAttempt'];
 export type DeliveryList = components['schemas']['DeliveryList'];
 export type DeliveryState = components['schemas']['DeliveryState'];
+export type DiffHunk = components['schemas']['DiffHunk'];
+export type DiffLine = components['schemas']['DiffLine'];
+export type DiffOp = components['schemas']['DiffOp'];
 export type DiskImage = components['schemas']['DiskImage'];
 export type DiskImagePage = components['schemas']['DiskImagePage'];
 export type DutyPolicy = components['schemas']['DutyPolicy'];
@@ -2995,8 +3206,11 @@ export type ErrorCode = components['schemas']['ErrorCode'];
 export type ErrorDetail = components['schemas']['ErrorDetail'];
 export type Evidence = components['schemas']['Evidence'];
 export type EvidenceCount = components['schemas']['EvidenceCount'];
+export type EvidenceGridCell = components['schemas']['EvidenceGridCell'];
+export type EvidenceGridRow = components['schemas']['EvidenceGridRow'];
 export type EvidenceInput = components['schemas']['EvidenceInput'];
 export type EvidenceKind = components['schemas']['EvidenceKind'];
+export type EvidenceLab = components['schemas']['EvidenceLab'];
 export type EvidenceList = components['schemas']['EvidenceList'];
 export type EvidencePage = components['schemas']['EvidencePage'];
 export type FailurePolicy = components['schemas']['FailurePolicy'];
@@ -3062,7 +3276,15 @@ export type OperationPage = components['schemas']['OperationPage'];
 export type OperationStages = components['schemas']['OperationStages'];
 export type OperationStatus = components['schemas']['OperationStatus'];
 export type Package = components['schemas']['Package'];
+export type PackageDiff = components['schemas']['PackageDiff'];
 export type PackageEntry = components['schemas']['PackageEntry'];
+export type PackageEvidence = components['schemas']['PackageEvidence'];
+export type PackageFile = components['schemas']['PackageFile'];
+export type PackageFileChange = components['schemas']['PackageFileChange'];
+export type PackageFileChangeKind = components['schemas']['PackageFileChangeKind'];
+export type PackageFileKind = components['schemas']['PackageFileKind'];
+export type PackageFiles = components['schemas']['PackageFiles'];
+export type PackageIdentity = components['schemas']['PackageIdentity'];
 export type PackagePage = components['schemas']['PackagePage'];
 export type PackageRef = components['schemas']['PackageRef'];
 export type PasswordChange = components['schemas']['PasswordChange'];
@@ -3072,11 +3294,13 @@ export type PolicyList = components['schemas']['PolicyList'];
 export type ReconcileHostReport = components['schemas']['ReconcileHostReport'];
 export type ReconcileReport = components['schemas']['ReconcileReport'];
 export type Release = components['schemas']['Release'];
+export type ReleaseChanges = components['schemas']['ReleaseChanges'];
 export type ReleaseInput = components['schemas']['ReleaseInput'];
 export type ReleaseRef = components['schemas']['ReleaseRef'];
 export type ReleaseState = components['schemas']['ReleaseState'];
 export type ReleaseSummary = components['schemas']['ReleaseSummary'];
 export type ReleaseSummaryPage = components['schemas']['ReleaseSummaryPage'];
+export type ReleaseTesting = components['schemas']['ReleaseTesting'];
 export type ReleaseType = components['schemas']['ReleaseType'];
 export type Review = components['schemas']['Review'];
 export type ReviewInput = components['schemas']['ReviewInput'];
@@ -5168,6 +5392,36 @@ export interface operations {
             500: components["responses"]["InternalServerError"];
         };
     };
+    getPackagesDigestDiff: {
+        parameters: {
+            query: {
+                /** @description the digest of the package to compare with */
+                base: string;
+            };
+            header?: never;
+            path: {
+                digest: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PackageDiff"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
     getPackagesDigestDownload: {
         parameters: {
             query?: never;
@@ -5186,6 +5440,33 @@ export interface operations {
                 };
                 content: {
                     "application/octet-stream": string;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getPackagesDigestFiles: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                digest: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PackageFiles"];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -5433,6 +5714,31 @@ export interface operations {
             500: components["responses"]["InternalServerError"];
         };
     };
+    getReleasesIdChanges: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReleaseChanges"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
     getReleasesIdEvidence: {
         parameters: {
             query?: {
@@ -5498,6 +5804,31 @@ export interface operations {
             413: components["responses"]["RequestEntityTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    getReleasesIdEvidenceGrid: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReleaseTesting"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
             500: components["responses"]["InternalServerError"];
         };
     };
@@ -6282,10 +6613,12 @@ export const pathsNotificationsDeliveriesGetParametersQueryChannelValues: Readon
 export const pathsReleasesGetParametersQueryOrderValues: ReadonlyArray<FlattenedDeepRequired<paths>["/releases"]["get"]["parameters"]["query"]["order"]> = ["asc", "desc"];
 export const pathsReleasesGetParametersQuerySortValues: ReadonlyArray<FlattenedDeepRequired<paths>["/releases"]["get"]["parameters"]["query"]["sort"]> = ["name", "version", "state", "type", "planned_start", "updated_at", "risk", "environment", "owner"];
 export const approverDeployValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ApproverDeploy"]> = ["yes", "no", "emergency"];
+export const changeBaseKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ChangeBaseKind"]> = ["previous", "running"];
 export const checkOutcomeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CheckOutcome"]> = ["passed", "failed", "unknown"];
 export const conflictKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ConflictKind"]> = ["freeze", "ci_overlap", "dependency"];
 export const decisionStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["DecisionStatus"]> = ["valid", "void", "superseded", "rejection"];
 export const deliveryStateValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["DeliveryState"]> = ["pending", "sent", "failed"];
+export const diffOpValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["DiffOp"]> = ["=", "-", "+"];
 export const errorCodeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ErrorCode"]> = ["invalid", "not_found", "conflict", "forbidden", "unauthorized", "rate_limited", "too_large", "unavailable", "internal"];
 export const evidenceKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["EvidenceKind"]> = ["install", "check", "manual"];
 export const imageImportStageValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ImageImportStage"]> = ["connect", "stream", "done"];
@@ -6299,6 +6632,8 @@ export const labVMStateValues: ReadonlyArray<FlattenedDeepRequired<components>["
 export const notificationKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["NotificationKind"]> = ["release.awaiting-approval", "release.approval-voided", "release.deployed", "release.failed", "lab.passed", "lab.failed", "rollout.paused", "test"];
 export const onBreachValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["OnBreach"]> = ["rollback", "pause"];
 export const operationStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["OperationStatus"]> = ["pending", "running", "success", "failure", "cancelling", "cancelled"];
+export const packageFileChangeKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["PackageFileChangeKind"]> = ["added", "removed", "changed"];
+export const packageFileKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["PackageFileKind"]> = ["text", "large", "binary", "symlink", "directory"];
 export const releaseStateValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ReleaseState"]> = ["planned", "building", "testing", "awaiting-approval", "approved", "deploying", "deployed", "reviewed", "closed", "rejected", "failed", "rolled-back", "cancelled"];
 export const releaseTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ReleaseType"]> = ["major", "minor", "emergency"];
 export const reviewOutcomeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ReviewOutcome"]> = ["successful", "partially-successful", "failed", "rolled-back"];
