@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 
 	"github.com/shakedown/shakedown/labs"
 )
@@ -55,26 +56,51 @@ func (h *Host) OpenConsole(ctx context.Context, name string) (io.ReadWriteCloser
 	if !ok {
 		return nil, h.noSuch(name)
 	}
-	r, w := io.Pipe()
-	c := &console{r: r, w: w}
-	go fmt.Fprintf(w, "\r\nDebian GNU/Linux 12 %s ttyS0\r\n\r\n%s login: ", name, name)
+	c := &console{}
+	c.cond = sync.NewCond(&c.mu)
+	c.print(fmt.Sprintf("\r\nDebian GNU/Linux 12 %s ttyS0\r\n\r\n%s login: ", name, name))
 	return c, nil
 }
 
+// console is an in-memory serial line: what is printed waits for Read.
 type console struct {
-	r *io.PipeReader
-	w *io.PipeWriter
+	mu     sync.Mutex
+	cond   *sync.Cond
+	buf    []byte
+	closed bool
 }
 
-func (c *console) Read(p []byte) (int, error) { return c.r.Read(p) }
+func (c *console) print(s string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.buf = append(c.buf, s...)
+	c.cond.Broadcast()
+}
 
+func (c *console) Read(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for len(c.buf) == 0 && !c.closed {
+		c.cond.Wait()
+	}
+	if len(c.buf) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p, c.buf)
+	c.buf = c.buf[n:]
+	return n, nil
+}
+
+// Write echoes what is typed, a carriage return as a new line.
 func (c *console) Write(p []byte) (int, error) {
-	s := strings.ReplaceAll(string(p), "\r", "\r\n")
-	go c.w.Write([]byte(s))
+	c.print(strings.ReplaceAll(string(p), "\r", "\r\n"))
 	return len(p), nil
 }
 
 func (c *console) Close() error {
-	c.w.Close()
-	return c.r.Close()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.closed = true
+	c.cond.Broadcast()
+	return nil
 }
