@@ -58,7 +58,7 @@ func (h *Host) OpenConsole(ctx context.Context, domain string) (io.ReadWriteClos
 	}
 	l, err := dial(h.cfg.URI)
 	if err != nil {
-		return nil, &HostDownError{Host: h.cfg.Name, Err: err}
+		return nil, &HostDownError{Host: h.cfg.Name, URI: h.cfg.URI, Err: err}
 	}
 	c := &Console{l: l, in: newConsoleInput(), out: make(chan []byte, 64), done: make(chan struct{})}
 	payload := encodeOpenConsole(dom, libvirt.DomainConsoleForce|libvirt.DomainConsoleSafe)
