@@ -23,7 +23,7 @@ func (a *API) labRoutes() []route {
 		{Method: "DELETE", Path: "/hosts/{name}", Tag: "labs", Summary: "Unregister a host with no live lab", Access: signedIn, Roles: admins, Status: 204, Handle: a.removeHost},
 		{Method: "GET", Path: "/hosts/{name}/domains", Tag: "labs", Summary: "The libvirt VMs on a host (to link a CI to one)", Access: signedIn, Out: labs.DomainInfo{}, List: true, Status: 200, Errors: hostDown, Handle: a.hostDomains},
 		{Method: "GET", Path: "/labs", Tag: "labs", Summary: "List labs, newest first", Access: signedIn, Out: lab.Lab{}, List: true, Status: 200, Handle: a.listLabs,
-			Query: append([]param{{Name: "release_id", Type: "integer"}, {Name: "status", Type: "string"}}, pageArgs...)},
+			Query: append([]param{{Name: "release_id", Type: "integer"}, {Name: "status", Type: "string"}, {Name: "live", Type: "boolean", Doc: "only labs that are not torn down"}}, pageArgs...)},
 		{Method: "GET", Path: "/labs/reconcile", Tag: "labs", Summary: "What the last reconciliation of the database with the hosts adopted and removed", Access: signedIn, Out: lab.ReconcileReport{}, Status: 200, Handle: a.reconcileReport},
 		{Method: "GET", Path: "/labs/{id}", Tag: "labs", Summary: "One lab with its VMs and evidence summary", Access: signedIn, TextID: true, Out: lab.Lab{}, Status: 200, Handle: a.getLab},
 		{Method: "GET", Path: "/labs/{id}/vms/{domain}", Tag: "labs", Summary: "One lab VM: whether it runs, its addresses and what its guest agent says (OS, host name, uptime, interfaces); a host or guest that does not answer is reported in error", Access: signedIn, TextID: true, Out: lab.VMDetail{}, Status: 200, Handle: a.labVM},
@@ -85,6 +85,13 @@ func (a *API) listLabs(c *call) (any, error) {
 		return nil, err
 	}
 	f := lab.Filter{Status: lab.Status(c.r.URL.Query().Get("status")), Limit: limit, Offset: offset}
+	switch c.r.URL.Query().Get("live") {
+	case "", "false":
+	case "true":
+		f.Live = true
+	default:
+		return nil, apperr.Invalid("live", "live must be true or false.")
+	}
 	if v := c.r.URL.Query().Get("release_id"); v != "" {
 		if f.ReleaseID, err = strconv.ParseInt(v, 10, 64); err != nil || f.ReleaseID <= 0 {
 			return nil, apperr.Invalid("release_id", "release_id must be a release id.")

@@ -78,5 +78,12 @@ func TestConsoleOfALabVM(t *testing.T) {
 	if _, err := e.labs.OpenConsole(context.Background(), l.ID, dom); apperr.KindOf(err) != apperr.KindConflict {
 		t.Fatalf("console of a torn-down lab: %v", err)
 	}
-	_ = lab.CanTypeConsole
+	// The labs page's default list leaves torn-down labs out.
+	live, n, err := e.labs.List(context.Background(), lab.Filter{Live: true})
+	if err != nil || n != 0 || len(live) != 0 {
+		t.Fatalf("live labs after the teardown: %d %v", n, err)
+	}
+	if all, n, _ := e.labs.List(context.Background(), lab.Filter{}); n != 1 || all[0].ID != l.ID {
+		t.Fatalf("all labs: %d", n)
+	}
 }

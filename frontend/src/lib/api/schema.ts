@@ -4227,6 +4227,8 @@ export interface operations {
             query?: {
                 /** @description page size, 1–200 (default 50) */
                 limit?: number;
+                /** @description only labs that are not torn down */
+                live?: boolean;
                 /** @description items to skip */
                 offset?: number;
                 release_id?: number;
