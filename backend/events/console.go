@@ -1,6 +1,7 @@
 package events
 
 import (
+	"errors"
 	"io"
 	"net/http"
 	"time"
@@ -23,6 +24,7 @@ func ServeConsole(w http.ResponseWriter, r *http.Request, con io.ReadWriteCloser
 	}
 	defer conn.Close()
 	out := make(chan []byte, 64)
+	var readErr error // set before out is closed
 	stop := make(chan struct{})
 	defer close(stop)
 	go func() { // reads the console; the writer below is the only one on conn
@@ -38,6 +40,7 @@ func ServeConsole(w http.ResponseWriter, r *http.Request, con io.ReadWriteCloser
 				}
 			}
 			if err != nil {
+				readErr = err
 				return
 			}
 		}
@@ -67,8 +70,15 @@ func ServeConsole(w http.ResponseWriter, r *http.Request, con io.ReadWriteCloser
 		select {
 		case b, ok := <-out:
 			if !ok {
+				reason := "The console ended."
+				if readErr != nil && !errors.Is(readErr, io.EOF) {
+					reason = "The console ended: " + readErr.Error()
+				}
+				if len(reason) > 120 { // a close frame's reason has room for 123 bytes
+					reason = reason[:117] + "..."
+				}
 				conn.SetWriteDeadline(time.Now().Add(writeWait))
-				conn.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, "the console ended"))
+				conn.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, reason))
 				return
 			}
 			conn.SetWriteDeadline(time.Now().Add(writeWait))
