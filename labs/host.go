@@ -62,9 +62,15 @@ type HostDownError struct {
 	// URI is how the host is reached; a remote one gets remote advice.
 	URI string
 	Err error
+	// Said is the whole message when it was already made (a host status's
+	// error passed on), so that it is not wrapped twice.
+	Said string
 }
 
 func (e *HostDownError) Error() string {
+	if e.Said != "" {
+		return e.Said
+	}
 	if u, err := url.Parse(e.URI); err == nil && u.Host != "" {
 		how := "libvirtd listens for " + u.Scheme + " connections"
 		if strings.Contains(u.Scheme, "ssh") {

@@ -87,3 +87,13 @@ func TestConsoleOfALabVM(t *testing.T) {
 		t.Fatalf("all labs: %d", n)
 	}
 }
+
+func TestALabOnAHostThatIsDownSaysSoOnce(t *testing.T) {
+	e := newEnv(t)
+	e.host.SetDown(true)
+	_, err := e.labs.Create(context.Background(), tess, e.release, spec())
+	if apperr.KindOf(err) != apperr.KindUnavailable || strings.Count(err.Error(), "cannot be reached") != 1 {
+		t.Fatalf("create on a down host: %v", err)
+	}
+	e.host.SetDown(false)
+}
