@@ -27,6 +27,18 @@ async function until(what, fn, timeoutMs = 180000) {
   }
 }
 
+// Waits until the console shows want; fails with what it shows.
+async function consoleShows(text, want, timeoutMs = 20000) {
+  const deadline = Date.now() + timeoutMs;
+  let got = '';
+  while (Date.now() < deadline) {
+    got = await text.innerText();
+    if (got.includes(want)) return got;
+    await sleep(200);
+  }
+  throw new Error(`the console does not show ${JSON.stringify(want)}; it shows ${JSON.stringify(got)}`);
+}
+
 // Tear the lab down and delete the imported image's volume.
 async function cleanUp(env) {
   if (made.labId) {
@@ -90,18 +102,38 @@ describe('lab VM console', { skip: haveGuest ? false : `no guest image in ${GUES
 
     // The console: a command typed in the line field, then keys typed into the console itself.
     await vm.locator('[data-testid="console"][data-status="open"]').waitFor({ timeout: 20000 });
+    const text = vm.getByTestId('console-text');
+    // An empty line first: the shell's prompt shows once it is ready (the VM may have just booted).
+    await vm.getByTestId('console-send').click();
+    await consoleShows(text, '# ', 60000);
     await vm.getByTestId('console-input').fill('echo line-$((20+22))');
     await vm.getByTestId('console-send').click();
-    const text = vm.getByTestId('console-text');
-    await text.filter({ hasText: 'line-42' }).waitFor({ timeout: 20000 });
+    await consoleShows(text, 'line-42');
     assert.match(await text.innerText(), /echo line-\$\(\(20\+22\)\)/, 'the typed command is echoed');
     await text.click();
     await page.keyboard.type('echo key-$((1+1))');
     await page.keyboard.press('Enter');
-    await text.filter({ hasText: 'key-2' }).waitFor({ timeout: 20000 });
+    await consoleShows(text, 'key-2');
     assert.doesNotMatch(await text.innerText(), /\x1b/, 'escape sequences are stripped');
     await shot(page, 'lab-vm-console');
     assert.deepEqual(page.errors, []);
     await page.context().close();
+
+    // A manager reads the console but has no means to type.
+    const mgr = `mgr${Date.now().toString(36)}`;
+    await env.api.post('/users', { username: mgr, password: 'manager-password-1', roles: ['manager'] });
+    const mpage = await newPage(env.browser, env.baseURL);
+    await uiLogin(mpage, mgr, 'manager-password-1');
+    await mpage.goto(`/#/labs/${made.labId}/vms/${encodeURIComponent(dom)}`);
+    await mpage.locator('[data-testid="console"][data-status="open"]').waitFor({ timeout: 30000 });
+    await mpage.getByTestId('console-readonly').waitFor();
+    await sleep(500);
+    assert.equal(await mpage.getByTestId('console-input').count(), 0);
+    await mpage.getByTestId('console-text').click();
+    await mpage.keyboard.type('echo manager-$((3*3))');
+    await mpage.keyboard.press('Enter');
+    await sleep(1500);
+    assert.doesNotMatch(await mpage.getByTestId('console-text').innerText(), /manager-9/, 'a manager cannot type');
+    await mpage.context().close();
   });
 });

@@ -48,3 +48,27 @@ export function keyBytes(e: KeyboardEvent): string {
   }
   return e.key.length === 1 ? e.key : '';
 }
+
+/**
+ * Splits what arrived into what can be shown now and an escape sequence cut
+ * off at the end of the frame (kept for the next one).
+ */
+export function splitIncomplete(data: string): [string, string] {
+  const at = data.lastIndexOf('\x1b');
+  if (at < 0 || data.length - at > 32) return [data, ''];
+  const tail = data.slice(at);
+  ESC_RE.lastIndex = 0;
+  const m = ESC_RE.exec(tail);
+  ESC_RE.lastIndex = 0;
+  if (m && m.index === 0) return [data, ''];
+  return [data.slice(0, at), tail];
+}
+
+/** The device status report a shell asks for (ESC [ 6 n): where the cursor is. */
+export const CURSOR_QUERY = '\x1b[6n';
+
+/** The answer to CURSOR_QUERY once text is shown: row 24, the column after the last line. */
+export function cursorReport(text: string): string {
+  const col = text.length - (text.lastIndexOf('\n') + 1) + 1;
+  return `\x1b[24;${col}R`;
+}
