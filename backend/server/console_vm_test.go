@@ -119,6 +119,10 @@ func TestLabVMConsoleAndGuestThroughTheServer(t *testing.T) {
 				return false
 			}
 			got.Write(b)
+			// Busybox's line editor asks where the cursor is, as a terminal would be asked.
+			if strings.Contains(string(b), "\x1b[6n") {
+				conn.WriteMessage(websocket.BinaryMessage, []byte("\x1b[24;20R"))
+			}
 		}
 		return true
 	}
