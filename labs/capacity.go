@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"sort"
 	"strings"
 
 	"github.com/digitalocean/go-libvirt"
@@ -26,13 +27,15 @@ type HostStatus struct {
 	Connected bool     `json:"connected"`
 	Error     string   `json:"error"`
 	Capacity  Capacity `json:"capacity"`
+	// Running names the VMs that run on the host.
+	Running []string `json:"running"`
 }
 
 // Status connects (if needed) and measures the host. Local hosts are
 // measured with gopsutil (available memory, free disk of the pool), remote
 // ones through libvirt's node and pool information.
 func (h *Host) Status(ctx context.Context) HostStatus {
-	st := HostStatus{HostConfig: h.cfg}
+	st := HostStatus{HostConfig: h.cfg, Running: []string{}}
 	l, pool, err := h.Pool(ctx)
 	if err != nil {
 		st.Error = err.Error()
@@ -59,6 +62,10 @@ func (h *Host) Status(ctx context.Context) HostStatus {
 	}
 	if doms, _, err := l.ConnectListAllDomains(1, libvirt.ConnectListDomainsActive); err == nil {
 		st.Capacity.RunningVMs = len(doms)
+		for _, d := range doms {
+			st.Running = append(st.Running, d.Name)
+		}
+		sort.Strings(st.Running)
 	}
 	return st
 }

@@ -203,16 +203,23 @@ func CloneDefinition(prod *libvirtxml.Domain, spec CloneSpec) (*libvirtxml.Domai
 		}
 	}
 	dev.Consoles = nil
-	if spec.ConsoleLog != "" {
-		port := uint(0)
-		dev.Serials = []libvirtxml.DomainSerial{{
-			Source: &libvirtxml.DomainChardevSource{File: &libvirtxml.DomainChardevSourceFile{Path: spec.ConsoleLog}},
-			Target: &libvirtxml.DomainSerialTarget{Port: &port},
-		}}
-	} else {
-		dev.Serials = nil
-	}
+	dev.Serials = []libvirtxml.DomainSerial{SerialConsole(spec.ConsoleLog)}
 	return &d, nil
+}
+
+// SerialConsole is the serial port of the VMs Shakedown makes: a pty, so
+// that the console can be opened live (virDomainOpenConsole), also written
+// to logFile (if set) so that what the guest printed outlives the session.
+func SerialConsole(logFile string) libvirtxml.DomainSerial {
+	port := uint(0)
+	s := libvirtxml.DomainSerial{
+		Source: &libvirtxml.DomainChardevSource{Pty: &libvirtxml.DomainChardevSourcePty{}},
+		Target: &libvirtxml.DomainSerialTarget{Port: &port},
+	}
+	if logFile != "" {
+		s.Log = &libvirtxml.DomainChardevLog{File: logFile, Append: "on"}
+	}
+	return s
 }
 
 // Define makes a domain persistent without starting it.

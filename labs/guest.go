@@ -230,3 +230,82 @@ func (h *Host) ReadFile(ctx context.Context, domain, path string, limit int) ([]
 	}
 	return out, nil
 }
+
+// GuestInfo is what a guest's agent says of the guest.
+type GuestInfo struct {
+	// OS is the pretty name of the guest's OS ("Debian GNU/Linux 12 (bookworm)").
+	OS       string `json:"os"`
+	Kernel   string `json:"kernel"`
+	Hostname string `json:"hostname"`
+	// UptimeSeconds is how long the guest has run (0: unknown).
+	UptimeSeconds float64          `json:"uptime_seconds"`
+	Interfaces    []GuestInterface `json:"interfaces"`
+	// Errors lists the questions the agent did not answer.
+	Errors []string `json:"errors"`
+}
+
+// GuestInterface is one network interface as the guest sees it.
+type GuestInterface struct {
+	Name      string   `json:"name"`
+	MAC       string   `json:"mac"`
+	Addresses []string `json:"addresses"`
+}
+
+// GuestInfo asks the guest agent for the OS, host name, uptime and
+// interfaces. Questions the agent does not answer are listed in Errors;
+// an error is returned only when the domain cannot be reached at all.
+func (h *Host) GuestInfo(ctx context.Context, domain string) (GuestInfo, error) {
+	l, dom, err := h.domain(ctx, domain)
+	if err != nil {
+		return GuestInfo{}, err
+	}
+	info := GuestInfo{Interfaces: []GuestInterface{}, Errors: []string{}}
+	var osinfo struct {
+		PrettyName    string `json:"pretty-name"`
+		Name          string `json:"name"`
+		KernelRelease string `json:"kernel-release"`
+	}
+	if err := agent(l, dom, agentCmd{Execute: "guest-get-osinfo"}, &osinfo, 5*time.Second); err != nil {
+		info.Errors = append(info.Errors, "OS: "+err.Error())
+	} else {
+		info.OS, info.Kernel = osinfo.PrettyName, osinfo.KernelRelease
+		if info.OS == "" {
+			info.OS = osinfo.Name
+		}
+	}
+	var host struct {
+		HostName string `json:"host-name"`
+	}
+	if err := agent(l, dom, agentCmd{Execute: "guest-get-host-name"}, &host, 5*time.Second); err != nil {
+		info.Errors = append(info.Errors, "host name: "+err.Error())
+	} else {
+		info.Hostname = host.HostName
+	}
+	var ifaces []struct {
+		Name string `json:"name"`
+		MAC  string `json:"hardware-address"`
+		IPs  []struct {
+			Addr   string `json:"ip-address"`
+			Prefix int    `json:"prefix"`
+		} `json:"ip-addresses"`
+	}
+	if err := agent(l, dom, agentCmd{Execute: "guest-network-get-interfaces"}, &ifaces, 5*time.Second); err != nil {
+		info.Errors = append(info.Errors, "interfaces: "+err.Error())
+	} else {
+		for _, i := range ifaces {
+			gi := GuestInterface{Name: i.Name, MAC: i.MAC, Addresses: []string{}}
+			for _, ip := range i.IPs {
+				gi.Addresses = append(gi.Addresses, fmt.Sprintf("%s/%d", ip.Addr, ip.Prefix))
+			}
+			info.Interfaces = append(info.Interfaces, gi)
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if res, err := h.Exec(ctx, domain, []string{"cat", "/proc/uptime"}, nil); err != nil {
+		info.Errors = append(info.Errors, "uptime: "+err.Error())
+	} else {
+		fmt.Sscanf(res.Stdout, "%f", &info.UptimeSeconds)
+	}
+	return info, nil
+}

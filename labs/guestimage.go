@@ -92,7 +92,6 @@ func (h *Host) golden(ctx context.Context, g GuestImage) (string, error) {
 
 // GuestDefinition is the domain definition of a VM running the test guest.
 func GuestDefinition(g GuestImage, name, disk, network, mac, consoleLog string, meta Meta) *libvirtxml.Domain {
-	port := uint(0)
 	d := &libvirtxml.Domain{
 		Type:     "qemu",
 		Name:     name,
@@ -125,10 +124,7 @@ func GuestDefinition(g GuestImage, name, disk, network, mac, consoleLog string, 
 				Source: &libvirtxml.DomainChardevSource{UNIX: &libvirtxml.DomainChardevSourceUNIX{Mode: "bind"}},
 				Target: &libvirtxml.DomainChannelTarget{VirtIO: &libvirtxml.DomainChannelTargetVirtIO{Name: g.Channel}},
 			}},
-			Serials: []libvirtxml.DomainSerial{{
-				Source: &libvirtxml.DomainChardevSource{File: &libvirtxml.DomainChardevSourceFile{Path: consoleLog}},
-				Target: &libvirtxml.DomainSerialTarget{Port: &port},
-			}},
+			Serials:    []libvirtxml.DomainSerial{SerialConsole(consoleLog)},
 			MemBalloon: &libvirtxml.DomainMemBalloon{Model: "none"},
 			// No USB controller: nothing uses it and it costs boot time.
 			Controllers: []libvirtxml.DomainController{{Type: "usb", Model: "none"}},

@@ -59,10 +59,26 @@ type Host struct {
 // HostDownError says a host cannot be reached.
 type HostDownError struct {
 	Host string
-	Err  error
+	// URI is how the host is reached; a remote one gets remote advice.
+	URI string
+	Err error
+	// Said is the whole message when it was already made (a host status's
+	// error passed on), so that it is not wrapped twice.
+	Said string
 }
 
 func (e *HostDownError) Error() string {
+	if e.Said != "" {
+		return e.Said
+	}
+	if u, err := url.Parse(e.URI); err == nil && u.Host != "" {
+		how := "libvirtd listens for " + u.Scheme + " connections"
+		if strings.Contains(u.Scheme, "ssh") {
+			how = "SSH to it works without a password from this server (its key is accepted, the host key is known) and libvirtd runs there"
+		}
+		return fmt.Sprintf("libvirt host %s (%s) cannot be reached: %v. Check that %s is up, that %s, and that no firewall is in the way.",
+			e.Host, u.Host, e.Err, u.Hostname(), how)
+	}
 	return fmt.Sprintf("libvirt host %s cannot be reached: %v. Start libvirtd (scripts/libvirt.sh start) or check the host's URI.", e.Host, e.Err)
 }
 func (e *HostDownError) Unwrap() error { return e.Err }
@@ -115,7 +131,7 @@ func (h *Host) Conn(ctx context.Context) (*libvirt.Libvirt, error) {
 	}
 	l, err := dial(h.cfg.URI)
 	if err != nil {
-		return nil, &HostDownError{Host: h.cfg.Name, Err: err}
+		return nil, &HostDownError{Host: h.cfg.Name, URI: h.cfg.URI, Err: err}
 	}
 	pool, err := ensurePool(l, h.cfg.Pool, h.cfg.PoolDir, h.IsTest(), strings.HasPrefix(h.cfg.URI, "qemu:///"))
 	if err != nil {

@@ -2,6 +2,7 @@ package labs
 
 import (
 	"context"
+	"errors"
 	"os"
 	"strings"
 	"testing"
@@ -128,5 +129,16 @@ func TestCloneDefinitionKeepsIdentityAndIsolates(t *testing.T) {
 	}
 	if m, ok := parseMeta(d2.Metadata.XML); !ok || m.CI != `a"><evil/>` {
 		t.Fatalf("escaped metadata round trip = %+v %v", m, ok)
+	}
+}
+
+func TestHostDownAdviceFitsWhereTheHostIs(t *testing.T) {
+	local := (&HostDownError{Host: "local", URI: "qemu:///system", Err: errors.New("dial unix: no such file")}).Error()
+	if !strings.Contains(local, "scripts/libvirt.sh start") {
+		t.Fatalf("local advice %q", local)
+	}
+	remote := (&HostDownError{Host: "rack-2", URI: "qemu+ssh://ops@rack2.example/system", Err: errors.New("connection refused")}).Error()
+	if strings.Contains(remote, "scripts/libvirt.sh") || !strings.Contains(remote, "rack2.example") || !strings.Contains(remote, "SSH") {
+		t.Fatalf("remote advice %q", remote)
 	}
 }

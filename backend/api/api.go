@@ -292,7 +292,7 @@ func (a *API) authorize(c *call, rt route) error {
 			return err
 		}
 		c.actor = actor
-	} else if tok := r.URL.Query().Get("token"); tok != "" && rt.Path == "/events" {
+	} else if tok := r.URL.Query().Get("token"); tok != "" && rt.Status == http.StatusSwitchingProtocols {
 		// Browsers cannot set headers on a WebSocket; scripts may pass the token here.
 		actor, err := a.Auth.TokenActor(r.Context(), tok)
 		if err != nil {

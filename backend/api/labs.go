@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"github.com/shakedown/shakedown/backend/events"
 	"net/http"
 	"strconv"
 
@@ -22,9 +23,12 @@ func (a *API) labRoutes() []route {
 		{Method: "DELETE", Path: "/hosts/{name}", Tag: "labs", Summary: "Unregister a host with no live lab", Access: signedIn, Roles: admins, Status: 204, Handle: a.removeHost},
 		{Method: "GET", Path: "/hosts/{name}/domains", Tag: "labs", Summary: "The libvirt VMs on a host (to link a CI to one)", Access: signedIn, Out: labs.DomainInfo{}, List: true, Status: 200, Errors: hostDown, Handle: a.hostDomains},
 		{Method: "GET", Path: "/labs", Tag: "labs", Summary: "List labs, newest first", Access: signedIn, Out: lab.Lab{}, List: true, Status: 200, Handle: a.listLabs,
-			Query: append([]param{{Name: "release_id", Type: "integer"}, {Name: "status", Type: "string"}}, pageArgs...)},
+			Query: append([]param{{Name: "release_id", Type: "integer"}, {Name: "status", Type: "string"}, {Name: "live", Type: "boolean", Doc: "only labs that are not torn down"}}, pageArgs...)},
 		{Method: "GET", Path: "/labs/reconcile", Tag: "labs", Summary: "What the last reconciliation of the database with the hosts adopted and removed", Access: signedIn, Out: lab.ReconcileReport{}, Status: 200, Handle: a.reconcileReport},
 		{Method: "GET", Path: "/labs/{id}", Tag: "labs", Summary: "One lab with its VMs and evidence summary", Access: signedIn, TextID: true, Out: lab.Lab{}, Status: 200, Handle: a.getLab},
+		{Method: "GET", Path: "/labs/{id}/vms/{domain}", Tag: "labs", Summary: "One lab VM: whether it runs, its addresses and what its guest agent says (OS, host name, uptime, interfaces); a host or guest that does not answer is reported in error", Access: signedIn, TextID: true, Out: lab.VMDetail{}, Status: 200, Handle: a.labVM},
+		{Method: "GET", Path: "/labs/{id}/vms/{domain}/console", Tag: "labs", Summary: "WebSocket to a running lab VM's serial console, through the server: binary frames carry what the guest prints; testers and admins may send text or binary frames that are typed into it, others only read", Access: signedIn, TextID: true,
+			Query: []param{{Name: "token", Type: "string", Doc: "API token, for clients that cannot send headers"}}, Out: map[string]any{}, Status: 101, Errors: []int{http.StatusConflict, http.StatusServiceUnavailable}, Handle: a.labConsole},
 		{Method: "POST", Path: "/releases/{id}/labs", Tag: "labs", Summary: "Build a lab for a release: capture, clone, isolate, boot, apply the package, run the test period (an operation)", Access: signedIn, Roles: testers, Body: lab.LabInput{}, Out: lab.Started{}, Status: 202, Stages: lab.CreateStage(""), Errors: hostDown, Handle: a.createLab},
 		{Method: "POST", Path: "/labs/{id}/test-periods", Tag: "labs", Summary: "Run another test period on a ready lab (an operation)", Access: signedIn, Roles: testers, Body: lab.PeriodInput{}, Out: lab.Started{}, Status: 202, Stages: lab.PeriodStage(""), TextID: true, Errors: hostDown, Handle: a.labPeriod},
 		{Method: "POST", Path: "/labs/{id}/teardown", Tag: "labs", Summary: "Tear a lab down: VMs, clones, network; production overlays are merged back (an operation)", Access: signedIn, Roles: testers, Out: lab.Started{}, Status: 202, Stages: lab.TeardownStage(""), TextID: true, Errors: hostDown, Handle: a.teardownLab},
@@ -35,7 +39,7 @@ func (a *API) labRoutes() []route {
 		{Method: "DELETE", Path: "/cis/{id}/images/{image}", Tag: "labs", Summary: "Delete an imported disk image (refused while a live lab is built on it)", Access: signedIn, Roles: testers, Status: 204, Errors: hostDown, Handle: a.deleteImage},
 		{Method: "GET", Path: "/cis/{id}/images", Tag: "labs", Summary: "A CI's imported disk images, newest first", Access: signedIn, Out: lab.Image{}, List: true, Status: 200, Handle: a.listImages},
 		{Method: "GET", Path: "/releases/{id}/evidence", Tag: "labs", Summary: "Test evidence of a release, newest first", Access: signedIn, Out: release.Evidence{}, List: true, Status: 200, Handle: a.listEvidence,
-			Query: append([]param{{Name: "lab_id", Type: "string"}, {Name: "passed", Type: "boolean"}}, pageArgs...)},
+			Query: append([]param{{Name: "lab_id", Type: "string"}, {Name: "vm", Type: "string", Doc: "one lab VM (its domain name)"}, {Name: "passed", Type: "boolean"}}, pageArgs...)},
 	}
 }
 
@@ -81,6 +85,13 @@ func (a *API) listLabs(c *call) (any, error) {
 		return nil, err
 	}
 	f := lab.Filter{Status: lab.Status(c.r.URL.Query().Get("status")), Limit: limit, Offset: offset}
+	switch c.r.URL.Query().Get("live") {
+	case "", "false":
+	case "true":
+		f.Live = true
+	default:
+		return nil, apperr.Invalid("live", "live must be true or false.")
+	}
 	if v := c.r.URL.Query().Get("release_id"); v != "" {
 		if f.ReleaseID, err = strconv.ParseInt(v, 10, 64); err != nil || f.ReleaseID <= 0 {
 			return nil, apperr.Invalid("release_id", "release_id must be a release id.")
@@ -93,6 +104,19 @@ func (a *API) listLabs(c *call) (any, error) {
 func (a *API) reconcileReport(c *call) (any, error) { return a.Labs.Report(), nil }
 
 func (a *API) getLab(c *call) (any, error) { return a.Labs.Get(c.ctx(), c.r.PathValue("id")) }
+
+func (a *API) labVM(c *call) (any, error) {
+	return a.Labs.VMDetail(c.ctx(), c.actor, c.r.PathValue("id"), c.r.PathValue("domain"))
+}
+
+func (a *API) labConsole(c *call) (any, error) {
+	con, err := a.Labs.OpenConsole(c.ctx(), c.r.PathValue("id"), c.r.PathValue("domain"))
+	if err != nil {
+		return nil, err
+	}
+	events.ServeConsole(c.w, c.r, con, lab.CanTypeConsole(c.actor))
+	return handled, nil
+}
 
 func (a *API) createLab(c *call) (any, error) {
 	id, in, err := idAndBody[lab.LabInput](c, "release")
@@ -171,7 +195,7 @@ func (a *API) listEvidence(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	f := release.EvidenceFilter{ReleaseID: id, LabID: c.r.URL.Query().Get("lab_id"), Limit: limit, Offset: offset}
+	f := release.EvidenceFilter{ReleaseID: id, LabID: c.r.URL.Query().Get("lab_id"), VM: c.r.URL.Query().Get("vm"), Limit: limit, Offset: offset}
 	switch c.r.URL.Query().Get("passed") {
 	case "":
 	case "true":

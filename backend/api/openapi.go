@@ -413,7 +413,11 @@ func buildDocument(routes []route) (map[string]any, error) {
 		responses := map[string]any{}
 		switch {
 		case rt.Status == http.StatusSwitchingProtocols:
-			responses["101"] = map[string]any{"description": "Switching to WebSocket; the server sends JSON event frames {type, id, at, data}"}
+			desc := "Switching to WebSocket; the server sends JSON event frames {type, id, at, data}"
+			if rt.Path != "/events" {
+				desc = "Switching to WebSocket (see the summary)"
+			}
+			responses["101"] = map[string]any{"description": desc}
 		case rt.Out == nil:
 			responses["204"] = map[string]any{"description": "Done"}
 		case rt.Produces != "":

@@ -52,7 +52,7 @@ func (s *Service) build(ctx context.Context, p *ops.Progress, labID string) (err
 		if host.Lost() {
 			var down *labs.HostDownError
 			if !errors.As(err, &down) {
-				err = &labs.HostDownError{Host: host.Name(), Err: fmt.Errorf("the connection dropped while building the lab (%v); what the lab had made is removed as soon as the host answers again", err)}
+				err = &labs.HostDownError{Host: host.Name(), URI: host.Config().URI, Err: fmt.Errorf("the connection dropped while building the lab (%v); what the lab had made is removed as soon as the host answers again", err)}
 			}
 		}
 		b.r.Fail()

@@ -159,7 +159,7 @@ func (s *Service) checkRoom(ctx context.Context, host Host, chosen []release.CI)
 	}
 	st := host.Status(ctx)
 	if !st.Connected {
-		return &labs.HostDownError{Host: host.Name(), Err: errors.New(st.Error)}
+		return &labs.HostDownError{Host: host.Name(), URI: host.Config().URI, Err: errors.New(st.Error), Said: st.Error}
 	}
 	needMem += needMem / 10
 	if st.Capacity.MemFree > 0 && needMem > st.Capacity.MemFree {

@@ -43,6 +43,12 @@ type Host interface {
 	WaitAgent(ctx context.Context, domain string, timeout time.Duration) error
 	Exec(ctx context.Context, domain string, argv []string, stdin []byte) (labs.ExecResult, error)
 	WriteFile(ctx context.Context, domain, path string, data []byte) error
+
+	IsActive(ctx context.Context, name string) (bool, error)
+	// GuestInfo asks the guest agent for OS, host name, uptime, interfaces.
+	GuestInfo(ctx context.Context, domain string) (labs.GuestInfo, error)
+	// OpenConsole attaches to the domain's serial console (read and type).
+	OpenConsole(ctx context.Context, domain string) (io.ReadWriteCloser, error)
 }
 
 // Dialer makes a Host from its configuration (labs.NewHost for real hosts).

@@ -250,8 +250,10 @@ type Started struct {
 type Filter struct {
 	ReleaseID int64
 	Status    Status
-	Limit     int
-	Offset    int
+	// Live leaves out torn-down labs.
+	Live   bool
+	Limit  int
+	Offset int
 }
 
 // Names of the libvirt objects of a lab: the lab id in each name is how

@@ -239,6 +239,9 @@ func (s *Service) List(ctx context.Context, f Filter) ([]Lab, int, error) {
 		w.Add("release_id = ?", f.ReleaseID)
 	}
 	w.Equal("status", string(f.Status))
+	if f.Live {
+		w.Add("status <> ?", string(StatusTornDown))
+	}
 	if f.Limit <= 0 {
 		f.Limit = 50
 	}

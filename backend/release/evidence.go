@@ -203,9 +203,11 @@ func clip(s string) string {
 type EvidenceFilter struct {
 	ReleaseID int64
 	LabID     string
-	Passed    *bool
-	Limit     int
-	Offset    int
+	// VM narrows to one lab VM (its domain name).
+	VM     string
+	Passed *bool
+	Limit  int
+	Offset int
 }
 
 const evidenceColumns = `id, release_id, lab_id, at, vm, kind, name, round, passed, exit_code, stdout, stderr, took_ms, package_digest, added_by`
@@ -223,6 +225,7 @@ func (s *Service) ListEvidence(ctx context.Context, f EvidenceFilter) ([]Evidenc
 	var w store.Where
 	w.Add("release_id = ?", f.ReleaseID)
 	w.Equal("lab_id", f.LabID)
+	w.Equal("vm", f.VM)
 	if f.Passed != nil {
 		w.Add("passed = ?", *f.Passed)
 	}

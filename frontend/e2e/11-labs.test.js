@@ -257,6 +257,7 @@ describe('VM labs', { skip: haveGuest ? false : `no guest image in ${GUEST_DIR} 
     await hostRow.waitFor();
     assert.equal(await hostRow.getAttribute('data-connected'), 'true');
     assert.ok(Number(await hostRow.getByTestId('host-vms').innerText()) >= 5, 'the 3 production VMs and the 2 clones run');
+    assert.match(await hostRow.getByTestId('host-vm-names').innerText(), new RegExp(`${VM_PREFIX}prod-web-1`), 'the host names its running VMs');
     await hostsPage.getByTestId('reconcile-panel').waitFor();
     await shot(page, 'hosts');
 

@@ -174,7 +174,7 @@ func (h *Host) Close() error            { return nil }
 func (h *Host) ConsoleLog(domain string) string { return "/fake/console/" + domain + ".log" }
 
 func (h *Host) Status(ctx context.Context) labs.HostStatus {
-	st := labs.HostStatus{HostConfig: h.cfg}
+	st := labs.HostStatus{HostConfig: h.cfg, Running: []string{}}
 	if err := h.enter("Status"); err != nil {
 		h.mu.Unlock()
 		st.Error = err.Error()
@@ -189,11 +189,13 @@ func (h *Host) Status(ctx context.Context) labs.HostStatus {
 	if st.Capacity.DiskFree == 0 {
 		st.Capacity.DiskFree = 100 << 30
 	}
-	for _, d := range h.domains {
+	for n, d := range h.domains {
 		if d.active {
 			st.Capacity.RunningVMs++
+			st.Running = append(st.Running, n)
 		}
 	}
+	sort.Strings(st.Running)
 	return st
 }
 

@@ -1,5 +1,5 @@
 // A small hash router: #/board, #/releases, #/releases/12, #/releases/new,
-// #/releases/12/edit, #/releases/12/labs/new, #/labs/3, #/releases/12/rollouts/new,
+// #/releases/12/edit, #/releases/12/labs/new, #/labs, #/labs/3, #/labs/3/vms/sd-lab-3-web, #/releases/12/rollouts/new,
 // #/rollouts/4f2a9c01d3e5b7a8, #/operations, #/calendar,
 // #/approvals, #/kpis, #/admin/users, #/admin/freezes, #/admin/hosts, #/admin/targets, #/admin/policies, #/admin/settings, #/admin/notifications, #/notifications,
 // #/audit, #/tokens, #/account, #/desktop/connect (the desktop app's team-server settings).
@@ -12,6 +12,8 @@ export type RouteName =
   | 'release-edit'
   | 'lab-new'
   | 'lab-detail'
+  | 'labs'
+  | 'lab-vm'
   | 'rollout-new'
   | 'rollout-detail'
   | 'operations'
@@ -39,6 +41,8 @@ export interface Route {
   id: number;
   /** the id segment as written (lab and rollout ids are strings) */
   key: string;
+  /** a second segment (a lab VM's domain name) */
+  sub: string;
   query: URLSearchParams;
 }
 
@@ -50,7 +54,9 @@ const patterns: [RegExp, RouteName][] = [
   [/^\/releases\/(\d+)$/, 'release-detail'],
   [/^\/releases\/(\d+)\/edit$/, 'release-edit'],
   [/^\/releases\/(\d+)\/labs\/new$/, 'lab-new'],
+  [/^\/labs$/, 'labs'],
   [/^\/labs\/([A-Za-z0-9._-]+)$/, 'lab-detail'],
+  [/^\/labs\/([A-Za-z0-9._-]+)\/vms\/([^/]+)$/, 'lab-vm'],
   [/^\/releases\/(\d+)\/rollouts\/new$/, 'rollout-new'],
   [/^\/rollouts\/([A-Za-z0-9_-]+)$/, 'rollout-detail'],
   [/^\/operations$/, 'operations'],
@@ -81,10 +87,11 @@ export function parseHash(hash: string): Route {
     const m = re.exec(path);
     if (m) {
       const key = m[1] ? decodeURIComponent(m[1]) : '';
-      return { name, path, id: /^\d+$/.test(key) ? Number(key) : 0, key, query };
+      const sub = m[2] ? decodeURIComponent(m[2]) : '';
+      return { name, path, id: /^\d+$/.test(key) ? Number(key) : 0, key, sub, query };
     }
   }
-  return { name: 'not-found', path, id: 0, key: '', query };
+  return { name: 'not-found', path, id: 0, key: '', sub: '', query };
 }
 
 export const router = $state<{ route: Route }>({ route: parseHash(location.hash) });

@@ -711,6 +711,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/labs/{id}/vms/{domain}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One lab VM: whether it runs, its addresses and what its guest agent says (OS, host name, uptime, interfaces); a host or guest that does not answer is reported in error */
+        get: operations["getLabsIdVmsDomain"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/labs/{id}/vms/{domain}/console": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** WebSocket to a running lab VM's serial console, through the server: binary frames carry what the guest prints; testers and admins may send text or binary frames that are typed into it, others only read */
+        get: operations["getLabsIdVmsDomainConsole"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/labs/reconcile": {
         parameters: {
             query?: never;
@@ -1968,6 +2002,19 @@ export interface components {
             offset: number;
             total: number;
         };
+        GuestInfo: {
+            errors: string[];
+            hostname: string;
+            interfaces: components["schemas"]["GuestInterface"][];
+            kernel: string;
+            os: string;
+            uptime_seconds: number;
+        };
+        GuestInterface: {
+            addresses: string[];
+            mac: string;
+            name: string;
+        };
         Health: {
             database: string;
             status: string;
@@ -2208,6 +2255,7 @@ export interface components {
             name: string;
             pool?: string;
             pool_dir?: string;
+            running: string[];
             uri: string;
         };
         LibvirtHostInput: {
@@ -3011,6 +3059,16 @@ export interface components {
             offset: number;
             total: number;
         };
+        VMDetail: {
+            active: boolean;
+            can_type: boolean;
+            error: string;
+            guest: components["schemas"]["GuestInfo"];
+            host: string;
+            ips: string[];
+            lab_id: string;
+            vm: components["schemas"]["LabVM"];
+        };
         WavePreview: {
             policy: string;
             waves: components["schemas"]["RolloutTarget"][][];
@@ -3218,6 +3276,8 @@ export type FollowUp = components['schemas']['FollowUp'];
 export type FreezeInput = components['schemas']['FreezeInput'];
 export type FreezeWindow = components['schemas']['FreezeWindow'];
 export type FreezeWindowPage = components['schemas']['FreezeWindowPage'];
+export type GuestInfo = components['schemas']['GuestInfo'];
+export type GuestInterface = components['schemas']['GuestInterface'];
 export type Health = components['schemas']['Health'];
 export type HealthCheck = components['schemas']['HealthCheck'];
 export type HostCapacity = components['schemas']['HostCapacity'];
@@ -3361,6 +3421,7 @@ export type Trip = components['schemas']['Trip'];
 export type User = components['schemas']['User'];
 export type UserInput = components['schemas']['UserInput'];
 export type UserPage = components['schemas']['UserPage'];
+export type VMDetail = components['schemas']['VMDetail'];
 export type WavePreview = components['schemas']['WavePreview'];
 export type Webhook = components['schemas']['Webhook'];
 export type WebhookFormat = components['schemas']['WebhookFormat'];
@@ -4710,6 +4771,8 @@ export interface operations {
             query?: {
                 /** @description page size, 1–200 (default 50) */
                 limit?: number;
+                /** @description only labs that are not torn down */
+                live?: boolean;
                 /** @description items to skip */
                 offset?: number;
                 release_id?: number;
@@ -4819,6 +4882,62 @@ export interface operations {
             409: components["responses"]["Conflict"];
             413: components["responses"]["RequestEntityTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getLabsIdVmsDomain: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                domain: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VMDetail"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    getLabsIdVmsDomainConsole: {
+        parameters: {
+            query?: {
+                /** @description API token, for clients that cannot send headers */
+                token?: string;
+            };
+            header?: never;
+            path: {
+                domain: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Switching to WebSocket (see the summary) */
+            101: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             422: components["responses"]["UnprocessableEntity"];
             500: components["responses"]["InternalServerError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -5748,6 +5867,8 @@ export interface operations {
                 /** @description items to skip */
                 offset?: number;
                 passed?: boolean;
+                /** @description one lab VM (its domain name) */
+                vm?: string;
             };
             header?: never;
             path: {
