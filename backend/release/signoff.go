@@ -236,8 +236,7 @@ func (s *Service) signOff(ctx context.Context, q store.Querier, r *Release, by a
 	if so.Testers, err = distinct(ctx, q, `SELECT added_by FROM evidence WHERE release_id = ?`, r.ID); err != nil {
 		return nil, err
 	}
-	rows, err := q.QueryContext(ctx, `SELECT id, decision, actor, reason, at, package_digest, evidence_digest, evidence_count,
-		(SELECT count(*) FROM evidence e WHERE e.release_id = approvals.release_id AND e.package_digest = approvals.package_digest AND e.at <= approvals.at),
+	rows, err := q.QueryContext(ctx, `SELECT id, decision, actor, reason, at, package_digest, evidence_digest, evidence_count, package_evidence_count,
 		round, against_evidence
 		FROM approvals WHERE release_id = ? ORDER BY id DESC`, r.ID)
 	if err != nil {
@@ -346,8 +345,8 @@ func (s *Service) Decide(ctx context.Context, by auth.Actor, id int64, in Decisi
 			return apperr.Invalid("reason", "%s", so.JustificationReason)
 		}
 		against := in.Decision == DecisionApprove && so.AgainstEvidence
-		if _, err := tx.ExecContext(ctx, `INSERT INTO approvals (release_id, decision, actor, reason, package_digest, evidence_digest, evidence_count, round, against_evidence, at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, id, in.Decision, by.Username, reason, so.PackageDigest, so.EvidenceDigest, so.EvidenceCount, so.Round,
+		if _, err := tx.ExecContext(ctx, `INSERT INTO approvals (release_id, decision, actor, reason, package_digest, evidence_digest, evidence_count, package_evidence_count, round, against_evidence, at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, id, in.Decision, by.Username, reason, so.PackageDigest, so.EvidenceDigest, so.EvidenceCount, so.PackageEvidence.Count, so.Round,
 			against, store.FormatTime(now)); err != nil {
 			return err
 		}

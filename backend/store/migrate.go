@@ -655,4 +655,12 @@ var Migrations = []Migration{
 		)`,
 		`CREATE INDEX notify_attempts_delivery ON notify_attempts(delivery_id, id)`,
 	)},
+	{Version: 15, Name: "a decision's count of its package's evidence", Up: execAll(
+		// How many evidence records of its package the decision rested on,
+		// written with it (decisions made before: counted from the records
+		// taken by then).
+		`ALTER TABLE approvals ADD COLUMN package_evidence_count INTEGER NOT NULL DEFAULT 0`,
+		`UPDATE approvals SET package_evidence_count = (SELECT count(*) FROM evidence e
+			WHERE e.release_id = approvals.release_id AND e.package_digest = approvals.package_digest AND e.at <= approvals.at)`,
+	)},
 }
