@@ -62,6 +62,8 @@ describe('Labs page, lab VMs and hosts', () => {
     await page.goto(`/#/releases/${rel.id}`);
     const ev = page.getByTestId('release-evidence');
     await ev.waitFor();
+    // The records view (the grid is the default) lists each check's output.
+    await ev.getByTestId('evidence-view-records').click();
     const silent = ev.locator('[data-testid="evidence-row"][data-name="Smoke: silent check"]');
     const talking = ev.locator('[data-testid="evidence-row"][data-name="Smoke: talking check"]');
     await silent.waitFor();

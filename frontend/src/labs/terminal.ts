@@ -4,15 +4,27 @@
 
 const ESC_RE = /\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[()][0-9A-Za-z]|\x1b[=>78DEHMc]/g;
 
-/** Appends printed bytes (already decoded) to the text of the console. */
+/**
+ * Appends printed bytes (already decoded) to the text of the console. A
+ * carriage return is kept at the end of the text until the next character
+ * says what it was: CR LF is a line end (even when the two arrive in
+ * different frames), a lone CR returns to the start of the line, which the
+ * next printed character then overwrites.
+ */
 export function appendConsole(text: string, chunk: string, maxChars = 200_000): string {
   let out = text;
-  for (const ch of chunk.replace(ESC_RE, '').replace(/\r\n/g, '\n')) {
+  for (const ch of chunk.replace(ESC_RE, '')) {
+    const cr = out.endsWith('\r');
+    if (ch === '\r') {
+      if (!cr) out += ch;
+      continue;
+    }
+    if (cr) {
+      out = out.slice(0, -1);
+      if (ch !== '\n') out = out.slice(0, out.lastIndexOf('\n') + 1); // a lone CR: back to the start of the line
+    }
     if (ch === '\b' || ch === '\x7f') out = out.endsWith('\n') || out === '' ? out : out.slice(0, -1);
-    else if (ch === '\r') {
-      const nl = out.lastIndexOf('\n');
-      out = out.slice(0, nl + 1); // a lone CR returns to the start of the line
-    } else if (ch === '\n' || ch === '\t' || ch >= ' ') out += ch;
+    else if (ch === '\n' || ch === '\t' || ch >= ' ') out += ch;
   }
   if (out.length > maxChars) {
     const cut = out.indexOf('\n', out.length - maxChars);
@@ -69,6 +81,6 @@ export const CURSOR_QUERY = '\x1b[6n';
 
 /** The answer to CURSOR_QUERY once text is shown: row 24, the column after the last line. */
 export function cursorReport(text: string): string {
-  const col = text.length - (text.lastIndexOf('\n') + 1) + 1;
+  const col = text.endsWith('\r') ? 1 : text.length - (text.lastIndexOf('\n') + 1) + 1;
   return `\x1b[24;${col}R`;
 }
