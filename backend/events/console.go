@@ -77,17 +77,14 @@ func ServeConsole(w http.ResponseWriter, r *http.Request, con io.ReadWriteCloser
 				if len(reason) > 120 { // a close frame's reason has room for 123 bytes
 					reason = reason[:117] + "..."
 				}
-				conn.SetWriteDeadline(time.Now().Add(writeWait))
-				conn.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, reason))
+				send(conn, websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, reason))
 				return
 			}
-			conn.SetWriteDeadline(time.Now().Add(writeWait))
-			if err := conn.WriteMessage(websocket.BinaryMessage, b); err != nil {
+			if err := send(conn, websocket.BinaryMessage, b); err != nil {
 				return
 			}
 		case <-ping.C:
-			conn.SetWriteDeadline(time.Now().Add(writeWait))
-			if err := conn.WriteMessage(websocket.PingMessage, nil); err != nil {
+			if err := send(conn, websocket.PingMessage, nil); err != nil {
 				return
 			}
 		case <-done:

@@ -98,8 +98,7 @@ func (h *Hub) write(conn *websocket.Conn, v Viewer, msgs <-chan Message, done <-
 		case m, ok := <-msgs:
 			if !ok {
 				// Dropped by the bus for falling behind: tell the client to reconnect.
-				conn.SetWriteDeadline(time.Now().Add(writeWait))
-				conn.WriteMessage(websocket.CloseMessage,
+				send(conn, websocket.CloseMessage,
 					websocket.FormatCloseMessage(websocket.CloseTryAgainLater, "too slow, reconnect"))
 				return
 			}
@@ -107,17 +106,22 @@ func (h *Hub) write(conn *websocket.Conn, v Viewer, msgs <-chan Message, done <-
 			if !ok {
 				continue
 			}
-			conn.SetWriteDeadline(time.Now().Add(writeWait))
-			if err := conn.WriteMessage(websocket.TextMessage, data); err != nil {
+			if err := send(conn, websocket.TextMessage, data); err != nil {
 				return
 			}
 		case <-ping.C:
-			conn.SetWriteDeadline(time.Now().Add(writeWait))
-			if err := conn.WriteMessage(websocket.PingMessage, nil); err != nil {
+			if err := send(conn, websocket.PingMessage, nil); err != nil {
 				return
 			}
 		case <-done:
 			return
 		}
 	}
+}
+
+// send writes one message to a WebSocket within writeWait (the caller is
+// the connection's one writer).
+func send(conn *websocket.Conn, typ int, data []byte) error {
+	conn.SetWriteDeadline(time.Now().Add(writeWait))
+	return conn.WriteMessage(typ, data)
 }
