@@ -127,6 +127,8 @@ describe('VM labs', { skip: haveGuest ? false : `no guest image in ${GUEST_DIR} 
     assert.equal(await file.getByTestId('file-path').getAttribute('aria-invalid'), 'true');
     await file.getByTestId('file-path').fill('install.sh');
     await pathErr.waitFor({ state: 'detached' });
+    // the banner that pointed at the field goes with it
+    await page.getByTestId('lab-form-banner').waitFor({ state: 'detached' });
 
     await form.getByTestId('lab-submit').click();
 
