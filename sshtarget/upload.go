@@ -78,10 +78,7 @@ func outgoingFiles(dir string, files []File) []outgoing {
 	for i, f := range files {
 		p := f.Path
 		if dir != "" {
-			p = path.Join(dir, p)
-			if strings.HasPrefix(dir, "~/") {
-				p = "~/" + strings.TrimPrefix(p, "~/")
-			}
+			p = path.Join(dir, p) // "~/" stays in front
 		}
 		out[i] = outgoing{path: p, r: bytes.NewReader(f.Data), mode: f.Mode}
 	}
@@ -120,16 +117,13 @@ func (c *Conn) upload(ctx context.Context, files []outgoing, clean string) ([]ou
 	var tmps []string
 	var sent []outgoing
 	err := c.withSFTP(ctx, func(sc *sftp.Client) error {
-		if err := resolveHome(sc, files); err != nil {
+		clean, err := resolveHome(sc, files, clean)
+		if err != nil {
 			return err
 		}
 		if clean != "" {
-			dir := []outgoing{{path: clean}}
-			if err := resolveHome(sc, dir); err != nil {
-				return err
-			}
-			if err := sc.RemoveAll(dir[0].path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-				return c.fileError(dir[0].path, "empty the directory", err)
+			if err := sc.RemoveAll(clean); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return c.fileError(clean, "empty the directory", err)
 			}
 		}
 		made := map[string]bool{}
@@ -161,25 +155,32 @@ func (c *Conn) upload(ctx context.Context, files []outgoing, clean string) ([]ou
 	return sent, err
 }
 
-// resolveHome replaces "~/" in the files' paths with the user's home (the
-// SFTP session's starting directory).
-func resolveHome(sc *sftp.Client, files []outgoing) error {
+// resolveHome replaces "~/" in the files' paths, and in clean (returned),
+// with the user's home: the SFTP session's starting directory.
+func resolveHome(sc *sftp.Client, files []outgoing, clean string) (string, error) {
 	home := ""
-	for i, f := range files {
-		rest, ok := strings.CutPrefix(f.path, "~/")
+	resolve := func(p string) (string, error) {
+		rest, ok := strings.CutPrefix(p, "~/")
 		if !ok {
-			continue
+			return p, nil
 		}
 		if home == "" {
 			wd, err := sc.Getwd()
 			if err != nil || !path.IsAbs(wd) {
-				return fmt.Errorf("reading the home directory over SFTP: %q %v", wd, err)
+				return "", fmt.Errorf("reading the home directory over SFTP: %q %v", wd, err)
 			}
 			home = wd
 		}
-		files[i].path = path.Join(home, rest)
+		return path.Join(home, rest), nil
 	}
-	return nil
+	for i := range files {
+		p, err := resolve(files[i].path)
+		if err != nil {
+			return "", err
+		}
+		files[i].path = p
+	}
+	return resolve(clean)
 }
 
 // uploadSudo stages every file as the user, then installs them all as
@@ -197,12 +198,9 @@ func (c *Conn) uploadSudo(ctx context.Context, files []outgoing, clean string) (
 		return nil, fmt.Errorf("making a staging directory on %s: mktemp said %q", c.addr, res.Stdout)
 	}
 	defer c.cleanup(ctx, Command("rm", "-rf", "--", stage), SudoOff)
-	cleanDir := []outgoing{{path: clean}}
 	err = c.withSFTP(ctx, func(sc *sftp.Client) error {
-		if err := resolveHome(sc, files); err != nil {
-			return err
-		}
-		if err := resolveHome(sc, cleanDir); err != nil {
+		var err error
+		if clean, err = resolveHome(sc, files, clean); err != nil {
 			return err
 		}
 		for i := range files {
@@ -219,7 +217,7 @@ func (c *Conn) uploadSudo(ctx context.Context, files []outgoing, clean string) (
 	}
 	var script []string
 	if clean != "" {
-		script = append(script, "rm -rf -- "+Quote(cleanDir[0].path))
+		script = append(script, "rm -rf -- "+Quote(clean))
 	}
 	for i, f := range files {
 		tmp := tempName(f.path)
