@@ -66,15 +66,28 @@ func saveRollout(ctx context.Context, tx *sql.Tx, r *Rollout, now string) error 
 	return err
 }
 
-// saveTarget writes one target's state.
-func saveTarget(ctx context.Context, tx *sql.Tx, id string, t *TargetRun, now string) error {
-	checks, _ := json.Marshal(t.Checks)
-	_, err := tx.ExecContext(ctx, `UPDATE rollout_targets SET state = ?, snapshot = ?, paused_ms = ?, command_ms = ?, failed_rounds = ?, unknown_rounds = ?,
+// saveTargets writes targets' states in the caller's transaction, the
+// statement prepared once for all of them.
+func saveTargets(ctx context.Context, tx *sql.Tx, id string, ts []*TargetRun, now string) error {
+	if len(ts) == 0 {
+		return nil
+	}
+	st, err := tx.PrepareContext(ctx, `UPDATE rollout_targets SET state = ?, snapshot = ?, paused_ms = ?, command_ms = ?, failed_rounds = ?, unknown_rounds = ?,
 		checks = ?, error = ?, started_at = CASE WHEN started_at = '' AND ? NOT IN ('pending','excluded') THEN ? ELSE started_at END,
 		ended_at = CASE WHEN ? IN ('healthy','failed','rolled-back','excluded') THEN ? ELSE ended_at END
-		WHERE rollout_id = ? AND ci_id = ?`, string(t.State), t.Snapshot, t.PausedMS, t.CommandMS, t.Failed, t.Unknown, string(checks), t.Error,
-		string(t.State), now, string(t.State), now, id, t.CIID)
-	return err
+		WHERE rollout_id = ? AND ci_id = ?`)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	for _, t := range ts {
+		checks, _ := json.Marshal(t.Checks)
+		if _, err := st.ExecContext(ctx, string(t.State), t.Snapshot, t.PausedMS, t.CommandMS, t.Failed, t.Unknown, string(checks), t.Error,
+			string(t.State), now, string(t.State), now, id, t.CIID); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // rolloutColumns are what scanRollout reads, in its order.
