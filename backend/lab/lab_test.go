@@ -233,6 +233,10 @@ func TestBuildMakesTheLabAndRecordsEvidenceThroughTheRelease(t *testing.T) {
 	if got := e.stages.of(op.ID); !slices.Equal(got, lab.CreateStage("").EnumValues()) {
 		t.Fatalf("the build reported stages %q, want every stage of lab.create", got)
 	}
+	// At 100 % it says how the period ended, not what its last round did.
+	if want := fmt.Sprintf("Test period ended after %d round(s): %d checks passed, 0 failed", l.Summary.Rounds, l.Summary.ChecksPassed); op.Percent != 100 || op.Message != want {
+		t.Fatalf("the build ended at %v %% saying %q, want %q", op.Percent, op.Message, want)
+	}
 	want := []string{"domain sd-lab-" + l.ID + "-prod-web-1", "domain sd-lab-" + l.ID + "-prod-web-2", "network sd-lab-" + l.ID,
 		"volume sd-lab-" + l.ID + "-prod-web-1.qcow2", "volume sd-lab-" + l.ID + "-prod-web-2.qcow2"}
 	if got := e.host.Objects(l.ID); !slices.Equal(got, want) {
@@ -325,6 +329,9 @@ func TestCancelDuringBootRemovesEverything(t *testing.T) {
 	if op.Status != ops.StatusCancelled || l.Status != lab.StatusError || !strings.Contains(l.Error, "Cancelled") {
 		t.Fatalf("op %s, lab %s %q", op.Status, l.Status, l.Error)
 	}
+	if op.Message != "Cancelled at the request of tess." {
+		t.Fatalf("the cancelled build says %q", op.Message)
+	}
 	if left := e.host.Objects(l.ID); len(left) != 0 {
 		t.Fatalf("left on the host: %v", left)
 	}
@@ -350,6 +357,9 @@ func TestTeardownRemovesTheLabAndMergesProductionBack(t *testing.T) {
 	}
 	if got, want := e.stages.of(op.ID), []string{"remove-vms", "network", "bases", "done"}; !slices.Equal(got, want) {
 		t.Fatalf("teardown stages %q, want %q (nothing to cancel)", got, want)
+	}
+	if op.Percent != 100 || op.Message != "The lab is gone; production's overlays are merged back" {
+		t.Fatalf("the teardown ended at %v %% saying %q", op.Percent, op.Message)
 	}
 	if left := e.host.Objects(l.ID); len(left) != 0 {
 		t.Fatalf("left: %v", left)
