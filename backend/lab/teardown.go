@@ -95,6 +95,8 @@ func (s *Service) destroy(ctx context.Context, p *ops.Progress, labID string) ([
 		note("domain "+vm.Domain, ok, err)
 		ok, err = host.DeleteVolume(ctx, volumeName(vm.Domain))
 		note("volume "+volumeName(vm.Domain), ok, err)
+		ok, err = host.DeleteVolume(ctx, memoryName(vm.Domain))
+		note("memory image "+memoryName(vm.Domain), ok, err)
 		errs = append(errs, s.setVM(ctx, labID, vm.CIID, VMRemoved, "", 0))
 	}
 	update(TeardownNetwork, 85, "Removing the lab network")
