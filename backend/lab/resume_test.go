@@ -37,7 +37,9 @@ func TestLabBootsWhereItCannotResumeAndSaysWhy(t *testing.T) {
 			"Boot fresh was chosen", []string{"prod-web-1", "prod-web-2"}},
 		{"production shut off", func(e *env, in *lab.LabInput) { e.host.SetActive("prod-web-2", false) },
 			"shut off", []string{"prod-web-2"}},
-		{"host cannot resume", func(e *env, in *lab.LabInput) { e.host.NoResume = "resuming from memory needs the host's pool on this server's machine" },
+		{"host cannot resume", func(e *env, in *lab.LabInput) {
+			e.host.NoResume = "resuming from memory needs the host's pool on this server's machine"
+		},
 			"Resuming from memory needs the host's pool", []string{"prod-web-1", "prod-web-2"}},
 		{"restore fails", func(e *env, in *lab.LabInput) { e.host.Fail("Resume", errors.New("qemu: load of migration failed")) },
 			"Resuming from production's memory failed (qemu: load of migration failed); it booted from the captured disk instead.", nil},

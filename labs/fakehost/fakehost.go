@@ -29,7 +29,7 @@ type Host struct {
 	domains  map[string]*domain
 	networks map[string]bool
 	volumes  map[string]labs.Volume
-	overlays map[string]string // production domain → overlay path of a capture
+	overlays map[string]string     // production domain → overlay path of a capture
 	saved    map[string]savedState // memory image path → what it holds
 	faults   map[string]error
 	hooks    map[string]func()
