@@ -2,6 +2,9 @@ package labs
 
 import (
 	"context"
+	"errors"
+	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -134,5 +137,120 @@ func TestResumeCloneOnRealVMs(t *testing.T) {
 	}
 	if out := mustExec(t, h, prod.Name, "cat /run/marker /srv/www/after").Stdout; out != marker+"\nafter\n" {
 		t.Fatalf("production after the merge: %q", out)
+	}
+}
+
+// TestMemoryCaptureThatFillsTheDisk saves a running VM's memory into a
+// pool on a tmpfs too small for it: the capture fails saying so, nothing
+// is left in the pool, and production runs on, on its own disk.
+func TestMemoryCaptureThatFillsTheDisk(t *testing.T) {
+	h, g := vmHost(t)
+	ctx := context.Background()
+	prod := GuestVM{Name: testPrefix + "full-1", IP: "10.77.2.11/24", MAC: "52:54:00:5d:03:11", Version: "1.0.0"}
+	if _, err := h.EnsureGuests(ctx, g, []GuestVM{prod}, testPrefix+"fullprod", RoleProduction); err != nil {
+		t.Fatal(err)
+	}
+	mustExec(t, h, prod.Name, "echo still-here > /run/marker")
+	dir := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", dir).CombinedOutput(); err != nil {
+		t.Fatalf("mount a small tmpfs: %v %s", err, out)
+	}
+	small := NewHost(HostConfig{Name: "small", URI: "qemu:///system", PoolDir: dir, Pool: testPrefix + "small"})
+	t.Cleanup(func() {
+		if l, err := small.Conn(ctx); err == nil {
+			if p, err := l.StoragePoolLookupByName(testPrefix + "small"); err == nil {
+				l.StoragePoolDestroy(p)
+				l.StoragePoolUndefine(p)
+			}
+		}
+		small.Close()
+		exec.Command("umount", dir).Run()
+	})
+	before, _ := h.DomainXML(ctx, prod.Name)
+	disk := before.Devices.Disks[0].Source.File.File
+
+	_, err := small.Capture(ctx, []CaptureRequest{{Domain: prod.Name, Memory: "sd-lab-" + testPrefix + "full.mem"}}, "fullcap")
+	var full *NoSpaceError
+	if !errors.As(err, &full) || !strings.Contains(err.Error(), "filled the disk of "+dir) {
+		t.Fatalf("capture into a full disk: %v", err)
+	}
+	t.Logf("the error: %v", err)
+	if active, _ := h.IsActive(ctx, prod.Name); !active {
+		t.Fatal("production stopped")
+	}
+	after, _ := h.DomainXML(ctx, prod.Name)
+	if got := after.Devices.Disks[0].Source.File.File; got != disk {
+		t.Fatalf("production writes to %s after the failed capture, want its own disk %s", got, disk)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		t.Fatalf("left in the pool: %v", names)
+	}
+	if out := mustExec(t, h, prod.Name, "cat /run/marker; echo ok > /srv/www/w && cat /srv/www/w").Stdout; out != "still-here\nok\n" {
+		t.Fatalf("production after the failed capture: %q", out)
+	}
+}
+
+// TestResumeFromABrokenImageLeavesTheCloneStopped: a memory image cut
+// short makes the restore fail with a message naming the image, and the
+// clone is left defined but not running (the caller boots or removes it).
+func TestResumeFromABrokenImageLeavesTheCloneStopped(t *testing.T) {
+	h, g := vmHost(t)
+	ctx := context.Background()
+	prod := GuestVM{Name: testPrefix + "cut-1", IP: "10.77.3.11/24", MAC: "52:54:00:5d:04:11", Version: "1.0.0"}
+	if _, err := h.EnsureGuests(ctx, g, []GuestVM{prod}, testPrefix+"cutprod", RoleProduction); err != nil {
+		t.Fatal(err)
+	}
+	labID := testPrefix[:len(testPrefix)-1] + randID()
+	clone := "sd-lab-" + labID + "-" + prod.Name
+	caps, err := h.Capture(ctx, []CaptureRequest{{Domain: prod.Name, Memory: clone + ".mem"}}, labID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := caps[0]
+	t.Cleanup(func() { h.CommitBack(context.Background(), c) })
+	if err := os.Truncate(c.Memory.Path, int64(c.Memory.Bytes/2)); err != nil {
+		t.Fatal(err)
+	}
+	net, err := h.CreateIsolatedNetwork(ctx, "sd-lab-"+labID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vol, err := h.LinkedClone(ctx, clone+".qcow2", c.BasePath, c.BaseFormat, c.Capacity)
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved, err := h.SavedDefinition(ctx, *c.Memory)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := ResumeDefinition(saved, CloneSpec{Name: clone, Meta: Meta{LabID: labID, CI: prod.Name, Role: RoleClone},
+		Network: net, Disks: map[string]string{"vda": vol.Path}, ConsoleLog: h.ConsoleLog(clone)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Define(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	err = h.Resume(ctx, *c.Memory, d)
+	if err == nil || !strings.Contains(err.Error(), c.Memory.Volume) {
+		t.Fatalf("resume from a cut image: %v", err)
+	}
+	t.Logf("the error: %v", err)
+	if active, err := h.IsActive(ctx, clone); err != nil || active {
+		t.Fatalf("the clone after a failed resume: active %v, %v", active, err)
+	}
+	if active, _ := h.IsActive(ctx, prod.Name); !active {
+		t.Fatal("production stopped")
+	}
+	// The clone boots from the captured disk instead.
+	if err := h.Start(ctx, clone); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.WaitAgent(ctx, clone, 2*time.Minute); err != nil {
+		t.Fatal(err)
 	}
 }
