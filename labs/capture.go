@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -92,6 +93,7 @@ func (h *Host) CaptureDisk(ctx context.Context, domain, captureID string) (Captu
 // saves its running memory in the same atomic snapshot.
 func (h *Host) capture(ctx context.Context, req CaptureRequest, captureID string) (Capture, error) {
 	domain := req.Domain
+	defer h.lockCapture(domain)()
 	l, dom, err := h.domain(ctx, domain)
 	if err != nil {
 		return Capture{}, err
@@ -164,6 +166,54 @@ func (h *Host) capture(ctx context.Context, req CaptureRequest, captureID string
 	}
 	h.refreshPool(ctx)
 	return c, nil
+}
+
+// ActiveCapture is a capture overlay a production domain writes to now.
+type ActiveCapture struct {
+	Capture
+	// ID is the capture's id (the lab's id).
+	ID string
+}
+
+// Captures lists the capture overlays running domains write to now: an
+// active disk layer in the pool named <domain>.sd-<id>.qcow2, with the
+// base below it. Reconciliation finds in it the captures a stop kept the
+// database from recording (libvirt finished the snapshot after the
+// server died).
+func (h *Host) Captures(ctx context.Context) ([]ActiveCapture, error) {
+	l, err := h.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	doms, _, err := l.ConnectListAllDomains(1, libvirt.ConnectListDomainsActive)
+	if err != nil {
+		return nil, err
+	}
+	var out []ActiveCapture
+	for _, dom := range doms {
+		doc, err := l.DomainGetXMLDesc(dom, 0)
+		if err != nil {
+			continue // gone meanwhile
+		}
+		var x libvirtxml.Domain
+		if x.Unmarshal(doc) != nil || x.Devices == nil {
+			continue
+		}
+		for _, d := range x.Devices.Disks {
+			if d.Target == nil || d.Source == nil || d.Source.File == nil || d.BackingStore == nil ||
+				d.BackingStore.Source == nil || d.BackingStore.Source.File == nil {
+				continue
+			}
+			file := d.Source.File.File
+			rest, ok := strings.CutPrefix(filepath.Base(file), dom.Name+".sd-")
+			if !ok || filepath.Dir(file) != filepath.Clean(h.cfg.PoolDir) || !strings.HasSuffix(rest, ".qcow2") {
+				continue
+			}
+			c := Capture{Domain: dom.Name, Disk: d.Target.Dev, BasePath: d.BackingStore.Source.File.File, OverlayPath: file, Live: true}
+			out = append(out, ActiveCapture{Capture: c, ID: strings.TrimSuffix(rest, ".qcow2")})
+		}
+	}
+	return out, nil
 }
 
 // CommitBack merges production's overlay back into the base once no lab

@@ -32,6 +32,8 @@ type Host interface {
 	// memory) at one moment; CommitBack merges an overlay back.
 	Capture(ctx context.Context, reqs []labs.CaptureRequest, captureID string) ([]labs.Capture, error)
 	CommitBack(ctx context.Context, c labs.Capture) (bool, error)
+	// Captures lists the capture overlays production domains write to now.
+	Captures(ctx context.Context) ([]labs.ActiveCapture, error)
 	// CanResume says why clones on the host cannot resume from memory ("" if they can).
 	CanResume() string
 	// SavedDefinition is production's definition saved in a memory image.

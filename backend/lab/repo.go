@@ -156,8 +156,20 @@ type baseRow struct {
 // basesInUse returns the bases still marked in use, of one lab or (labID
 // "") of every lab.
 func (s *Service) basesInUse(ctx context.Context, labID string) ([]baseRow, error) {
+	return s.bases(ctx, `WHERE state = ? AND (? = '' OR lab_id = ?) ORDER BY id`, string(BaseInUse), labID, labID)
+}
+
+// unmergedBases returns the released bases of a production domain on a
+// host whose overlay was not merged back (another lab's capture sat on top
+// of it then), newest first.
+func (s *Service) unmergedBases(ctx context.Context, host, domain string) ([]baseRow, error) {
+	return s.bases(ctx, `WHERE state = ? AND kind = ? AND domain = ? AND overlay_path <> ''
+		AND lab_id IN (SELECT id FROM labs WHERE host = ?) ORDER BY id DESC`, string(BaseReleased), string(BaseSnapshot), domain, host)
+}
+
+func (s *Service) bases(ctx context.Context, where string, args ...any) ([]baseRow, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT id, lab_id, domain, disk, base_path, base_format, capacity, overlay_path
-		FROM lab_bases WHERE state = ? AND (? = '' OR lab_id = ?) ORDER BY id`, string(BaseInUse), labID, labID)
+		FROM lab_bases `+where, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package lab_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -115,5 +116,41 @@ func TestCapacityCountsMemoryImages(t *testing.T) {
 	l, op := e.run(in)
 	if op.Status != ops.StatusSuccess || len(byStart(l)[lab.StartBoot]) != 2 {
 		t.Fatalf("boot fresh: op %s (%s), VMs %+v", op.Status, op.Error, l.VMs)
+	}
+}
+
+// A capture libvirt finished after the server died (so no base row records
+// it) leaves production writing to an overlay: reconciliation finds it on
+// the host and merges it back.
+func TestReconcileMergesACaptureTheDatabaseNeverRecorded(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	in := spec()
+	in.TestPeriod = nil
+	l, op := e.run(in)
+	if op.Status != ops.StatusSuccess {
+		t.Fatalf("op %s %s", op.Status, op.Error)
+	}
+	st, err := e.labs.Teardown(ctx, tess, l.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.wait(st)
+	// The lab's capture, as libvirt would finish it after a kill -9.
+	if _, err := e.host.Capture(ctx, []labs.CaptureRequest{{Domain: "prod-web-1", Memory: "sd-lab-" + l.ID + "-prod-web-1.mem"}}, l.ID); err != nil {
+		t.Fatal(err)
+	}
+	if e.host.Overlay("prod-web-1") == "" {
+		t.Fatal("the capture made no overlay")
+	}
+	rep := e.labs.Reconcile(ctx)
+	if o := e.host.Overlay("prod-web-1"); o != "" {
+		t.Fatalf("production still writes to %s after reconciliation: %+v", o, rep)
+	}
+	if left := e.host.Objects(l.ID); len(left) != 0 {
+		t.Fatalf("left: %v", left)
+	}
+	if got := fmt.Sprint(rep.Hosts); !strings.Contains(got, "prod-web-1.sd-"+l.ID+".qcow2 of prod-web-1 (merged back)") {
+		t.Fatalf("report: %s", got)
 	}
 }

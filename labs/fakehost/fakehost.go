@@ -31,6 +31,7 @@ type Host struct {
 	volumes  map[string]labs.Volume
 	overlays map[string]string     // production domain → overlay path of a capture
 	saved    map[string]savedState // memory image path → what it holds
+	bases    map[string]string     // production domain → the base under its capture overlay
 	faults   map[string]error
 	hooks    map[string]func()
 	down     bool
@@ -64,7 +65,7 @@ func New(cfg labs.HostConfig) *Host {
 		cfg.PoolDir = "/fake/pool"
 	}
 	return &Host{cfg: cfg, domains: map[string]*domain{}, networks: map[string]bool{}, volumes: map[string]labs.Volume{},
-		overlays: map[string]string{}, saved: map[string]savedState{}, faults: map[string]error{}, hooks: map[string]func(){}}
+		overlays: map[string]string{}, saved: map[string]savedState{}, bases: map[string]string{}, faults: map[string]error{}, hooks: map[string]func(){}}
 }
 
 // Fail makes the next call of method (e.g. "LinkedClone") fail with err.
@@ -337,7 +338,7 @@ func (h *Host) Capture(ctx context.Context, reqs []labs.CaptureRequest, captureI
 		}
 		if d.active {
 			c.OverlayPath = path.Join(h.cfg.PoolDir, fmt.Sprintf("%s.sd-%s.qcow2", r.Domain, captureID))
-			h.overlays[r.Domain] = c.OverlayPath
+			h.overlays[r.Domain], h.bases[r.Domain] = c.OverlayPath, base
 			d.x.Devices.Disks[0].Source.File.File = c.OverlayPath
 		}
 		out = append(out, c)
@@ -709,4 +710,20 @@ func (h *Host) SetActive(name string, active bool) {
 	if d, ok := h.domains[name]; ok {
 		d.active = active
 	}
+}
+
+func (h *Host) Captures(ctx context.Context) ([]labs.ActiveCapture, error) {
+	if err := h.enter("Captures"); err != nil {
+		h.mu.Unlock()
+		return nil, err
+	}
+	defer h.mu.Unlock()
+	var out []labs.ActiveCapture
+	for dom, overlay := range h.overlays {
+		id := strings.TrimSuffix(strings.TrimPrefix(path.Base(overlay), dom+".sd-"), ".qcow2")
+		out = append(out, labs.ActiveCapture{ID: id, Capture: labs.Capture{Domain: dom, Disk: "vda", OverlayPath: overlay,
+			BasePath: h.bases[dom], Live: true}})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].OverlayPath < out[j].OverlayPath })
+	return out, nil
 }
