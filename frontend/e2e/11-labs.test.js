@@ -95,6 +95,13 @@ describe('VM labs', { skip: haveGuest ? false : `no guest image in ${GUEST_DIR} 
     assert.equal(await ciBox('prod-lb-1').getAttribute('data-disabled'), 'true');
     assert.equal(await ciBox('prod-lb-1').locator('input').isDisabled(), true);
     assert.match(await form.getByTestId('lab-ci-reason').first().innerText(), /physical host/i);
+    // The demo production VMs run: their clones will resume production as it runs,
+    // and "boot fresh" says otherwise.
+    await until('the hosts are listed', async () => (await ciBox('prod-web-1').getByTestId('lab-ci-start').count()) === 1, 15000, 200);
+    assert.equal(await ciBox('prod-web-1').getByTestId('lab-ci-start').innerText(), 'resumes as it runs');
+    await form.getByTestId('lab-start-boot').check();
+    assert.equal(await ciBox('prod-web-1').getByTestId('lab-ci-start').innerText(), 'boots fresh');
+    await form.getByTestId('lab-start-resume').check();
 
     await form.getByTestId('lab-ttl').selectOption('30');
     await form.getByTestId('pkg-name').fill('openssl-3.0.15');
@@ -178,7 +185,13 @@ describe('VM labs', { skip: haveGuest ? false : `no guest image in ${GUEST_DIR} 
     assert.ok(expiresIn && Number(expiresIn[1]) <= 30 && Number(expiresIn[1]) >= 20, `expires: ${expiresIn?.[0]}`);
     const vms = lab.getByTestId('vm-card');
     assert.equal(await vms.count(), 2);
-    assert.match(await vms.first().getByTestId('vm-base').innerText(), /live snapshot/);
+    assert.match(await vms.first().getByTestId('vm-base').innerText(), /live snapshot of memory and disk/);
+    // Each clone says it resumed production's running state, from which moment, and what it cost production.
+    for (let i = 0; i < 2; i++) {
+      const start = vms.nth(i).getByTestId('vm-start');
+      assert.equal(await start.getAttribute('data-start'), 'resume');
+      assert.match(await start.innerText(), /^resumed production as it ran at \d\d:\d\d:\d\d · production paused \d+ ms · memory image .+ · agent ready .+ after the restore · clock set right/i);
+    }
 
     // ---- evidence: install rows and both passed and failed checks
     const rows = lab.getByTestId('evidence-row');

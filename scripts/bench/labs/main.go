@@ -99,6 +99,7 @@ func main() {
 
 		// Boot measurements on the 1 GiB lab.
 		if gib == 1 {
+			lastProd = prod
 			lastClones = nil
 			for i, v := range clones {
 				x, err := h.DomainXML(ctx, prod[i].name)
@@ -142,9 +143,82 @@ func main() {
 			pct, _ := cpu.Percent(0, false)
 			memAfter, _ := mem.VirtualMemory()
 			fmt.Printf("| %d | %s | %.0f %% | +%s |\n", n, took.Round(100*time.Millisecond), pct[0], human(memAfter.Used-min(memAfter.Used, memBefore.Used)))
+			bootTook[n] = took
+			for _, d := range lastClones[:n] {
+				l, _ := h.Conn(ctx)
+				dom, _ := l.DomainLookupByName(d)
+				l.DomainDestroy(dom)
+			}
+		}
+		resumeBench(ctx, h, lastProd)
+	}
+}
+
+var bootTook = map[int]time.Duration{}
+
+// resumeBench measures labs from memory against booting, for 1 and 3 VMs:
+// a live memory+disk capture of running production VMs (production's
+// pause, the memory image's size), then what a lab build does after it —
+// the clones' overlays, their definitions from the images, the restores,
+// all at once — until every clone's agent answers.
+func resumeBench(ctx context.Context, h *labs.Host, prod []prodVM) {
+	fmt.Println()
+	fmt.Println("| lab VMs | boot to agent-ready (slowest, from above) | resume: capture (production keeps running) | production's pause (longest) | memory image (each) | capture end → every clone's agent answers | of which restore → agent (slowest) |")
+	fmt.Println("|---|---|---|---|---|---|---|")
+	for _, n := range []int{1, 3} {
+		labID := fmt.Sprintf("sdtestr%d", n)
+		reqs := make([]labs.CaptureRequest, n)
+		for i := range reqs {
+			reqs[i] = labs.CaptureRequest{Domain: prod[i].name, Memory: fmt.Sprintf("sd-lab-%s-%d.mem", labID, i)}
+		}
+		net, err := h.CreateIsolatedNetwork(ctx, "sd-lab-"+labID)
+		must(err)
+		t0 := time.Now()
+		caps, err := h.Capture(ctx, reqs, labID)
+		must(err)
+		prodCaps[100+n] = caps
+		capture := time.Since(t0)
+		end := time.Now()
+		var pause time.Duration
+		var size uint64
+		var slowestRestore time.Duration
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		for i, c := range caps {
+			pause, size = max(pause, c.Memory.Pause), max(size, c.Memory.Bytes)
+			name := fmt.Sprintf("sd-lab-%s-%d", labID, i)
+			v, err := h.LinkedClone(ctx, name+".qcow2", c.BasePath, c.BaseFormat, c.Capacity)
+			must(err)
+			saved, err := h.SavedDefinition(ctx, *c.Memory)
+			must(err)
+			d, err := labs.ResumeDefinition(saved, labs.CloneSpec{Name: name, Meta: labs.Meta{LabID: labID, CI: prod[i].name, Role: "clone"},
+				Network: net, Disks: map[string]string{"vda": v.Path}, ConsoleLog: h.ConsoleLog(name)})
+			must(err)
+			must(h.Define(ctx, d))
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				t := time.Now()
+				must(h.Resume(ctx, *c.Memory, d))
+				must(h.WaitAgent(ctx, name, time.Minute))
+				mu.Lock()
+				slowestRestore = max(slowestRestore, time.Since(t))
+				mu.Unlock()
+			}()
+		}
+		wg.Wait()
+		ready := time.Since(end)
+		fmt.Printf("| %d | %s | %s | %s | %s | **%s** | %s |\n", n, bootTook[n].Round(10*time.Millisecond), capture.Round(time.Millisecond),
+			pause.Round(time.Millisecond), human(size), ready.Round(10*time.Millisecond), slowestRestore.Round(10*time.Millisecond))
+		h.Sweep(ctx, func(name string) bool { return strings.HasPrefix(name, "sd-lab-"+labID) })
+		for _, c := range caps {
+			h.CommitBack(ctx, c)
 		}
 	}
 }
+
+// lastProd is the 1 GiB production (its VMs keep running for the resume bench).
+var lastProd []prodVM
 
 var prodCaps = map[int][]labs.Capture{}
 
