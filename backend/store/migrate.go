@@ -663,4 +663,11 @@ var Migrations = []Migration{
 		`UPDATE approvals SET package_evidence_count = (SELECT count(*) FROM evidence e
 			WHERE e.release_id = approvals.release_id AND e.package_digest = approvals.package_digest AND e.at <= approvals.at)`,
 	)},
+	{Version: 16, Name: "when a rollout was paused", Up: execAll(
+		// The time of the pause that holds a paused rollout ('' while it
+		// is not paused): what tells one pause from the next (a claim or
+		// an exclusion while paused moves updated_at, not this).
+		`ALTER TABLE rollouts ADD COLUMN paused_at TEXT NOT NULL DEFAULT ''`,
+		`UPDATE rollouts SET paused_at = updated_at WHERE status = 'paused'`,
+	)},
 }
