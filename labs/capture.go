@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -27,6 +28,34 @@ type Capture struct {
 	OverlayPath string `json:"overlay_path"`
 	Live        bool   `json:"live"`
 	Quiesced    bool   `json:"quiesced"`
+	// Memory is the running state, when the capture took it too (a live
+	// memory+disk snapshot): clones resume from it instead of booting.
+	Memory *MemoryImage `json:"memory,omitempty"`
+}
+
+// MemoryImage is a production VM's running memory saved by a capture, in
+// Shakedown's pool, consistent with the frozen base of the same capture.
+type MemoryImage struct {
+	Volume string `json:"volume"`
+	Path   string `json:"path"`
+	Bytes  uint64 `json:"bytes"`
+	// At is the moment the state was taken (when production resumed).
+	At time.Time `json:"at"`
+	// Pause is how long production's CPUs were stopped by the capture
+	// (from libvirt's suspended and resumed events); PauseKnown says
+	// whether both events arrived (otherwise Pause is the whole call's
+	// duration, an upper bound).
+	Pause      time.Duration `json:"pause_ns"`
+	PauseKnown bool          `json:"pause_known"`
+}
+
+// CaptureRequest asks for one production VM's capture.
+type CaptureRequest struct {
+	Domain string
+	// Memory names the volume that receives the VM's running memory (a
+	// live memory+disk snapshot); empty: the disk only. Only for a running
+	// VM that ResumeBlocker does not refuse.
+	Memory string
 }
 
 // FirstDiskTarget is the target (vda) of a definition's primary disk.
@@ -57,6 +86,14 @@ func primaryDisk(d *libvirtxml.Domain) (*libvirtxml.DomainDisk, error) {
 // Shakedown's pool, and the file it wrote before becomes the frozen base.
 // It works on a shut-off domain too (then nothing is live).
 func (h *Host) CaptureDisk(ctx context.Context, domain, captureID string) (Capture, error) {
+	return h.capture(ctx, CaptureRequest{Domain: domain}, captureID)
+}
+
+// capture freezes a production domain's primary disk and, when req asks,
+// saves its running memory in the same atomic snapshot.
+func (h *Host) capture(ctx context.Context, req CaptureRequest, captureID string) (Capture, error) {
+	domain := req.Domain
+	defer h.lockCapture(domain)()
 	l, dom, err := h.domain(ctx, domain)
 	if err != nil {
 		return Capture{}, err
@@ -103,6 +140,12 @@ func (h *Host) CaptureDisk(ctx context.Context, domain, captureID string) (Captu
 		}
 		snap.Disks.Disks = append(snap.Disks.Disks, sd)
 	}
+	if req.Memory != "" {
+		if !c.Live {
+			return Capture{}, fmt.Errorf("%s is not running, so it has no memory to capture", domain)
+		}
+		return h.captureMemory(ctx, l, dom, c, snap, req.Memory)
+	}
 	sdoc, err := snap.Marshal()
 	if err != nil {
 		return Capture{}, err
@@ -123,6 +166,54 @@ func (h *Host) CaptureDisk(ctx context.Context, domain, captureID string) (Captu
 	}
 	h.refreshPool(ctx)
 	return c, nil
+}
+
+// ActiveCapture is a capture overlay a production domain writes to now.
+type ActiveCapture struct {
+	Capture
+	// ID is the capture's id (the lab's id).
+	ID string
+}
+
+// Captures lists the capture overlays running domains write to now: an
+// active disk layer in the pool named <domain>.sd-<id>.qcow2, with the
+// base below it. Reconciliation finds in it the captures a stop kept the
+// database from recording (libvirt finished the snapshot after the
+// server died).
+func (h *Host) Captures(ctx context.Context) ([]ActiveCapture, error) {
+	l, err := h.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	doms, _, err := l.ConnectListAllDomains(1, libvirt.ConnectListDomainsActive)
+	if err != nil {
+		return nil, err
+	}
+	var out []ActiveCapture
+	for _, dom := range doms {
+		doc, err := l.DomainGetXMLDesc(dom, 0)
+		if err != nil {
+			continue // gone meanwhile
+		}
+		var x libvirtxml.Domain
+		if x.Unmarshal(doc) != nil || x.Devices == nil {
+			continue
+		}
+		for _, d := range x.Devices.Disks {
+			if d.Target == nil || d.Source == nil || d.Source.File == nil || d.BackingStore == nil ||
+				d.BackingStore.Source == nil || d.BackingStore.Source.File == nil {
+				continue
+			}
+			file := d.Source.File.File
+			rest, ok := strings.CutPrefix(filepath.Base(file), dom.Name+".sd-")
+			if !ok || filepath.Dir(file) != filepath.Clean(h.cfg.PoolDir) || !strings.HasSuffix(rest, ".qcow2") {
+				continue
+			}
+			c := Capture{Domain: dom.Name, Disk: d.Target.Dev, BasePath: d.BackingStore.Source.File.File, OverlayPath: file, Live: true}
+			out = append(out, ActiveCapture{Capture: c, ID: strings.TrimSuffix(rest, ".qcow2")})
+		}
+	}
+	return out, nil
 }
 
 // CommitBack merges production's overlay back into the base once no lab
@@ -219,31 +310,46 @@ func waitBlockJobReady(ctx context.Context, l *libvirt.Libvirt, dom libvirt.Doma
 	}
 }
 
-// CaptureDisks captures several domains at once (snapshots of different
-// domains do not wait on each other). If any capture fails, the ones that
-// succeeded are merged back and the error is returned.
-func (h *Host) CaptureDisks(ctx context.Context, domains []string, captureID string) ([]Capture, error) {
-	caps := make([]Capture, len(domains))
-	errs := make([]error, len(domains))
+// Capture captures several domains at once (snapshots of different
+// domains do not wait on each other), so that a lab sees production at
+// one moment. If any capture fails, the ones that succeeded are undone
+// (overlays merged back, memory images removed) and the error is returned.
+func (h *Host) Capture(ctx context.Context, reqs []CaptureRequest, captureID string) ([]Capture, error) {
+	caps := make([]Capture, len(reqs))
+	errs := make([]error, len(reqs))
 	var wg sync.WaitGroup
-	for i, d := range domains {
+	for i, r := range reqs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			caps[i], errs[i] = h.CaptureDisk(ctx, d, captureID)
+			caps[i], errs[i] = h.capture(ctx, r, captureID)
 			if errs[i] != nil {
-				errs[i] = fmt.Errorf("capture %s: %w", d, errs[i])
+				errs[i] = fmt.Errorf("capture %s: %w", r.Domain, errs[i])
 			}
 		}()
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
+		undo := context.WithoutCancel(ctx)
 		for i, c := range caps {
 			if errs[i] == nil {
-				h.CommitBack(context.WithoutCancel(ctx), c)
+				h.CommitBack(undo, c)
+				if c.Memory != nil {
+					h.DeleteVolume(undo, c.Memory.Volume)
+				}
 			}
 		}
 		return nil, err
 	}
 	return caps, nil
+}
+
+// CaptureDisks captures the disks of several domains at once (Capture
+// without memory).
+func (h *Host) CaptureDisks(ctx context.Context, domains []string, captureID string) ([]Capture, error) {
+	reqs := make([]CaptureRequest, len(domains))
+	for i, d := range domains {
+		reqs[i] = CaptureRequest{Domain: d}
+	}
+	return h.Capture(ctx, reqs, captureID)
 }

@@ -54,6 +54,25 @@ type Host struct {
 	l    *libvirt.Libvirt
 	pool libvirt.StoragePool
 	hubs map[libvirt.DomainEventID]*eventHub
+	// capturing serialises captures of one domain: a capture reads the
+	// disk chain it snapshots, so a second one must see the first's result.
+	capturing map[string]*sync.Mutex
+}
+
+// lockCapture holds the capture lock of a domain until the returned func.
+func (h *Host) lockCapture(domain string) func() {
+	h.mu.Lock()
+	if h.capturing == nil {
+		h.capturing = map[string]*sync.Mutex{}
+	}
+	m := h.capturing[domain]
+	if m == nil {
+		m = &sync.Mutex{}
+		h.capturing[domain] = m
+	}
+	h.mu.Unlock()
+	m.Lock()
+	return m.Unlock
 }
 
 // HostDownError says a host cannot be reached.

@@ -33,8 +33,14 @@ type Packages interface {
 
 // Installs is what runs where (the rollout service).
 type Installs interface {
-	Installs(ctx context.Context, ciID int64, limit int) ([]rollout.Install, error)
+	// InstallsOf answers per CI id its install lines, newest first, at
+	// most perCI each: one read for all of a release's targets.
+	InstallsOf(ctx context.Context, ciIDs []int64, perCI int) (map[int64][]rollout.Install, error)
 }
+
+// installLines is how many of a target's newest install lines are read to
+// find what runs there now (past rollbacks included).
+const installLines = 50
 
 // Service composes the answer.
 type Service struct {
@@ -105,18 +111,20 @@ func (s *Service) Of(ctx context.Context, by auth.Actor, id int64) (*Changes, er
 			break
 		}
 	}
+	installs := map[int64][]rollout.Install{}
+	if s.Installs != nil && len(r.CIs) > 0 {
+		ids := make([]int64, len(r.CIs))
+		for i, ci := range r.CIs {
+			ids[i] = ci.ID
+		}
+		if installs, err = s.Installs.InstallsOf(ctx, ids, installLines); err != nil {
+			return nil, err
+		}
+	}
 	running := map[string]*Base{}
 	var order []string
 	for _, ci := range r.CIs {
-		if s.Installs == nil {
-			out.NotRunning = append(out.NotRunning, ci.Name)
-			continue
-		}
-		in, err := s.Installs.Installs(ctx, ci.ID, 50)
-		if err != nil {
-			return nil, err
-		}
-		now, ok := runningNow(in)
+		now, ok := runningNow(installs[ci.ID])
 		if !ok {
 			out.NotRunning = append(out.NotRunning, ci.Name)
 			continue

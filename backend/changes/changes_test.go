@@ -22,8 +22,14 @@ var tess = auth.Actor{UserID: 2, Username: "tess", Roles: []auth.Role{auth.RoleT
 // installs is a fake of what runs where, per CI newest first.
 type installs map[int64][]rollout.Install
 
-func (f installs) Installs(_ context.Context, ci int64, _ int) ([]rollout.Install, error) {
-	return f[ci], nil
+func (f installs) InstallsOf(_ context.Context, cis []int64, perCI int) (map[int64][]rollout.Install, error) {
+	out := map[int64][]rollout.Install{}
+	for _, ci := range cis {
+		if in := f[ci]; len(in) > 0 {
+			out[ci] = in[:min(perCI, len(in))]
+		}
+	}
+	return out, nil
 }
 
 func TestChangesAgainstPreviousAndRunningPackages(t *testing.T) {

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"libvirt.org/go/libvirtxml"
 
@@ -123,31 +125,51 @@ func (b *builder) startNetwork(ctx context.Context) func() error {
 	}
 }
 
-// capture freezes each running production VM's disk (live external
-// snapshots, all at once); imported (P2V) images serve as bases as they are.
+// capture freezes each production VM's disk — and the running memory of
+// those whose clones resume — in live external snapshots, all at once, so
+// that the lab is production at one moment; imported (P2V) images serve
+// as bases as they are.
 func (b *builder) capture(ctx context.Context) error {
-	var live []string
+	var reqs []labs.CaptureRequest
+	var names []string
 	for i := range b.lab.VMs {
 		vm := &b.lab.VMs[i]
 		ciID, ok := imageCI(vm.source)
 		if !ok {
-			live = append(live, vm.source)
+			start, note := b.s.startPlan(ctx, b.host, vm.source, b.lab.Spec.BootFresh)
+			req := labs.CaptureRequest{Domain: vm.source}
+			if start == StartResume {
+				req.Memory = memoryName(vm.Domain)
+			}
+			reqs, names = append(reqs, req), append(names, vm.source)
+			vm.Start, vm.StartNote = start, note
+			if err := b.s.setStart(ctx, b.lab.ID, vm.CIID, start, note); err != nil {
+				return err
+			}
 			continue
 		}
 		img, err := b.s.latestImage(ctx, ciID)
 		if err != nil {
 			return fmt.Errorf("%s has no imported image any more", vm.CIName)
 		}
+		vm.Start, vm.StartNote = StartBoot, "It is an imported (P2V) disk image: there is no running memory to resume."
+		if err := b.s.setStart(ctx, b.lab.ID, vm.CIID, vm.Start, vm.StartNote); err != nil {
+			return err
+		}
 		c := labs.Capture{Domain: vm.source, Disk: "vda", BasePath: img.Path, BaseFormat: img.Format, Capacity: img.Capacity}
 		if err := b.addBase(ctx, vm, BaseImport, img.Origin, c); err != nil {
 			return err
 		}
 	}
-	if len(live) == 0 {
+	if len(reqs) == 0 {
 		return nil
 	}
-	ops.Report(b.p, CreateCapture, 5, fmt.Sprintf("Capturing %s (live external snapshots)", strings.Join(live, ", ")))
-	caps, err := b.host.CaptureDisks(ctx, live, b.lab.ID)
+	what := "live external snapshots of their disks"
+	if slices.ContainsFunc(reqs, func(r labs.CaptureRequest) bool { return r.Memory != "" }) {
+		what = "live snapshots of their running memory and disks; production keeps running"
+	}
+	ops.Report(b.p, CreateCapture, 5, fmt.Sprintf("Capturing %s (%s)", strings.Join(names, ", "), what))
+	caps, err := b.host.Capture(ctx, reqs, b.lab.ID)
 	if err != nil {
 		return err
 	}
@@ -156,23 +178,76 @@ func (b *builder) capture(ctx context.Context) error {
 		byDomain[c.Domain] = c
 	}
 	var errs []error
+	var pauses []string
 	for i := range b.lab.VMs {
 		vm := &b.lab.VMs[i]
 		c, ok := byDomain[vm.source]
 		if !ok {
 			continue
 		}
+		if c.Memory != nil {
+			pauses = append(pauses, fmt.Sprintf("%s %s", vm.source, pauseText(c.Memory.Pause, !c.Memory.PauseKnown)))
+		}
 		if err := b.addBase(ctx, vm, BaseSnapshot, "", c); err != nil {
-			// Not recorded, so not undone by the reverter: merge it back here.
-			b.host.CommitBack(context.WithoutCancel(ctx), c)
+			// Not recorded, so not undone by the reverter: undo it here.
+			undo := context.WithoutCancel(ctx)
+			b.host.CommitBack(undo, c)
+			if c.Memory != nil {
+				b.host.DeleteVolume(undo, c.Memory.Volume)
+			}
 			errs = append(errs, err)
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
-	ops.Report(b.p, CreateCapture, 25, fmt.Sprintf("Captured %d VM(s)", len(caps)))
+	msg := fmt.Sprintf("Captured %d VM(s)", len(caps))
+	if len(pauses) > 0 {
+		msg += "; production paused " + strings.Join(pauses, ", ")
+	}
+	ops.Report(b.p, CreateCapture, 25, msg)
 	return nil
+}
+
+// pauseText says a pause for people ("140 ms", "at most 1.2 s").
+func pauseText(d time.Duration, bound bool) string {
+	s := fmt.Sprintf("%d ms", d.Milliseconds())
+	if d >= time.Second {
+		s = fmt.Sprintf("%.1f s", d.Seconds())
+	}
+	if bound {
+		s = "at most " + s
+	}
+	return s
+}
+
+// startPlan decides whether a production VM's clone resumes from its
+// memory or boots, and says why it boots.
+func (s *Service) startPlan(ctx context.Context, host Host, domain string, bootFresh bool) (VMStart, string) {
+	if bootFresh {
+		return StartBoot, "Boot fresh was chosen for this lab."
+	}
+	if reason := host.CanResume(); reason != "" {
+		return StartBoot, upperFirst(reason) + "."
+	}
+	if active, err := host.IsActive(ctx, domain); err != nil || !active {
+		return StartBoot, "The production VM is shut off: there is no running memory to resume."
+	}
+	x, err := host.DomainXML(ctx, domain)
+	if err != nil {
+		return StartBoot, "Its definition could not be read: " + err.Error()
+	}
+	if reason := labs.ResumeBlocker(x); reason != "" {
+		return StartBoot, "It cannot resume: " + reason + "."
+	}
+	return StartResume, ""
+}
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 // addBase records a VM's base and registers merging it back as its undo.
@@ -181,9 +256,14 @@ func (b *builder) addBase(ctx context.Context, vm *VM, kind BaseKind, origin str
 	if err != nil {
 		return err
 	}
-	b.r.Add(func(ctx context.Context) { b.s.releaseBase(ctx, b.host, baseRow{id: id, labID: b.lab.ID, capture: c}) })
+	b.r.Add(func(ctx context.Context) {
+		b.s.releaseBase(ctx, b.host, baseRow{id: id, labID: b.lab.ID, capture: c})
+		if c.Memory != nil {
+			b.host.DeleteVolume(ctx, c.Memory.Volume)
+		}
+	})
 	vm.Base = &Base{ID: id, Kind: kind, Path: c.BasePath, Format: c.BaseFormat, State: BaseInUse}
-	vm.capacity = c.Capacity
+	vm.capacity, vm.memory = c.Capacity, c.Memory
 	return b.s.setVM(ctx, b.lab.ID, vm.CIID, VMCaptured, "", id)
 }
 
@@ -208,6 +288,17 @@ func (b *builder) clone(ctx context.Context) error {
 			// lab kernel with its imported disk as root.
 			d = labs.GuestDefinition(*b.s.guest, vm.Domain, vol.Path, b.net, "", b.host.ConsoleLog(vm.Domain), meta)
 			d.Devices.Interfaces[0].MAC = nil
+		} else if vm.memory != nil {
+			// Resumed: the definition the memory knows, from the image.
+			saved, err := b.host.SavedDefinition(ctx, *vm.memory)
+			if err != nil {
+				return err
+			}
+			if d, err = labs.ResumeDefinition(saved, labs.CloneSpec{Name: vm.Domain, Meta: meta, Network: b.net,
+				Disks: map[string]string{labs.FirstDiskTarget(saved): vol.Path}, ConsoleLog: b.host.ConsoleLog(vm.Domain)}); err != nil {
+				return err
+			}
+			vm.def = d
 		} else {
 			x, err := b.host.DomainXML(ctx, vm.source)
 			if err != nil {
@@ -230,17 +321,30 @@ func (b *builder) clone(ctx context.Context) error {
 	return nil
 }
 
-// boot starts the clones, at most MaxBooting at a time, and waits for each
-// guest agent (the domains' undo is already registered by clone).
+// boot starts the clones — restoring those that resume from their
+// memory image, booting the others — at most MaxBooting at a time, and
+// waits for each guest agent (the domains' undo is already registered by
+// clone). A resumed guest's clock is set right through its agent.
 func (b *builder) boot(ctx context.Context) error {
 	n := len(b.lab.VMs)
-	ops.Report(b.p, CreateBoot, 40, fmt.Sprintf("Booting %d VM(s)", n))
+	resuming := 0
+	for _, vm := range b.lab.VMs {
+		if vm.def != nil {
+			resuming++
+		}
+	}
+	msg := fmt.Sprintf("Booting %d VM(s)", n)
+	if resuming > 0 {
+		msg = fmt.Sprintf("Resuming %d VM(s) from production's memory, booting %d", resuming, n-resuming)
+	}
+	ops.Report(b.p, CreateBoot, 40, msg)
 	sem := make(chan struct{}, max(1, b.s.MaxBooting))
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var errs []error
-	booted := 0
-	for _, vm := range b.lab.VMs {
+	ready := 0
+	for i := range b.lab.VMs {
+		vm := &b.lab.VMs[i]
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -250,20 +354,15 @@ func (b *builder) boot(ctx context.Context) error {
 				return
 			}
 			defer func() { <-sem }()
-			err := b.host.Start(ctx, vm.Domain)
-			if err == nil {
-				b.s.setVM(ctx, b.lab.ID, vm.CIID, VMBooting, "", 0)
-				err = b.host.WaitAgent(ctx, vm.Domain, b.s.AgentTimeout)
-			}
+			err := b.startVM(ctx, vm)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
 				errs = append(errs, err)
 				return
 			}
-			booted++
-			b.s.setVM(ctx, b.lab.ID, vm.CIID, VMRunning, "", 0)
-			ops.Report(b.p, CreateBoot, 40+20*float64(booted)/float64(n), fmt.Sprintf("%d of %d VMs answer through their guest agent", booted, n))
+			ready++
+			ops.Report(b.p, CreateBoot, 40+20*float64(ready)/float64(n), fmt.Sprintf("%d of %d VMs answer through their guest agent", ready, n))
 		}()
 	}
 	wg.Wait()
@@ -271,6 +370,50 @@ func (b *builder) boot(ctx context.Context) error {
 		return err
 	}
 	return ctx.Err()
+}
+
+// startVM restores or boots one clone and waits for its agent. A restore
+// that fails falls back to booting the clone from the same captured disk,
+// and the VM's note says so.
+func (b *builder) startVM(ctx context.Context, vm *VM) error {
+	start := time.Now()
+	resumed := false
+	var err error
+	if vm.def != nil {
+		if err = b.host.Resume(ctx, *vm.memory, vm.def); err == nil {
+			resumed = true
+		} else if ctx.Err() == nil && !b.host.Lost() {
+			b.s.log.Warn("resume a lab VM; booting it instead", "lab", b.lab.ID, "vm", vm.Domain, "err", err)
+			vm.Start, vm.StartNote = StartBoot, "Resuming from production's memory failed ("+err.Error()+"); it booted from the captured disk instead."
+			if err = b.s.setStart(ctx, b.lab.ID, vm.CIID, vm.Start, vm.StartNote); err != nil {
+				return err
+			}
+			start = time.Now()
+			err = b.host.Start(ctx, vm.Domain)
+		}
+	} else {
+		err = b.host.Start(ctx, vm.Domain)
+	}
+	if err != nil {
+		return err
+	}
+	b.s.setVM(ctx, b.lab.ID, vm.CIID, VMBooting, "", 0)
+	if err := b.host.WaitAgent(ctx, vm.Domain, b.s.AgentTimeout); err != nil {
+		return err
+	}
+	took := time.Since(start)
+	var skew time.Duration
+	if resumed {
+		var cerr error
+		if skew, cerr = b.host.SyncClock(ctx, vm.Domain); cerr != nil {
+			vm.StartNote = "Its clock could not be corrected after the resume: " + cerr.Error()
+			b.s.setStart(ctx, b.lab.ID, vm.CIID, vm.Start, vm.StartNote)
+		}
+	}
+	vm.ReadyMS, vm.ClockSkewMS = took.Milliseconds(), skew.Milliseconds()
+	err = b.s.setReady(ctx, b.lab.ID, vm.CIID, took, skew)
+	b.s.publish(ctx, b.lab.ID)
+	return err
 }
 
 // apply installs the lab's package in every VM; each install is evidence.

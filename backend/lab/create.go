@@ -58,7 +58,7 @@ func (s *Service) Create(ctx context.Context, by auth.Actor, releaseID int64, in
 	if err != nil {
 		return Started{}, apperr.Invalid("host", "Host %s is not registered: add it under Admin → Hosts.", hostName)
 	}
-	if err := s.checkRoom(ctx, host, chosen); err != nil {
+	if err := s.checkRoom(ctx, host, chosen, in.BootFresh); err != nil {
 		return Started{}, err
 	}
 
@@ -139,9 +139,11 @@ func (s *Service) chooseCIs(ctx context.Context, scope release.LabScope, ids []i
 }
 
 // checkRoom refuses a lab that would not fit in the host's free memory
-// or disk, and one whose source VMs are missing.
-func (s *Service) checkRoom(ctx context.Context, host Host, chosen []release.CI) error {
-	var needMem uint64
+// or disk, and one whose source VMs are missing. The clones that will
+// resume need room on disk for their memory images too.
+func (s *Service) checkRoom(ctx context.Context, host Host, chosen []release.CI, bootFresh bool) error {
+	var needMem, needImages uint64
+	images := 0
 	for i, c := range chosen {
 		if c.Kind == "host" {
 			needMem += imageMemory
@@ -156,6 +158,10 @@ func (s *Service) checkRoom(ctx context.Context, host Host, chosen []release.CI)
 			return err
 		}
 		needMem += memoryBytes(x)
+		if start, _ := s.startPlan(ctx, host, c.LibvirtDomain, bootFresh); start == StartResume {
+			needImages += memoryBytes(x)
+			images++
+		}
 	}
 	st := host.Status(ctx)
 	if !st.Connected {
@@ -165,9 +171,13 @@ func (s *Service) checkRoom(ctx context.Context, host Host, chosen []release.CI)
 	if st.Capacity.MemFree > 0 && needMem > st.Capacity.MemFree {
 		return &labs.CapacityError{Host: host.Name(), Need: needMem, Free: st.Capacity.MemFree, Resource: "memory"}
 	}
-	needDisk := uint64(len(chosen)) * (256 << 20) // clones grow as guests write
+	needDisk := uint64(len(chosen))*(256<<20) + needImages // clones grow as guests write
 	if st.Capacity.DiskFree > 0 && needDisk > st.Capacity.DiskFree {
-		return &labs.CapacityError{Host: host.Name(), Need: needDisk, Free: st.Capacity.DiskFree, Resource: "disk"}
+		e := &labs.CapacityError{Host: host.Name(), Need: needDisk, Free: st.Capacity.DiskFree, Resource: "disk"}
+		if images > 0 {
+			e.What = fmt.Sprintf("the lab (its clones and %d memory image(s) of running production VMs; \"boot fresh\" needs no memory images)", images)
+		}
+		return e
 	}
 	return nil
 }

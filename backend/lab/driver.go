@@ -28,8 +28,20 @@ type Host interface {
 	RemoveDomain(ctx context.Context, name string) (bool, error)
 	ConsoleLog(domain string) string
 
-	CaptureDisks(ctx context.Context, domains []string, captureID string) ([]labs.Capture, error)
+	// Capture freezes production disks (and, where asked, saves running
+	// memory) at one moment; CommitBack merges an overlay back.
+	Capture(ctx context.Context, reqs []labs.CaptureRequest, captureID string) ([]labs.Capture, error)
 	CommitBack(ctx context.Context, c labs.Capture) (bool, error)
+	// Captures lists the capture overlays production domains write to now.
+	Captures(ctx context.Context) ([]labs.ActiveCapture, error)
+	// CanResume says why clones on the host cannot resume from memory ("" if they can).
+	CanResume() string
+	// SavedDefinition is production's definition saved in a memory image.
+	SavedDefinition(ctx context.Context, m labs.MemoryImage) (*libvirtxml.Domain, error)
+	// Resume restores a defined clone running from a memory image.
+	Resume(ctx context.Context, m labs.MemoryImage, d *libvirtxml.Domain) error
+	// SyncClock sets a guest's clock to the host's; it says how far off it was.
+	SyncClock(ctx context.Context, domain string) (time.Duration, error)
 
 	CreateIsolatedNetwork(ctx context.Context, name string) (string, error)
 	Networks(ctx context.Context) ([]string, error)

@@ -30,6 +30,10 @@ type LabInput struct {
 	PackageDigest string       `json:"package_digest,omitempty"`
 	NoPackage     bool         `json:"no_package,omitempty"`
 	TestPeriod    *PeriodInput `json:"test_period,omitempty"`
+	// BootFresh boots every clone from production's captured disk. Without
+	// it, the clone of a running production VM resumes production's memory
+	// as it ran at the capture (where the VM and host allow it).
+	BootFresh bool `json:"boot_fresh,omitempty"`
 }
 
 // PackageFile is one file of a package, placed in the guest.

@@ -233,10 +233,23 @@ func TestBuildMakesTheLabAndRecordsEvidenceThroughTheRelease(t *testing.T) {
 	if got := e.stages.of(op.ID); !slices.Equal(got, lab.CreateStage("").EnumValues()) {
 		t.Fatalf("the build reported stages %q, want every stage of lab.create", got)
 	}
+	// At 100 % it says how the period ended, not what its last round did.
+	if want := fmt.Sprintf("Test period ended after %d round(s): %d checks passed, 0 failed", l.Summary.Rounds, l.Summary.ChecksPassed); op.Percent != 100 || op.Message != want {
+		t.Fatalf("the build ended at %v %% saying %q, want %q", op.Percent, op.Message, want)
+	}
 	want := []string{"domain sd-lab-" + l.ID + "-prod-web-1", "domain sd-lab-" + l.ID + "-prod-web-2", "network sd-lab-" + l.ID,
-		"volume sd-lab-" + l.ID + "-prod-web-1.qcow2", "volume sd-lab-" + l.ID + "-prod-web-2.qcow2"}
+		"volume sd-lab-" + l.ID + "-prod-web-1.mem", "volume sd-lab-" + l.ID + "-prod-web-1.qcow2",
+		"volume sd-lab-" + l.ID + "-prod-web-2.mem", "volume sd-lab-" + l.ID + "-prod-web-2.qcow2"}
 	if got := e.host.Objects(l.ID); !slices.Equal(got, want) {
 		t.Fatalf("objects on the host %v, want %v", got, want)
+	}
+	// Running production VMs resume: each clone from its memory image, its
+	// clock corrected, and the lab says so per VM.
+	for _, vm := range l.VMs {
+		if vm.Start != lab.StartResume || vm.StartNote != "" || !e.host.Resumed(vm.Domain) || vm.ClockSkewMS != 1500 ||
+			vm.Base == nil || vm.Base.Memory == nil || vm.Base.Memory.PauseMS != 42 || vm.Base.Memory.Bytes != 64<<20 {
+			t.Fatalf("VM %s: start %q (%q), resumed %v, skew %d, base %+v", vm.Domain, vm.Start, vm.StartNote, e.host.Resumed(vm.Domain), vm.ClockSkewMS, vm.Base)
+		}
 	}
 	if e.host.Overlay("prod-web-1") == "" {
 		t.Fatal("production was not captured")
@@ -274,17 +287,23 @@ func TestBuildMakesTheLabAndRecordsEvidenceThroughTheRelease(t *testing.T) {
 // network or volume of the lab is left, production's overlays are merged
 // back, and the lab says what failed.
 func TestEveryFailedStageUndoesTheEarlierOnes(t *testing.T) {
-	for _, method := range []string{"CaptureDisks", "CreateIsolatedNetwork", "LinkedClone", "DomainXML", "Define", "Start", "WaitAgent", "WriteFile", "Exec"} {
-		t.Run(method, func(t *testing.T) {
+	// Clones resume by default; the methods only a booted clone calls are
+	// failed in a lab that boots fresh.
+	resumed := []string{"Capture", "CreateIsolatedNetwork", "LinkedClone", "SavedDefinition", "Define", "WaitAgent", "WriteFile", "Exec"}
+	for _, c := range append(stageCases(resumed, false), stageCases([]string{"DomainXML", "Start"}, true)...) {
+		method := c.method
+		t.Run(c.name, func(t *testing.T) {
 			e := newEnv(t)
 			boom := errors.New("injected " + method + " failure")
 			// DomainXML is also read by the capacity check: fail the one in the build.
 			if method == "DomainXML" {
-				e.host.Before("CaptureDisks", func() { e.host.Fail("DomainXML", boom) })
+				e.host.Before("Capture", func() { e.host.Fail("DomainXML", boom) })
 			} else {
 				e.host.Fail(method, boom)
 			}
-			l, op := e.run(spec())
+			in := spec()
+			in.BootFresh = c.bootFresh
+			l, op := e.run(in)
 			if op.Status != ops.StatusFailure || l.Status != lab.StatusError || !strings.Contains(l.Error, boom.Error()) {
 				t.Fatalf("op %s (%s), lab %s (%q)", op.Status, op.Error, l.Status, l.Error)
 			}
@@ -325,6 +344,9 @@ func TestCancelDuringBootRemovesEverything(t *testing.T) {
 	if op.Status != ops.StatusCancelled || l.Status != lab.StatusError || !strings.Contains(l.Error, "Cancelled") {
 		t.Fatalf("op %s, lab %s %q", op.Status, l.Status, l.Error)
 	}
+	if op.Message != "Cancelled at the request of tess." {
+		t.Fatalf("the cancelled build says %q", op.Message)
+	}
 	if left := e.host.Objects(l.ID); len(left) != 0 {
 		t.Fatalf("left on the host: %v", left)
 	}
@@ -350,6 +372,9 @@ func TestTeardownRemovesTheLabAndMergesProductionBack(t *testing.T) {
 	}
 	if got, want := e.stages.of(op.ID), []string{"remove-vms", "network", "bases", "done"}; !slices.Equal(got, want) {
 		t.Fatalf("teardown stages %q, want %q (nothing to cancel)", got, want)
+	}
+	if op.Percent != 100 || op.Message != "The lab is gone; production's overlays are merged back" {
+		t.Fatalf("the teardown ended at %v %% saying %q", op.Percent, op.Message)
 	}
 	if left := e.host.Objects(l.ID); len(left) != 0 {
 		t.Fatalf("left: %v", left)
@@ -412,11 +437,28 @@ func TestTeardownCancelsARunningTestPeriod(t *testing.T) {
 	}
 }
 
+type stageCase struct {
+	name, method string
+	bootFresh    bool
+}
+
+func stageCases(methods []string, bootFresh bool) []stageCase {
+	var out []stageCase
+	for _, m := range methods {
+		c := stageCase{name: m, method: m, bootFresh: bootFresh}
+		if bootFresh {
+			c.name += "/boot-fresh"
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
 // Reconciliation running while labs are being built (at every step of
 // the build) must never remove what a build makes. Today's race: it read
 // the labs table, then deleted every object not in that read.
 func TestReconcileRacingLabCreationNeverRemovesIt(t *testing.T) {
-	steps := []string{"CaptureDisks", "CreateIsolatedNetwork", "LinkedClone", "Define", "Start", "WaitAgent", "WriteFile", "Exec"}
+	steps := []string{"Capture", "CreateIsolatedNetwork", "LinkedClone", "SavedDefinition", "Define", "Resume", "WaitAgent", "SyncClock", "WriteFile", "Exec"}
 	for round := 0; round < 5; round++ {
 		for _, step := range steps {
 			e := newEnv(t)
@@ -438,8 +480,8 @@ func TestReconcileRacingLabCreationNeverRemovesIt(t *testing.T) {
 			if op.Status == ops.StatusSuccess && l.Status != lab.StatusPassed {
 				t.Fatalf("lab %s", l.Status)
 			}
-			if got := len(e.host.Objects(l.ID)); got != 5 {
-				t.Fatalf("reconcile at %s left %d of 5 objects: %v", step, got, e.host.Objects(l.ID))
+			if got := len(e.host.Objects(l.ID)); got != 7 {
+				t.Fatalf("reconcile at %s left %d of 7 objects: %v", step, got, e.host.Objects(l.ID))
 			}
 			for _, h := range rep.Hosts {
 				if len(h.Removed) > 0 {
@@ -479,13 +521,14 @@ func TestReconcileCleansUpAfterACrashMidBuildAndReportsIt(t *testing.T) {
 	}
 	id := st.Lab.ID
 	for _, want := range []string{"domain sd-lab-" + id + "-prod-web-1", "domain sd-lab-" + id + "-prod-web-2", "network sd-lab-" + id,
-		"volume sd-lab-" + id + "-prod-web-1.qcow2", "volume sd-lab-" + id + "-prod-web-2.qcow2"} {
+		"volume sd-lab-" + id + "-prod-web-1.qcow2", "volume sd-lab-" + id + "-prod-web-2.qcow2",
+		"volume sd-lab-" + id + "-prod-web-1.mem", "volume sd-lab-" + id + "-prod-web-2.mem"} {
 		if !slices.Contains(removed, want) {
 			t.Errorf("report does not say it removed %q: %v", want, removed)
 		}
 	}
-	if n := len(removed); n != 7 { // 5 objects and 2 overlays merged back
-		t.Errorf("report lists %d removals, want 7: %v", n, removed)
+	if n := len(removed); n != 9 { // 7 objects (2 of them memory images) and 2 overlays merged back
+		t.Errorf("report lists %d removals, want 9: %v", n, removed)
 	}
 	if left := e.host.Objects(id); len(left) != 0 {
 		t.Fatalf("left: %v", left)

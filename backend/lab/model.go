@@ -9,7 +9,10 @@ import (
 	"strings"
 	"time"
 
+	"libvirt.org/go/libvirtxml"
+
 	"github.com/shakedown/shakedown/backend/ops"
+	"github.com/shakedown/shakedown/labs"
 )
 
 // Status is where a lab is in its life.
@@ -57,6 +60,21 @@ const (
 func (VMState) EnumValues() []string {
 	return []string{string(VMPending), string(VMCaptured), string(VMDefined), string(VMBooting), string(VMRunning), string(VMRemoved)}
 }
+
+// VMStart says how a lab VM starts.
+type VMStart string
+
+// How lab VMs start.
+const (
+	// StartResume restores the VM from production's memory as it ran at
+	// the capture: its processes, caches and sessions carry on.
+	StartResume VMStart = "resume"
+	// StartBoot boots the VM from production's captured disk.
+	StartBoot VMStart = "boot"
+)
+
+// EnumValues lists the ways (for the API document).
+func (VMStart) EnumValues() []string { return []string{string(StartResume), string(StartBoot)} }
 
 // Kinds of the operations the lab service starts (ops.Spec.Kind).
 const (
@@ -189,6 +207,21 @@ type Base struct {
 	Quiesced bool      `json:"quiesced"`
 	State    BaseState `json:"state"`
 	Origin   string    `json:"origin"`
+	// Memory is production's running memory saved with the disk, when the
+	// capture took it (the VM's clone resumes from it).
+	Memory *BaseMemory `json:"memory,omitempty"`
+}
+
+// BaseMemory is a capture's memory image.
+type BaseMemory struct {
+	Bytes uint64 `json:"bytes"`
+	// CapturedAt is the moment of production the clone resumes.
+	CapturedAt time.Time `json:"captured_at"`
+	// PauseMS is how long production's CPUs were stopped by the capture,
+	// measured from libvirt's suspended and resumed events; PauseBound
+	// says it is only an upper bound (the events did not show both ends).
+	PauseMS    float64 `json:"pause_ms"`
+	PauseBound bool    `json:"pause_bound"`
 }
 
 // VM is one lab VM.
@@ -199,6 +232,22 @@ type VM struct {
 	Volume string  `json:"volume"`
 	State  VMState `json:"state"`
 	Base   *Base   `json:"base"`
+	// Start says how the VM starts (resumed from production's memory, or
+	// booted); empty until the capture decided it.
+	Start VMStart `json:"start,omitempty"`
+	// StartNote says why the VM boots when it could not resume (or why a
+	// resume fell back to booting, or that its clock was not corrected).
+	StartNote string `json:"start_note"`
+	// ReadyMS is how long the VM took from its restore or boot until its
+	// guest agent answered (0 until it did).
+	ReadyMS int64 `json:"ready_ms"`
+	// ClockSkewMS is how far a resumed guest's clock was behind when it
+	// was corrected through the agent.
+	ClockSkewMS int64 `json:"clock_skew_ms"`
+	// memory and def are the capture's memory image and the clone's
+	// definition made from it, during a build.
+	memory *labs.MemoryImage
+	def    *libvirtxml.Domain
 	// source is the production domain, or image-<ci> for an imported disk.
 	source string
 	// capacity is the base's virtual size, known during a build.
@@ -266,4 +315,5 @@ const objectPrefix = "sd-lab-"
 func networkName(labID string) string        { return objectPrefix + labID }
 func domainName(labID, source string) string { return objectPrefix + labID + "-" + source }
 func volumeName(domain string) string        { return domain + ".qcow2" }
+func memoryName(domain string) string        { return domain + ".mem" }
 func sourceOf(labID, domain string) string   { return strings.TrimPrefix(domain, objectPrefix+labID+"-") }

@@ -120,7 +120,16 @@ func (s *Service) period(ctx context.Context, report func(percent float64, messa
 		return err
 	}
 	s.log.Info("test period ended", "lab", l.ID, "rounds", outcome.Rounds, "passed", outcome.Passed, "failed", outcome.Failed)
-	return s.finishStatus(ctx, l.ID)
+	if err := s.finishStatus(ctx, l.ID); err != nil {
+		return err
+	}
+	// The last word at 100 %: how the period ended, not its last round.
+	how := fmt.Sprintf("Test period ended after %d round(s)", outcome.Rounds)
+	if outcome.Failed > 0 && !spec.ContinueOnFailure {
+		how = fmt.Sprintf("Test period stopped at the first failed check, in round %d", outcome.Rounds)
+	}
+	report(100, fmt.Sprintf("%s: %d checks passed, %d failed", how, outcome.Passed, outcome.Failed))
+	return nil
 }
 
 // runPeriod runs every check on every VM at each interval until the

@@ -151,6 +151,29 @@ func (s *Service) Reconcile(ctx context.Context) ReconcileReport {
 		}
 	}
 
+	// 5b. Captures the database never recorded: the server stopped between
+	// libvirt's snapshot and the base's row. Production still writes to
+	// their overlays: merge them back.
+	for _, hw := range world {
+		caps, err := hw.host.Captures(ctx)
+		if err != nil {
+			hw.report.Errors = append(hw.report.Errors, fmt.Sprintf("list production's capture overlays: %v", err))
+			continue
+		}
+		for _, c := range caps {
+			if !s.mine(c.ID) || busy(c.ID) || live(c.ID) {
+				continue
+			}
+			merged, err := hw.host.CommitBack(ctx, c.Capture)
+			switch {
+			case err != nil:
+				hw.report.Errors = append(hw.report.Errors, fmt.Sprintf("merge the overlay of %s back: %v", c.Domain, err))
+			case merged:
+				hw.report.Removed = append(hw.report.Removed, fmt.Sprintf("overlay %s of %s (merged back)", c.OverlayPath, c.Domain))
+			}
+		}
+	}
+
 	// 6. The records of interrupted labs.
 	for id := range interrupted {
 		final, msg := StatusError, "Shakedown stopped while this lab was being built; what it had made was removed."

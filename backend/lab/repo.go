@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/shakedown/shakedown/backend/apperr"
 	"github.com/shakedown/shakedown/backend/audit"
@@ -107,12 +108,35 @@ func (s *Service) setVM(ctx context.Context, labID string, ciID int64, state VMS
 	return err
 }
 
+// setStart records how a lab VM starts and why.
+func (s *Service) setStart(ctx context.Context, labID string, ciID int64, start VMStart, note string) error {
+	err := s.exec(ctx, `UPDATE lab_vms SET start = ?, start_note = ? WHERE lab_id = ? AND ci_id = ?`, string(start), note, labID, ciID)
+	s.publish(ctx, labID)
+	return err
+}
+
+// setReady records a running lab VM's time to agent-ready and the clock
+// skew a resume corrected.
+func (s *Service) setReady(ctx context.Context, labID string, ciID int64, ready, skew time.Duration) error {
+	return s.exec(ctx, `UPDATE lab_vms SET state = ?, ready_ms = ?, clock_skew_ms = ? WHERE lab_id = ? AND ci_id = ?`,
+		string(VMRunning), ready.Milliseconds(), skew.Milliseconds(), labID, ciID)
+}
+
 func (s *Service) insertBase(ctx context.Context, labID string, kind BaseKind, origin string, c labs.Capture) (int64, error) {
 	var id int64
+	var memVol, capturedAt string
+	var memBytes uint64
+	var pauseUS int64
+	var pauseBound bool
+	if m := c.Memory; m != nil {
+		memVol, memBytes, capturedAt = m.Volume, m.Bytes, store.FormatTime(m.At)
+		pauseUS, pauseBound = m.Pause.Microseconds(), !m.PauseKnown
+	}
 	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO lab_bases (lab_id, domain, disk, kind, base_path, base_format, capacity, overlay_path, live, quiesced, origin, state, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, labID, c.Domain, c.Disk, string(kind), c.BasePath, c.BaseFormat, c.Capacity,
-			c.OverlayPath, c.Live, c.Quiesced, origin, string(BaseInUse), store.FormatTime(s.now()))
+		res, err := tx.ExecContext(ctx, `INSERT INTO lab_bases (lab_id, domain, disk, kind, base_path, base_format, capacity, overlay_path, live, quiesced, origin, state, created_at,
+			memory_volume, memory_bytes, captured_at, pause_us, pause_bound)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, labID, c.Domain, c.Disk, string(kind), c.BasePath, c.BaseFormat, c.Capacity,
+			c.OverlayPath, c.Live, c.Quiesced, origin, string(BaseInUse), store.FormatTime(s.now()), memVol, memBytes, capturedAt, pauseUS, pauseBound)
 		if err != nil {
 			return err
 		}
@@ -132,8 +156,20 @@ type baseRow struct {
 // basesInUse returns the bases still marked in use, of one lab or (labID
 // "") of every lab.
 func (s *Service) basesInUse(ctx context.Context, labID string) ([]baseRow, error) {
+	return s.bases(ctx, `WHERE state = ? AND (? = '' OR lab_id = ?) ORDER BY id`, string(BaseInUse), labID, labID)
+}
+
+// unmergedBases returns the released bases of a production domain on a
+// host whose overlay was not merged back (another lab's capture sat on top
+// of it then), newest first.
+func (s *Service) unmergedBases(ctx context.Context, host, domain string) ([]baseRow, error) {
+	return s.bases(ctx, `WHERE state = ? AND kind = ? AND domain = ? AND overlay_path <> ''
+		AND lab_id IN (SELECT id FROM labs WHERE host = ?) ORDER BY id DESC`, string(BaseReleased), string(BaseSnapshot), domain, host)
+}
+
+func (s *Service) bases(ctx context.Context, where string, args ...any) ([]baseRow, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT id, lab_id, domain, disk, base_path, base_format, capacity, overlay_path
-		FROM lab_bases WHERE state = ? AND (? = '' OR lab_id = ?) ORDER BY id`, string(BaseInUse), labID, labID)
+		FROM lab_bases `+where, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -158,8 +194,9 @@ func (s *Service) markBase(ctx context.Context, id int64, state BaseState) error
 // labs of a page (with the total count of the filter) joined to their VMs.
 const labQuery = `SELECT l.id, l.release_id, l.host, l.network, l.status, l.spec, l.summary, l.expires_at, l.operation_id, l.error,
 		l.created_by, l.created_at, l.updated_at, l.total,
-		v.ci_id, v.ci_name, v.domain, v.volume, v.state,
-		b.id, b.kind, b.base_path, b.base_format, b.live, b.quiesced, b.state, b.origin
+		v.ci_id, v.ci_name, v.domain, v.volume, v.state, v.start, v.start_note, v.ready_ms, v.clock_skew_ms,
+		b.id, b.kind, b.base_path, b.base_format, b.live, b.quiesced, b.state, b.origin,
+		b.memory_volume, b.memory_bytes, b.captured_at, b.pause_us, b.pause_bound
 	FROM (SELECT *, count(*) OVER () AS total FROM labs %s ORDER BY created_at DESC, id LIMIT ? OFFSET ?) l
 	LEFT JOIN lab_vms v ON v.lab_id = l.id
 	LEFT JOIN lab_bases b ON b.id = v.base_id
@@ -178,11 +215,12 @@ func (s *Service) queryLabs(ctx context.Context, where string, args []any, limit
 		var l Lab
 		var spec, summary, exp, ca, ua string
 		var ciID, bid sql.NullInt64
-		var ciName, domain, volume, vmState, kind, path, format, bstate, origin sql.NullString
-		var live, quiesced sql.NullBool
+		var ciName, domain, volume, vmState, start, startNote, kind, path, format, bstate, origin, memVol, capturedAt sql.NullString
+		var readyMS, skewMS, memBytes, pauseUS sql.NullInt64
+		var live, quiesced, pauseBound sql.NullBool
 		if err := rows.Scan(&l.ID, &l.ReleaseID, &l.Host, &l.Network, &l.Status, &spec, &summary, &exp, &l.OperationID, &l.Error,
-			&l.CreatedBy, &ca, &ua, &total, &ciID, &ciName, &domain, &volume, &vmState,
-			&bid, &kind, &path, &format, &live, &quiesced, &bstate, &origin); err != nil {
+			&l.CreatedBy, &ca, &ua, &total, &ciID, &ciName, &domain, &volume, &vmState, &start, &startNote, &readyMS, &skewMS,
+			&bid, &kind, &path, &format, &live, &quiesced, &bstate, &origin, &memVol, &memBytes, &capturedAt, &pauseUS, &pauseBound); err != nil {
 			return nil, 0, err
 		}
 		if n := len(out); n == 0 || out[n-1].ID != l.ID {
@@ -202,11 +240,16 @@ func (s *Service) queryLabs(ctx context.Context, where string, args []any, limit
 			continue
 		}
 		cur := &out[len(out)-1]
-		vm := VM{CIID: ciID.Int64, CIName: ciName.String, Domain: domain.String, Volume: volume.String, State: VMState(vmState.String)}
+		vm := VM{CIID: ciID.Int64, CIName: ciName.String, Domain: domain.String, Volume: volume.String, State: VMState(vmState.String),
+			Start: VMStart(start.String), StartNote: startNote.String, ReadyMS: readyMS.Int64, ClockSkewMS: skewMS.Int64}
 		vm.source = sourceOf(cur.ID, vm.Domain)
 		if bid.Valid {
 			vm.Base = &Base{ID: bid.Int64, Kind: BaseKind(kind.String), Path: path.String, Format: format.String, Live: live.Bool,
 				Quiesced: quiesced.Bool, State: BaseState(bstate.String), Origin: origin.String}
+			if memVol.String != "" {
+				at, _ := store.ParseTime(capturedAt.String)
+				vm.Base.Memory = &BaseMemory{Bytes: uint64(memBytes.Int64), CapturedAt: at, PauseMS: float64(pauseUS.Int64) / 1000, PauseBound: pauseBound.Bool}
+			}
 		}
 		cur.VMs = append(cur.VMs, vm)
 	}

@@ -95,6 +95,8 @@ func (s *Service) destroy(ctx context.Context, p *ops.Progress, labID string) ([
 		note("domain "+vm.Domain, ok, err)
 		ok, err = host.DeleteVolume(ctx, volumeName(vm.Domain))
 		note("volume "+volumeName(vm.Domain), ok, err)
+		ok, err = host.DeleteVolume(ctx, memoryName(vm.Domain))
+		note("memory image "+memoryName(vm.Domain), ok, err)
 		errs = append(errs, s.setVM(ctx, labID, vm.CIID, VMRemoved, "", 0))
 	}
 	update(TeardownNetwork, 85, "Removing the lab network")
@@ -126,5 +128,38 @@ func (s *Service) releaseBase(ctx context.Context, host Host, b baseRow) (merged
 	if merged {
 		state = BaseMerged
 	}
-	return merged, s.markBase(ctx, b.id, state)
+	if err := s.markBase(ctx, b.id, state); err != nil || !merged {
+		return merged, err
+	}
+	return true, s.mergeUncovered(ctx, host, b.capture.Domain)
+}
+
+// mergeUncovered merges back the overlays of labs torn down earlier while
+// a later capture of the same production VM sat on top of theirs: each
+// merge above uncovers the next one down. (CommitBack acts only on the
+// overlay that is production's active layer right over its base.)
+func (s *Service) mergeUncovered(ctx context.Context, host Host, domain string) error {
+	for {
+		waiting, err := s.unmergedBases(ctx, host.Name(), domain)
+		if err != nil {
+			return err
+		}
+		merged := false
+		for _, b := range waiting {
+			ok, err := host.CommitBack(ctx, b.capture)
+			if err != nil {
+				return err
+			}
+			if ok {
+				if err := s.markBase(ctx, b.id, BaseMerged); err != nil {
+					return err
+				}
+				merged = true
+				break
+			}
+		}
+		if !merged {
+			return nil
+		}
+	}
 }

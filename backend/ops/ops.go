@@ -227,9 +227,10 @@ type run struct {
 	cancel context.CancelFunc
 	done   chan struct{} // closed once the final state is written and published
 
-	mu        sync.Mutex
-	op        Operation
-	lastWrite time.Time
+	mu          sync.Mutex
+	op          Operation
+	lastWrite   time.Time
+	cancelledBy string // who asked to cancel, once someone has
 }
 
 // snapshot returns the operation's state now.
@@ -251,8 +252,13 @@ func (r *run) flush() {
 	r.m.bus.Publish(events.OperationUpdated, r.id, r.op)
 }
 
+// finished is the message of an operation that succeeded without saying so
+// in its last report.
+const finished = "Finished."
+
 // finish sets, writes and publishes the final state, then marks the run
-// done; from then on its state is read-only.
+// done; from then on its state is read-only. A final state never keeps a
+// message of an earlier step that says the work is still under way.
 func (r *run) finish(ctx context.Context, err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -263,10 +269,17 @@ func (r *run) finish(ctx context.Context, err error) {
 		o.Status = StatusCancelled
 		if err == nil {
 			o.Message = "Cancelled, but its work had already finished: nothing was undone."
-		} else if !errors.Is(err, context.Canceled) {
+		} else if errors.Is(err, context.Canceled) {
+			o.Message = "Cancelled at the request of " + r.cancelledBy + "."
+		} else {
 			o.setError(err)
 		}
 	case err == nil:
+		// Success is 100 %; a last report short of 100 was of a step on
+		// the way ("Merging production overlays back"), not of the end.
+		if o.Percent < 100 {
+			o.Message = finished
+		}
 		o.Status, o.Percent = StatusSuccess, 100
 	case ctx.Err() != nil && errors.Is(err, context.Canceled):
 		o.Status, o.Error = StatusFailure, interrupted // only Shutdown cancels an op that is not cancelling
@@ -347,7 +360,7 @@ func (m *Manager) Cancel(ctx context.Context, by auth.Actor, id string) (Operati
 	if err := m.write(ctx, next, &rec); err != nil {
 		return op, err
 	}
-	r.op = next
+	r.op, r.cancelledBy = next, by.Username
 	m.bus.Publish(events.OperationUpdated, id, next)
 	r.cancel()
 	return next, nil
@@ -523,7 +536,9 @@ type Stage interface {
 // Report reports the stage, percent done (0–100) and a human message. The
 // stage is a value of the operation kind's Stage type, never a bare string.
 // Stage changes are always written; percent-only changes at most five
-// times a second. Once the operation has ended, reports are ignored.
+// times a second. Once the operation has ended, reports are ignored. The
+// message of a report at 100 % is what the operation says when it
+// succeeds; without one, it says "Finished."
 func Report[S Stage](p *Progress, stage S, percent float64, message string) {
 	p.update(string(stage), percent, message)
 }

@@ -519,3 +519,81 @@ func TestPrivateErrorIsReadInFullOnlyByItsStarterAndAdmins(t *testing.T) {
 		t.Errorf("an error not marked private reads %q to others", e)
 	}
 }
+
+// teardownStage is the stage type of the test.teardown operations.
+type teardownStage string
+
+func (teardownStage) EnumValues() []string  { return []string{"bases", "done"} }
+func (teardownStage) OperationKind() string { return "test.teardown" }
+
+// An operation that ends well at 100 % never shows the message of a step
+// on the way there ("Merging production overlays back", reported at 90 %):
+// not in its row, not in its last event. One that said its last word at
+// 100 % keeps it. A cancelled one says it was cancelled, and by whom,
+// rather than what its undo did last.
+func TestFinalStateHasNoMessageOfAnEarlierStep(t *testing.T) {
+	m, _, bus := setup(t)
+	ctx := context.Background()
+	final := func(spec Spec, cancel bool) Operation {
+		t.Helper()
+		ch, unsubscribe := bus.Subscribe(100)
+		defer unsubscribe()
+		started := make(chan struct{})
+		run := spec.Run
+		spec.Run = func(ctx context.Context, p *Progress) error { close(started); return run(ctx, p) }
+		op, err := m.Start(ctx, who, spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cancel {
+			<-started
+			if _, err := m.Cancel(ctx, auth.Actor{Username: "adam", Roles: []auth.Role{auth.RoleAdmin}}, op.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		done, err := m.Wait(ctx, op.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		row, err := m.Get(ctx, op.ID)
+		if err != nil || asJSON(row) != asJSON(done) {
+			t.Fatalf("row %+v (%v), final state %+v", row, err, done)
+		}
+		var last Operation
+		for len(ch) > 0 {
+			if msg := <-ch; msg.ID == op.ID {
+				last = msg.Data.(Operation)
+			}
+		}
+		if asJSON(last) != asJSON(done) {
+			t.Fatalf("last event %+v, final state %+v", last, done)
+		}
+		return done
+	}
+
+	merging := final(Spec{Kind: "test.teardown", Run: func(ctx context.Context, p *Progress) error {
+		Report(p, teardownStage("bases"), 90, "Merging production overlays back")
+		return nil
+	}}, false)
+	if merging.Status != StatusSuccess || merging.Percent != 100 || merging.Message != "Finished." {
+		t.Errorf("an operation whose last report was at 90 %% ended %s at %v %% saying %q", merging.Status, merging.Percent, merging.Message)
+	}
+
+	said := final(Spec{Kind: "test.teardown", Run: func(ctx context.Context, p *Progress) error {
+		Report(p, teardownStage("bases"), 90, "Merging production overlays back")
+		Report(p, teardownStage("done"), 100, "The lab is gone")
+		return nil
+	}}, false)
+	if said.Status != StatusSuccess || said.Percent != 100 || said.Stage != "done" || said.Message != "The lab is gone" {
+		t.Errorf("an operation that said its last word ended %s at %v %% in %s saying %q", said.Status, said.Percent, said.Stage, said.Message)
+	}
+
+	cancelled := final(Spec{Kind: "test.slow", Run: func(ctx context.Context, p *Progress) error {
+		<-ctx.Done()
+		Report(p, okStage("two"), 40, "Removing the half-made clone")
+		return ctx.Err()
+	}}, true)
+	if cancelled.Status != StatusCancelled || cancelled.Message != "Cancelled at the request of adam." || cancelled.Stage != "two" {
+		t.Errorf("a cancelled operation ended %s in %s saying %q", cancelled.Status, cancelled.Stage, cancelled.Message)
+	}
+}

@@ -70,15 +70,28 @@ func saveRollout(ctx context.Context, tx *sql.Tx, r *Rollout, now string) error 
 	return err
 }
 
-// saveTarget writes one target's state.
-func saveTarget(ctx context.Context, tx *sql.Tx, id string, t *TargetRun, now string) error {
-	checks, _ := json.Marshal(t.Checks)
-	_, err := tx.ExecContext(ctx, `UPDATE rollout_targets SET state = ?, snapshot = ?, paused_ms = ?, command_ms = ?, failed_rounds = ?, unknown_rounds = ?,
+// saveTargets writes targets' states in the caller's transaction, the
+// statement prepared once for all of them.
+func saveTargets(ctx context.Context, tx *sql.Tx, id string, ts []*TargetRun, now string) error {
+	if len(ts) == 0 {
+		return nil
+	}
+	st, err := tx.PrepareContext(ctx, `UPDATE rollout_targets SET state = ?, snapshot = ?, paused_ms = ?, command_ms = ?, failed_rounds = ?, unknown_rounds = ?,
 		checks = ?, error = ?, started_at = CASE WHEN started_at = '' AND ? NOT IN ('pending','excluded') THEN ? ELSE started_at END,
 		ended_at = CASE WHEN ? IN ('healthy','failed','rolled-back','excluded') THEN ? ELSE ended_at END
-		WHERE rollout_id = ? AND ci_id = ?`, string(t.State), t.Snapshot, t.PausedMS, t.CommandMS, t.Failed, t.Unknown, string(checks), t.Error,
-		string(t.State), now, string(t.State), now, id, t.CIID)
-	return err
+		WHERE rollout_id = ? AND ci_id = ?`)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	for _, t := range ts {
+		checks, _ := json.Marshal(t.Checks)
+		if _, err := st.ExecContext(ctx, string(t.State), t.Snapshot, t.PausedMS, t.CommandMS, t.Failed, t.Unknown, string(checks), t.Error,
+			string(t.State), now, string(t.State), now, id, t.CIID); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // rolloutColumns are what scanRollout reads, in its order.
@@ -300,6 +313,42 @@ func (s *Service) Installs(ctx context.Context, ciID int64, limit int) ([]Instal
 		}
 		in.At, _ = store.ParseTime(at)
 		out = append(out, in)
+	}
+	return out, rows.Err()
+}
+
+// InstallsOf is Installs for many targets in one query: per CI id, what
+// Shakedown installed there and rolled back, newest first, at most perCI
+// lines. A target without any has no entry. The ids go in as one JSON
+// array, so SQLite's limit on parameters does not apply however many there
+// are; each target's lines stop at perCI in the index (ci_id, id), as
+// Installs' LIMIT does.
+func (s *Service) InstallsOf(ctx context.Context, ciIDs []int64, perCI int) (map[int64][]Install, error) {
+	out := map[int64][]Install{}
+	if len(ciIDs) == 0 || perCI < 1 {
+		return out, nil
+	}
+	ids, err := json.Marshal(ciIDs)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.db.Read(ctx, `SELECT i.ci_id, i.release_id, COALESCE(r.name, ''), COALESCE(r.version, ''), i.digest, i.rollout_id, i.state, i.at
+		FROM (SELECT DISTINCT value AS ci FROM json_each(?)) c
+		JOIN target_installs i ON i.id IN (SELECT id FROM target_installs WHERE ci_id = c.ci ORDER BY id DESC LIMIT ?)
+		LEFT JOIN releases r ON r.id = i.release_id ORDER BY i.ci_id, i.id DESC`, string(ids), perCI)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var ci int64
+		var in Install
+		var at string
+		if err := rows.Scan(&ci, &in.ReleaseID, &in.ReleaseName, &in.ReleaseVersion, &in.Digest, &in.RolloutID, &in.State, &at); err != nil {
+			return nil, err
+		}
+		in.At, _ = store.ParseTime(at)
+		out[ci] = append(out[ci], in)
 	}
 	return out, rows.Err()
 }

@@ -837,3 +837,73 @@ func TestWaveDeadlinePausesALateWave(t *testing.T) {
 		t.Fatalf("%s %q", done.Status, done.PauseReason)
 	}
 }
+
+// What runs where for many targets at once equals asking target by target:
+// two rollouts (one rolled back, one that succeeded) leave lines of two
+// releases interleaved across four targets; every per-target limit cuts
+// each target's lines the same way, newest first.
+func TestInstallsOfEqualsInstallsPerTarget(t *testing.T) {
+	e := newEnv(t, 4)
+	ctx := context.Background()
+	base := e.host.OnExec
+	e.host.OnExec = func(domain string, argv []string) (labs.ExecResult, error) {
+		if domain == "web-3" && strings.Contains(strings.Join(argv, " "), "grep -q 2.0") {
+			return verifyFails(base, domain, argv, "version mismatch")
+		}
+		return base(domain, argv)
+	}
+	first, err := e.svc.Start(ctx, alice, e.release.ID, rollout.StartInput{Digest: e.digest, Plan: plan(rollout.Rollback)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if done := wait(t, e, first.ID, rollout.StatusRolledBack, rollout.StatusFailed, rollout.StatusSucceeded); done.Status != rollout.StatusRolledBack {
+		t.Fatalf("first rollout %s: %s", done.Status, done.Error)
+	}
+	e.host.OnExec = base
+	m, files := packages.Manifest{Name: "web", Version: "2.1", Install: "sh install.sh", Verify: "true", Rollback: "true"}, []packages.SourceFile{{Path: "install.sh", Content: "true\n"}}
+	e.approve(nil, "2.1", m, files)
+	second, err := e.svc.Start(ctx, alice, e.release.ID, rollout.StartInput{Digest: e.digest, Plan: plan(rollout.Rollback)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if done := wait(t, e, second.ID, rollout.StatusRolledBack, rollout.StatusFailed, rollout.StatusSucceeded); done.Status != rollout.StatusSucceeded {
+		t.Fatalf("second rollout %s: %s", done.Status, done.Error)
+	}
+	ids := []int64{}
+	for _, c := range e.cis {
+		ids = append(ids, c.ID)
+	}
+	ids = append(ids, ids[0], ids[len(ids)-1]+1000) // a target asked twice, one with nothing installed
+	lines := 0
+	for _, perCI := range []int{1, 2, 3, 50} {
+		got, err := e.svc.InstallsOf(ctx, ids, perCI)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range ids {
+			want, err := e.svc.Installs(ctx, id, perCI)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fmt.Sprint(got[id]) != fmt.Sprint(want) {
+				t.Errorf("CI %d, at most %d: InstallsOf gives %v, Installs %v", id, perCI, got[id], want)
+			}
+		}
+		if perCI == 50 {
+			for _, in := range got {
+				lines += len(in)
+			}
+		}
+		if len(got[ids[len(ids)-1]]) != 0 {
+			t.Errorf("a target with nothing installed has lines: %v", got[ids[len(ids)-1]])
+		}
+	}
+	// web-1, web-2 and web-4: installed, rolled back, installed; web-3
+	// (whose verify failed): rolled back, installed.
+	if lines != 11 {
+		t.Fatalf("%d lines in all, want 11", lines)
+	}
+	if got, _ := e.svc.InstallsOf(ctx, ids, 0); len(got) != 0 {
+		t.Errorf("no line per target asked for, got %v", got)
+	}
+}

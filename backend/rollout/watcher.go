@@ -275,7 +275,9 @@ func (w *watcher) saveTarget(t *TargetRun) {
 	w.mu.Lock()
 	copyT := *t
 	w.mu.Unlock()
-	err := w.s.write(w.ctx, func(ctx context.Context, tx *sql.Tx) error { return saveTarget(ctx, tx, w.id, &copyT, w.s.stamp()) })
+	err := w.s.write(w.ctx, func(ctx context.Context, tx *sql.Tx) error {
+		return saveTargets(ctx, tx, w.id, []*TargetRun{&copyT}, w.s.stamp())
+	})
 	if err != nil {
 		w.s.Log.Error("save rollout target", "rollout", w.id, "target", t.Name, "err", err)
 	}
@@ -561,7 +563,7 @@ func (w *watcher) installed(t *TargetRun) {
 	w.dirty[t.CIID] = true
 	w.mu.Unlock()
 	err := w.s.write(w.ctx, func(ctx context.Context, tx *sql.Tx) error {
-		if err := saveTarget(ctx, tx, w.id, &copyT, w.s.stamp()); err != nil {
+		if err := saveTargets(ctx, tx, w.id, []*TargetRun{&copyT}, w.s.stamp()); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO target_installs (ci_id, release_id, digest, rollout_id, state, at) VALUES (?, ?, ?, ?, 'installed', ?)`,
@@ -578,22 +580,17 @@ func (w *watcher) setTargets(ts []*TargetRun, fn func(t *TargetRun)) {
 	if len(ts) == 0 {
 		return
 	}
-	copies := make([]TargetRun, len(ts))
+	copies := make([]*TargetRun, len(ts))
 	w.mu.Lock()
 	for i, t := range ts {
 		fn(t)
-		copies[i] = *t
+		c := *t
+		copies[i] = &c
 		w.dirty[t.CIID] = true
 	}
 	w.mu.Unlock()
 	err := w.s.write(w.ctx, func(ctx context.Context, tx *sql.Tx) error {
-		now := w.s.stamp()
-		for i := range copies {
-			if err := saveTarget(ctx, tx, w.id, &copies[i], now); err != nil {
-				return err
-			}
-		}
-		return nil
+		return saveTargets(ctx, tx, w.id, copies, w.s.stamp())
 	})
 	if err != nil {
 		w.s.Log.Error("save rollout targets", "rollout", w.id, "err", err)

@@ -663,7 +663,23 @@ var Migrations = []Migration{
 		`UPDATE approvals SET package_evidence_count = (SELECT count(*) FROM evidence e
 			WHERE e.release_id = approvals.release_id AND e.package_digest = approvals.package_digest AND e.at <= approvals.at)`,
 	)},
-	{Version: 16, Name: "when a rollout was paused", Up: execAll(
+	{Version: 16, Name: "labs from memory: a base's memory image, how each lab VM started", Up: execAll(
+		// A capture that saved a running VM's memory: the image's volume,
+		// its size, the moment and production's pause (µs; bound = 1 when
+		// it is an upper bound, not measured from libvirt's events).
+		`ALTER TABLE lab_bases ADD COLUMN memory_volume TEXT NOT NULL DEFAULT ''`,
+		`ALTER TABLE lab_bases ADD COLUMN memory_bytes INTEGER NOT NULL DEFAULT 0`,
+		`ALTER TABLE lab_bases ADD COLUMN captured_at TEXT NOT NULL DEFAULT ''`,
+		`ALTER TABLE lab_bases ADD COLUMN pause_us INTEGER NOT NULL DEFAULT 0`,
+		`ALTER TABLE lab_bases ADD COLUMN pause_bound INTEGER NOT NULL DEFAULT 0`,
+		// How a lab VM started ('resume' or 'boot'), why when it booted,
+		// how long until its agent answered, and the clock a resume corrected.
+		`ALTER TABLE lab_vms ADD COLUMN start TEXT NOT NULL DEFAULT ''`,
+		`ALTER TABLE lab_vms ADD COLUMN start_note TEXT NOT NULL DEFAULT ''`,
+		`ALTER TABLE lab_vms ADD COLUMN ready_ms INTEGER NOT NULL DEFAULT 0`,
+		`ALTER TABLE lab_vms ADD COLUMN clock_skew_ms INTEGER NOT NULL DEFAULT 0`,
+	)},
+	{Version: 17, Name: "when a rollout was paused", Up: execAll(
 		// The time of the pause that holds a paused rollout ('' while it
 		// is not paused): what tells one pause from the next (a claim or
 		// an exclusion while paused moves updated_at, not this).

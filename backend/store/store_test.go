@@ -80,7 +80,7 @@ func TestMigrationsFromEachPreviousVersion(t *testing.T) {
 // migrationSeeds puts rows into a database at version N-1; migrationChecks
 // reads them back after migration N.
 var migrationSeeds = map[int]func(context.Context, *DB) error{
-	16: func(ctx context.Context, db *DB) error {
+	17: func(ctx context.Context, db *DB) error {
 		return db.Tx(ctx, func(tx *sql.Tx) error {
 			for _, s := range []string{
 				`INSERT INTO releases (id, name, version, type, environment, state, planned_start, planned_end, created_by, created_at, updated_at) VALUES
@@ -152,7 +152,7 @@ var migrationSeeds = map[int]func(context.Context, *DB) error{
 }
 var migrationChecks = map[int]func(context.Context, *DB) error{
 	// A paused rollout was paused when it was last written; a running one is not paused.
-	16: func(ctx context.Context, db *DB) error {
+	17: func(ctx context.Context, db *DB) error {
 		var got string
 		err := db.QueryRowContext(ctx, `SELECT group_concat(id || '=' || paused_at, ' ') FROM (SELECT * FROM rollouts ORDER BY id)`).Scan(&got)
 		if err == nil && got != "paused=2026-01-01T08:30:00.000Z running=" {

@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"path"
 	"sort"
 	"strings"
@@ -28,7 +29,9 @@ type Host struct {
 	domains  map[string]*domain
 	networks map[string]bool
 	volumes  map[string]labs.Volume
-	overlays map[string]string // production domain → overlay path of a capture
+	overlays map[string]string     // production domain → overlay path of a capture
+	saved    map[string]savedState // memory image path → what it holds
+	bases    map[string]string     // production domain → the base under its capture overlay
 	faults   map[string]error
 	hooks    map[string]func()
 	down     bool
@@ -37,6 +40,8 @@ type Host struct {
 	OnExec func(domain string, argv []string) (labs.ExecResult, error)
 	// MemFree and DiskFree are what Status reports (0: plenty).
 	MemFree, DiskFree uint64
+	// NoResume is what CanResume says ("": clones may resume).
+	NoResume string
 }
 
 type domain struct {
@@ -45,6 +50,7 @@ type domain struct {
 	meta      labs.Meta
 	files     map[string][]byte
 	snapshots map[string]snapshot
+	resumed   bool
 }
 
 // snapshot is a domain's guest files and run state when it was taken.
@@ -59,7 +65,7 @@ func New(cfg labs.HostConfig) *Host {
 		cfg.PoolDir = "/fake/pool"
 	}
 	return &Host{cfg: cfg, domains: map[string]*domain{}, networks: map[string]bool{}, volumes: map[string]labs.Volume{},
-		overlays: map[string]string{}, faults: map[string]error{}, hooks: map[string]func(){}}
+		overlays: map[string]string{}, saved: map[string]savedState{}, bases: map[string]string{}, faults: map[string]error{}, hooks: map[string]func(){}}
 }
 
 // Fail makes the next call of method (e.g. "LinkedClone") fail with err.
@@ -296,31 +302,119 @@ func (h *Host) RemoveDomain(ctx context.Context, name string) (bool, error) {
 	return ok, nil
 }
 
-func (h *Host) CaptureDisks(ctx context.Context, domains []string, captureID string) ([]labs.Capture, error) {
-	if err := h.enter("CaptureDisks"); err != nil {
+func (h *Host) Capture(ctx context.Context, reqs []labs.CaptureRequest, captureID string) ([]labs.Capture, error) {
+	if err := h.enter("Capture"); err != nil {
 		h.mu.Unlock()
 		return nil, err
 	}
 	defer h.mu.Unlock()
 	var out []labs.Capture
-	for _, name := range domains {
-		d, ok := h.domains[name]
-		if !ok {
-			for _, c := range out { // as the driver does: undo the others
-				h.commit(c)
+	undo := func() { // as the driver does: undo the others
+		for _, c := range out {
+			h.commit(c)
+			if c.Memory != nil {
+				delete(h.volumes, c.Memory.Volume)
 			}
-			return nil, fmt.Errorf("capture %s: %w", name, h.noSuch(name))
+		}
+	}
+	for _, r := range reqs {
+		d, ok := h.domains[r.Domain]
+		if !ok {
+			undo()
+			return nil, fmt.Errorf("capture %s: %w", r.Domain, h.noSuch(r.Domain))
 		}
 		base := d.x.Devices.Disks[0].Source.File.File
-		c := labs.Capture{Domain: name, Disk: "vda", BasePath: base, BaseFormat: "qcow2", Capacity: 1 << 30, Live: d.active, Quiesced: d.active}
+		c := labs.Capture{Domain: r.Domain, Disk: "vda", BasePath: base, BaseFormat: "qcow2", Capacity: 1 << 30, Live: d.active, Quiesced: d.active && r.Memory == ""}
+		if r.Memory != "" {
+			if !d.active {
+				undo()
+				return nil, fmt.Errorf("capture %s: it is not running, so it has no memory to capture", r.Domain)
+			}
+			v := labs.Volume{Name: r.Memory, Path: path.Join(h.cfg.PoolDir, r.Memory), Capacity: 64 << 20, Allocation: 64 << 20}
+			h.volumes[r.Memory] = v
+			c.Memory = &labs.MemoryImage{Volume: v.Name, Path: v.Path, Bytes: v.Allocation, At: time.Now().UTC(),
+				Pause: 42 * time.Millisecond, PauseKnown: true}
+			h.saved[v.Path] = savedState{x: d.x, files: maps.Clone(d.files)}
+		}
 		if d.active {
-			c.OverlayPath = path.Join(h.cfg.PoolDir, fmt.Sprintf("%s.sd-%s.qcow2", name, captureID))
-			h.overlays[name] = c.OverlayPath
+			c.OverlayPath = path.Join(h.cfg.PoolDir, fmt.Sprintf("%s.sd-%s.qcow2", r.Domain, captureID))
+			h.overlays[r.Domain], h.bases[r.Domain] = c.OverlayPath, base
 			d.x.Devices.Disks[0].Source.File.File = c.OverlayPath
 		}
 		out = append(out, c)
 	}
 	return out, nil
+}
+
+// savedState is what a fake memory image holds: the definition and the
+// guest's files (its running state) at the capture.
+type savedState struct {
+	x     *libvirtxml.Domain
+	files map[string][]byte
+}
+
+func (h *Host) CanResume() string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.NoResume
+}
+
+func (h *Host) SavedDefinition(ctx context.Context, m labs.MemoryImage) (*libvirtxml.Domain, error) {
+	if err := h.enter("SavedDefinition"); err != nil {
+		h.mu.Unlock()
+		return nil, err
+	}
+	defer h.mu.Unlock()
+	st, ok := h.saved[m.Path]
+	if _, vol := h.volumes[m.Volume]; !ok || !vol {
+		return nil, fmt.Errorf("read the definition in the memory image %s: no such file", m.Path)
+	}
+	raw, _ := st.x.Marshal()
+	var x libvirtxml.Domain
+	return &x, x.Unmarshal(raw)
+}
+
+// Resume starts a defined clone with the guest files of its memory image
+// (the running state the capture saw).
+func (h *Host) Resume(ctx context.Context, m labs.MemoryImage, x *libvirtxml.Domain) error {
+	if err := h.enter("Resume"); err != nil {
+		h.mu.Unlock()
+		return err
+	}
+	defer h.mu.Unlock()
+	d, ok := h.domains[x.Name]
+	if !ok {
+		return h.noSuch(x.Name)
+	}
+	st, ok := h.saved[m.Path]
+	if _, vol := h.volumes[m.Volume]; !ok || !vol {
+		return fmt.Errorf("resume %s from the memory image %s: no such file", x.Name, m.Volume)
+	}
+	if d.active {
+		return fmt.Errorf("resume %s: domain is already running", x.Name)
+	}
+	d.active, d.files, d.resumed = true, maps.Clone(st.files), true
+	return nil
+}
+
+func (h *Host) SyncClock(ctx context.Context, name string) (time.Duration, error) {
+	if err := h.enter("SyncClock"); err != nil {
+		h.mu.Unlock()
+		return 0, err
+	}
+	defer h.mu.Unlock()
+	if _, ok := h.domains[name]; !ok {
+		return 0, h.noSuch(name)
+	}
+	return 1500 * time.Millisecond, nil
+}
+
+// Resumed reports whether a domain was started by Resume.
+func (h *Host) Resumed(name string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	d, ok := h.domains[name]
+	return ok && d.resumed
 }
 
 func (h *Host) commit(c labs.Capture) bool {
@@ -607,4 +701,29 @@ func (h *Host) Snapshots(name string) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// SetActive starts or stops a domain as if someone did it outside Shakedown.
+func (h *Host) SetActive(name string, active bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if d, ok := h.domains[name]; ok {
+		d.active = active
+	}
+}
+
+func (h *Host) Captures(ctx context.Context) ([]labs.ActiveCapture, error) {
+	if err := h.enter("Captures"); err != nil {
+		h.mu.Unlock()
+		return nil, err
+	}
+	defer h.mu.Unlock()
+	var out []labs.ActiveCapture
+	for dom, overlay := range h.overlays {
+		id := strings.TrimSuffix(strings.TrimPrefix(path.Base(overlay), dom+".sd-"), ".qcow2")
+		out = append(out, labs.ActiveCapture{ID: id, Capture: labs.Capture{Domain: dom, Disk: "vda", OverlayPath: overlay,
+			BasePath: h.bases[dom], Live: true}})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].OverlayPath < out[j].OverlayPath })
+	return out, nil
 }

@@ -116,3 +116,18 @@ export function navigate(path: string, replace = false): void {
 export function href(path: string): string {
   return '#' + (path.startsWith('/') ? path : '/' + path);
 }
+
+/**
+ * Writes a screen's filters into the address (#/path?k=v…) without navigating,
+ * so that a reload, Back or a shared link shows the same: an empty, null or
+ * undefined value is left out.
+ */
+export function replaceQuery(path: string, params: Record<string, string | number | boolean | null | undefined>): void {
+  const p = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) {
+    if (v === '' || v === null || v === undefined) continue;
+    p.set(k, String(v));
+  }
+  const qs = p.toString();
+  history.replaceState(null, '', href(path) + (qs ? '?' + qs : ''));
+}

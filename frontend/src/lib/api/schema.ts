@@ -1697,6 +1697,14 @@ export interface components {
             message: string;
             ok: boolean;
         };
+        BaseMemory: {
+            /** Format: int64 */
+            bytes: number;
+            /** Format: date-time */
+            captured_at: string;
+            pause_bound: boolean;
+            pause_ms: number;
+        };
         Calendar: {
             freezes: components["schemas"]["Occurrence"][];
             releases: components["schemas"]["ReleaseSummary"][];
@@ -2155,6 +2163,7 @@ export interface components {
             id: number;
             kind: components["schemas"]["LabBaseKind"];
             live: boolean;
+            memory?: components["schemas"]["BaseMemory"] | null;
             origin: string;
             path: string;
             quiesced: boolean;
@@ -2171,6 +2180,7 @@ export interface components {
         /** @enum {string} */
         LabCreateStage: "capture" | "network" | "clone" | "boot" | "apply" | "test-period";
         LabInput: {
+            boot_fresh?: boolean;
             ci_ids?: number[];
             host?: string;
             no_package?: boolean;
@@ -2221,7 +2231,13 @@ export interface components {
             /** Format: int64 */
             ci_id: number;
             ci_name: string;
+            /** Format: int64 */
+            clock_skew_ms: number;
             domain: string;
+            /** Format: int64 */
+            ready_ms: number;
+            start?: components["schemas"]["VMStart"];
+            start_note: string;
             state: components["schemas"]["LabVMState"];
             volume: string;
         };
@@ -3068,6 +3084,8 @@ export interface components {
             lab_id: string;
             vm: components["schemas"]["LabVM"];
         };
+        /** @enum {string} */
+        VMStart: "resume" | "boot";
         WavePreview: {
             policy: string;
             waves: components["schemas"]["RolloutTarget"][][];
@@ -3231,6 +3249,7 @@ export type AttachRequest = components['schemas']['AttachRequest'];
 export type AuditEntry = components['schemas']['AuditEntry'];
 export type AuditEntryPage = components['schemas']['AuditEntryPage'];
 export type AuditVerification = components['schemas']['AuditVerification'];
+export type BaseMemory = components['schemas']['BaseMemory'];
 export type Calendar = components['schemas']['Calendar'];
 export type Change = components['schemas']['Change'];
 export type ChangeBase = components['schemas']['ChangeBase'];
@@ -3421,6 +3440,7 @@ export type User = components['schemas']['User'];
 export type UserInput = components['schemas']['UserInput'];
 export type UserPage = components['schemas']['UserPage'];
 export type VMDetail = components['schemas']['VMDetail'];
+export type VMStart = components['schemas']['VMStart'];
 export type WavePreview = components['schemas']['WavePreview'];
 export type Webhook = components['schemas']['Webhook'];
 export type WebhookFormat = components['schemas']['WebhookFormat'];
@@ -6768,4 +6788,5 @@ export const targetImportActionValues: ReadonlyArray<FlattenedDeepRequired<compo
 export const targetInstallStateValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["TargetInstallState"]> = ["installed", "rolled-back"];
 export const targetKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["TargetKind"]> = ["vm", "ssh", "manual"];
 export const tripValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Trip"]> = ["exceeded", "reached"];
+export const vMStartValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["VMStart"]> = ["resume", "boot"];
 export const webhookFormatValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["WebhookFormat"]> = ["json", "chat"];
