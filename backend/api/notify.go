@@ -45,9 +45,10 @@ func (a *API) notifyRoutes() []route {
 			Access: signedIn, Roles: admins, Status: 204, Errors: notFound, Handle: a.deleteWebhook},
 		{Method: "POST", Path: "/notifications/webhooks/{id}/test", Tag: "notifications", Summary: "Queue a test notification to one webhook; answers with the bodies it is sent (json: payload, chat: chat) and the delivery",
 			Access: signedIn, Roles: admins, Out: notify.WebhookTest{}, Status: 200, Errors: notFound, Handle: byID("webhook", a.Notify.TestWebhook)},
-		{Method: "GET", Path: "/notifications/deliveries", Tag: "notifications", Summary: "Deliveries, newest first, with every attempt (time, response code, error): of one webhook with channel=webhook&recipient=<id>",
-			Access: signedIn, Roles: admins, Query: []param{{Name: "channel", Type: "string", Enum: []string{"email", "webhook"}}, {Name: "recipient", Type: "string", Doc: "a username or a webhook id"},
-				{Name: "limit", Type: "integer", Doc: "at most this many (default 100, at most 500)"}}, Out: DeliveryList{}, Status: 200, Handle: a.listDeliveries},
+		{Method: "GET", Path: "/notifications/deliveries", Tag: "notifications", Summary: "Deliveries, newest first, with every attempt (time, response code, error): of one webhook with channel=webhook&recipient=<id>. " +
+			"Admins see every delivery; anyone else the mails sent to them (asking for others' is 403). Each change comes live as a delivery.updated event",
+			Access: signedIn, Query: []param{{Name: "channel", Type: "string", Enum: []string{"email", "webhook"}}, {Name: "recipient", Type: "string", Doc: "a username or a webhook id"},
+				{Name: "limit", Type: "integer", Doc: "at most this many (default 100, at most 500)"}}, Out: DeliveryList{}, Status: 200, Errors: []int{http.StatusForbidden}, Handle: a.listDeliveries},
 		{Method: "POST", Path: "/notifications/deliveries/{id}/resend", Tag: "notifications", Summary: "Send a delivery again now (its history kept)",
 			Access: signedIn, Roles: admins, Out: notify.Delivery{}, Status: 200, Errors: []int{http.StatusNotFound, http.StatusConflict}, Handle: a.resendDelivery},
 		{Method: "GET", Path: "/notifications/preferences", Tag: "notifications", Summary: "Your own notification preferences: your address, mail per kind, digest",
@@ -108,7 +109,7 @@ func (a *API) listDeliveries(c *call) (any, error) {
 		}
 		limit = n
 	}
-	ds, err := a.Notify.Deliveries(c.ctx(), channel, q.Get("recipient"), limit)
+	ds, err := a.Notify.Deliveries(c.ctx(), c.actor, channel, q.Get("recipient"), limit)
 	return DeliveryList{Items: ds}, err
 }
 

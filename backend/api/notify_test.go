@@ -100,6 +100,14 @@ func TestNotificationsOverHTTP(t *testing.T) {
 	if b, _ := lastBody.Load().(string); !strings.HasPrefix(b, `{"text":"**Test notification**`) || !strings.Contains(b, "https://sd.example.com/#/admin/notifications") {
 		t.Fatalf("chat body %s", b)
 	}
+	// A manager sees her own mails only: the webhook's deliveries are not hers.
+	if st := mona.do("GET", fmt.Sprintf("/api/v1/notifications/deliveries?channel=webhook&recipient=%d", h.ID), nil, nil); st != 403 {
+		t.Fatalf("a manager read a webhook's deliveries: %d", st)
+	}
+	var own api.DeliveryList
+	if st := mona.do("GET", "/api/v1/notifications/deliveries", nil, &own); st != 200 || len(own.Items) != 0 {
+		t.Fatalf("a manager's own deliveries: %d %+v", st, own)
+	}
 	if st := mona.do("POST", fmt.Sprintf("/api/v1/notifications/deliveries/%d/resend", d.ID), nil, nil); st != 403 {
 		t.Fatalf("a manager re-sent: %d", st)
 	}

@@ -30,6 +30,9 @@ const (
 	SettingsChanged  = "settings.changed"
 	TargetChanged    = "target.changed"
 	RolloutUpdated   = "rollout.updated"
+	// DeliveryUpdated is a notification delivery queued, attempted, sent
+	// or given up: admins receive every one, a user their own mails'.
+	DeliveryUpdated = "delivery.updated"
 )
 
 // adminSide are the kinds of thing whose events only admins receive: the
@@ -57,6 +60,13 @@ type Personal interface {
 	ForOthers() any
 }
 
+// Private is event data only its owner and admins receive (a user's own
+// notification deliveries); everyone else receives nothing of it. An empty
+// owner is for admins only.
+type Private interface {
+	PrivateTo() string
+}
+
 // Event is one thing that happened. Data is marshalled once at publish time
 // and the same bytes go to every subscriber.
 type Event struct {
@@ -75,18 +85,23 @@ type Message struct {
 	// else differs: others is that form, encoded.
 	owner  string
 	others []byte
+	// private: only owner and admins receive it.
+	private bool
 }
 
 // For returns the encoded event as v may receive it, or false when v may
 // not receive it at all. This is the one place that decides who receives
-// what: admin-side events go to admins only, and Personal data to its owner
-// and admins in full, to everyone else in the form it has for them.
+// what: admin-side events go to admins only, Private data to its owner and
+// admins only, and Personal data to its owner and admins in full, to
+// everyone else in the form it has for them.
 func (m Message) For(v Viewer) ([]byte, bool) {
 	switch {
 	case v.Admin:
 		return m.JSON, true
 	case AdminOnly(m.Type):
 		return nil, false
+	case m.private:
+		return m.JSON, m.owner != "" && v.Username == m.owner
 	case m.others != nil && v.Username != m.owner:
 		return m.others, true
 	}
@@ -152,7 +167,9 @@ func (b *Bus) Subscribers() int {
 func (b *Bus) Publish(typ, id string, data any) {
 	m := Message{Event: Event{Type: typ, ID: id, At: b.now().UTC(), Data: data}}
 	m.JSON = encode(m.Event)
-	if p, ok := data.(Personal); ok {
+	if p, ok := data.(Private); ok {
+		m.owner, m.private = p.PrivateTo(), true
+	} else if p, ok := data.(Personal); ok {
 		others := m.Event
 		others.Data = p.ForOthers()
 		if raw := encode(others); !bytes.Equal(raw, m.JSON) {

@@ -92,6 +92,11 @@ type personal struct {
 func (p personal) Owner() string  { return p.Who }
 func (p personal) ForOthers() any { return personal{Who: p.Who, Detail: "hidden"} }
 
+// private is event data for its owner (and admins) alone.
+type private struct{ Who, Detail string }
+
+func (p private) PrivateTo() string { return p.Who }
+
 // Each connection receives what its viewer may see: admin-side events
 // (users, tokens, sessions, settings) only admins; personal data in full
 // to its owner and admins, in its public form to everyone else.
@@ -120,11 +125,13 @@ func TestHubSendsEachViewerWhatItMaySee(t *testing.T) {
 	b.Publish(SettingsChanged, "1", map[string]any{"import_networks": []string{"10.0.0.0/8"}})
 	b.Publish("token.changed", "3", map[string]any{"name": "ci"})
 	b.Publish(OperationUpdated, "op1", personal{Who: "tess", Detail: "connection refused"})
+	b.Publish(DeliveryUpdated, "7", private{Who: "tess", Detail: "tess's mail"})
+	b.Publish(DeliveryUpdated, "8", private{Detail: "a webhook"})
 	b.Publish(ReleaseCreated, "42", map[string]string{"name": "last"})
 	want := map[string]string{
-		"tess": "operation.updated:connection refused release.created:",
+		"tess": "operation.updated:connection refused delivery.updated:tess's mail release.created:",
 		"max":  "operation.updated:hidden release.created:",
-		"adam": "user.changed: settings.changed: token.changed: operation.updated:connection refused release.created:",
+		"adam": "user.changed: settings.changed: token.changed: operation.updated:connection refused delivery.updated:tess's mail delivery.updated:a webhook release.created:",
 	}
 	for name, conn := range conns {
 		var got []string

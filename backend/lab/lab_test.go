@@ -615,4 +615,16 @@ func TestListPagesLabsWithTheirVMs(t *testing.T) {
 	if err != nil || total != 3 || len(empty) != 0 || empty == nil {
 		t.Fatalf("past the end: %v total %d %v", empty, total, err)
 	}
+	// Those written since a time (what notify catches up on).
+	last, err := e.labs.Get(context.Background(), ids[2])
+	if err != nil {
+		t.Fatal(err)
+	}
+	recent, _, err := e.labs.List(context.Background(), lab.Filter{UpdatedSince: last.UpdatedAt})
+	if err != nil || len(recent) == 0 || recent[0].ID != ids[2] {
+		t.Fatalf("updated since the last teardown: %d labs %v", len(recent), err)
+	}
+	if later, _, _ := e.labs.List(context.Background(), lab.Filter{UpdatedSince: last.UpdatedAt.Add(time.Millisecond)}); len(later) != 0 {
+		t.Fatalf("%d labs updated after the last write", len(later))
+	}
 }

@@ -300,9 +300,11 @@ type Filter struct {
 	ReleaseID int64
 	Status    Status
 	// Live leaves out torn-down labs.
-	Live   bool
-	Limit  int
-	Offset int
+	Live bool
+	// UpdatedSince keeps the labs written at or after it (zero: all).
+	UpdatedSince time.Time
+	Limit        int
+	Offset       int
 }
 
 // Names of the libvirt objects of a lab: the lab id in each name is how

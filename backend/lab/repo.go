@@ -285,6 +285,9 @@ func (s *Service) List(ctx context.Context, f Filter) ([]Lab, int, error) {
 	if f.Live {
 		w.Add("status <> ?", string(StatusTornDown))
 	}
+	if !f.UpdatedSince.IsZero() {
+		w.Add("updated_at >= ?", store.FormatTime(f.UpdatedSince))
+	}
 	if f.Limit <= 0 {
 		f.Limit = 50
 	}

@@ -328,12 +328,27 @@ func (s *Service) DeleteWebhook(ctx context.Context, by auth.Actor, id int64) er
 	if !by.Has(auth.RoleAdmin) {
 		return apperr.Forbidden("Only an admin removes webhooks.")
 	}
-	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+	var dropped []int64
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
 		before, _, err := s.webhook(ctx, tx, id)
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE notify_deliveries SET state = 'failed', last_error = 'The webhook was removed.' WHERE channel = 'webhook' AND recipient = ? AND state = 'pending'`, itoa(id)); err != nil {
+		rows, err := tx.QueryContext(ctx, `UPDATE notify_deliveries SET state = 'failed', last_error = 'The webhook was removed.' WHERE channel = 'webhook' AND recipient = ? AND state = 'pending' RETURNING id`, itoa(id))
+		if err != nil {
+			return err
+		}
+		dropped = nil
+		for rows.Next() {
+			var did int64
+			if err := rows.Scan(&did); err != nil {
+				rows.Close()
+				return err
+			}
+			dropped = append(dropped, did)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM notify_webhooks WHERE id = ?`, id); err != nil {
@@ -341,6 +356,10 @@ func (s *Service) DeleteWebhook(ctx context.Context, by auth.Actor, id int64) er
 		}
 		return audit.Append(ctx, tx, s.now(), audit.Record{Actor: by.Username, Action: "notify.webhook.delete", Entity: "webhook", EntityID: itoa(id), Before: before})
 	})
+	if err == nil {
+		s.published(ctx, dropped...)
+	}
+	return err
 }
 
 // Resend queues a delivery again, now, whatever its state; its history stays.
@@ -375,6 +394,7 @@ func (s *Service) Resend(ctx context.Context, by auth.Actor, id int64) (Delivery
 		return Delivery{}, err
 	}
 	s.wake()
+	s.published(ctx, id)
 	return s.delivery(ctx, id)
 }
 
@@ -443,6 +463,7 @@ func (s *Service) TestWebhook(ctx context.Context, by auth.Actor, id int64) (Web
 		return WebhookTest{}, err
 	}
 	s.wake()
+	s.published(ctx, did)
 	d, err := s.delivery(ctx, did)
 	return WebhookTest{Payload: p, Chat: ChatPayload{Text: chatText(p)}, Delivery: d}, err
 }

@@ -1,6 +1,7 @@
 package notify
 
-// The one delivering goroutine: webhooks and mails that are due.
+// Sending: a webhook's POST, a user's mail (one, or a digest), and the
+// SMTP conversation. Which goroutine sends what is in lanes.go.
 
 import (
 	"bytes"
@@ -8,7 +9,6 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/tls"
-	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -42,62 +42,6 @@ func Sign(secret string, t time.Time, body []byte) string {
 	mac.Write([]byte("."))
 	mac.Write(body)
 	return "t=" + ts + ",v1=" + hex.EncodeToString(mac.Sum(nil))
-}
-
-func (s *Service) deliverLoop(ctx context.Context) {
-	var pruned time.Time
-	for {
-		if time.Since(pruned) > time.Hour {
-			if _, err := s.prune(ctx); err != nil && ctx.Err() == nil {
-				s.log.Error("notify: prune old notifications", "err", err)
-			}
-			pruned = time.Now()
-		}
-		next := s.deliverDue(ctx)
-		wait := 30 * time.Second
-		if !next.IsZero() {
-			wait = min(max(time.Until(next), 10*time.Millisecond), wait)
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return
-		case <-s.poke:
-		case <-t.C:
-		}
-		t.Stop()
-	}
-}
-
-// deliverDue sends what is due and returns when the next delivery is.
-func (s *Service) deliverDue(ctx context.Context) time.Time {
-	now := store.FormatTime(s.now())
-	rows, err := s.db.QueryContext(ctx, `SELECT `+dueColumns+` FROM notify_deliveries d JOIN notify_outbox o ON o.id = d.notification_id
-		WHERE d.state = 'pending' AND d.channel = 'webhook' AND d.next_at <= ? ORDER BY d.id LIMIT 100`, now)
-	if err == nil {
-		var ds []due
-		if ds, err = scanDue(rows); err == nil {
-			for _, d := range ds {
-				if ctx.Err() != nil {
-					return time.Time{}
-				}
-				s.sendWebhook(ctx, d)
-			}
-		}
-	}
-	if err != nil && ctx.Err() == nil {
-		s.log.Error("notify: read due webhooks", "err", err)
-	}
-	if err := s.sendMails(ctx); err != nil && ctx.Err() == nil {
-		s.log.Error("notify: send mails", "err", err)
-	}
-	var next sql.NullString
-	if err := s.db.QueryRowContext(ctx, `SELECT min(next_at) FROM notify_deliveries WHERE state = 'pending'`).Scan(&next); err != nil || !next.Valid {
-		return time.Time{}
-	}
-	t, _ := store.ParseTime(next.String)
-	return t
 }
 
 func (s *Service) sendWebhook(ctx context.Context, d due) {

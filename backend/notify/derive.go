@@ -16,9 +16,14 @@ import (
 	"github.com/shakedown/shakedown/backend/release"
 )
 
-// catchUpWindow is how old a move may be and still be told when first
-// seen (after a restart).
+// catchUpWindow is how old a release's move may be and still be told
+// when first seen (after a restart).
 const catchUpWindow = 10 * time.Minute
+
+// catchUpLookback is how long ago a lab may have ended, or a rollout
+// paused, and still be told when first seen on catching up: what is told
+// is their state now, and its key makes a second telling a no-op.
+const catchUpLookback = 24 * time.Hour
 
 // system is the actor notify reads releases as.
 var system = auth.Actor{Username: "notify", Roles: []auth.Role{auth.RoleAdmin}}
@@ -175,24 +180,38 @@ func (s *Service) changed(seen map[string]string, id, status string, fresh bool)
 	return prev != status
 }
 
+// labState is what notify reads of a lab, from its event or its owner.
+type labState struct {
+	ID        string    `json:"id"`
+	ReleaseID int64     `json:"release_id"`
+	Status    string    `json:"status"`
+	Error     string    `json:"error"`
+	CreatedBy string    `json:"created_by"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
 func (s *Service) onLab(ctx context.Context, m events.Message) error {
 	var ev struct {
-		Data struct {
-			ID        string    `json:"id"`
-			ReleaseID int64     `json:"release_id"`
-			Status    string    `json:"status"`
-			Error     string    `json:"error"`
-			CreatedBy string    `json:"created_by"`
-			UpdatedAt time.Time `json:"updated_at"`
-		} `json:"data"`
+		Data labState `json:"data"`
 	}
 	if err := json.Unmarshal(m.JSON, &ev); err != nil {
 		return err
 	}
-	l := ev.Data
-	if !s.changed(s.lab, l.ID, l.Status, s.now().Sub(l.UpdatedAt) < 2*time.Minute) {
+	return s.tellLab(ctx, ev.Data, s.now().Sub(ev.Data.UpdatedAt) < 2*time.Minute)
+}
+
+// tellLab tells a lab's change, once per status; fresh says whether a
+// first sighting counts.
+func (s *Service) tellLab(ctx context.Context, l labState, fresh bool) error {
+	if !s.changed(s.lab, l.ID, l.Status, fresh) {
 		return nil
 	}
+	return s.labEnded(ctx, l)
+}
+
+// labEnded tells the lab's creator it passed or failed (its key makes a
+// second telling of one status a no-op).
+func (s *Service) labEnded(ctx context.Context, l labState) error {
 	n := note{Key: "lab:" + l.ID + ":" + l.Status, Entity: "lab", EntityID: l.ID, To: people(l.CreatedBy)}
 	switch l.Status {
 	case "passed":
@@ -207,28 +226,51 @@ func (s *Service) onLab(ctx context.Context, m events.Message) error {
 	return s.record(ctx, n)
 }
 
+// rolloutState is what notify reads of a rollout, from its event or its owner.
+type rolloutState struct {
+	ID          string     `json:"id"`
+	ReleaseID   int64      `json:"release_id"`
+	Status      string     `json:"status"`
+	PauseReason string     `json:"pause_reason"`
+	PausedAt    *time.Time `json:"paused_at"`
+	UpdatedAt   time.Time  `json:"updated_at"`
+}
+
+// since is when the rollout's pause began (its last write when unknown).
+func (r rolloutState) since() time.Time {
+	if r.PausedAt != nil {
+		return *r.PausedAt
+	}
+	return r.UpdatedAt
+}
+
 func (s *Service) onRollout(ctx context.Context, m events.Message) error {
 	var ev struct {
-		Data struct {
-			ID          string    `json:"id"`
-			ReleaseID   int64     `json:"release_id"`
-			Status      string    `json:"status"`
-			PauseReason string    `json:"pause_reason"`
-			UpdatedAt   time.Time `json:"updated_at"`
-		} `json:"data"`
+		Data rolloutState `json:"data"`
 	}
 	if err := json.Unmarshal(m.JSON, &ev); err != nil {
 		return err
 	}
-	r := ev.Data
-	if !s.changed(s.rollout, r.ID, r.Status, s.now().Sub(r.UpdatedAt) < 2*time.Minute) || r.Status != "paused" {
+	return s.tellRollout(ctx, ev.Data, s.now().Sub(ev.Data.since()) < 2*time.Minute)
+}
+
+// tellRollout tells a rollout's pause, once per pause (its key is the
+// pause's start: a claim while paused is the same pause, a second pause
+// after a resume is another); fresh says whether a first sighting counts.
+func (s *Service) tellRollout(ctx context.Context, r rolloutState, fresh bool) error {
+	if !s.changed(s.rollout, r.ID, r.Status, fresh) || r.Status != "paused" {
 		return nil
 	}
+	return s.paused(ctx, r)
+}
+
+// paused tells the admins of a paused rollout's pause.
+func (s *Service) paused(ctx context.Context, r rolloutState) error {
 	admins, err := s.admins(ctx)
 	if err != nil {
 		return err
 	}
-	return s.record(ctx, note{Key: fmt.Sprintf("rollout:%s:paused:%s", r.ID, r.UpdatedAt.UTC().Format(time.RFC3339Nano)),
+	return s.record(ctx, note{Key: fmt.Sprintf("rollout:%s:paused:%s", r.ID, r.since().UTC().Format(time.RFC3339Nano)),
 		Kind: KindRolloutPaused, Entity: "rollout", EntityID: r.ID, To: admins,
 		Title: fmt.Sprintf("Rollout of release #%d paused", r.ReleaseID),
 		Text:  fmt.Sprintf("The rollout %s of release #%d paused and waits for an admin: %s", r.ID, r.ReleaseID, r.PauseReason)})

@@ -3,10 +3,13 @@
 // finished or failed, a rollout paused for a human, a release they own
 // deployed or failed. It listens to the event bus, writes each notification
 // to a durable outbox (with one delivery per recipient) the moment it sees
-// it, and one goroutine delivers: e-mail over SMTP (per-user preferences,
-// digests) and signed webhooks (retried with backoff, history kept,
-// re-sendable). A delivery that fails never reaches back to the action that
-// caused it, and an undelivered one survives a restart.
+// it, and delivers in lanes — one goroutine for e-mail over SMTP (per-user
+// preferences, digests), one per webhook endpoint for signed webhooks
+// (retried with backoff, history kept, re-sendable) — so that a slow
+// endpoint delays only its own deliveries. A delivery that fails never
+// reaches back to the action that caused it, an undelivered one survives a
+// restart, and each change of one is a delivery.updated event. On start
+// (and after falling behind the bus) it catches up on what it missed.
 package notify
 
 import "time"

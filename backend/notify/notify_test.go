@@ -272,7 +272,7 @@ func TestAwaitingApprovalMailsTheApproversWithALink(t *testing.T) {
 	if n := len(srv.mails(t)); n != 1 {
 		t.Fatalf("%d mails, want only mona's", n)
 	}
-	ds, err := s.Deliveries(ctx, "email", "", 10)
+	ds, err := s.Deliveries(ctx, admin, "email", "", 10)
 	if err != nil || len(ds) != 1 || ds[0].State != StateSent || ds[0].Recipient != "mona" || len(ds[0].History) != 1 {
 		t.Fatalf("deliveries %+v %v", ds, err)
 	}
@@ -477,7 +477,7 @@ func TestWebhookSignedRetriedAndResent(t *testing.T) {
 	}
 	var d Delivery
 	eventually(t, "the history", func() bool {
-		ds, _ := s.Deliveries(ctx, "webhook", strconv.FormatInt(h.ID, 10), 10)
+		ds, _ := s.Deliveries(ctx, admin, "webhook", strconv.FormatInt(h.ID, 10), 10)
 		if len(ds) == 1 {
 			d = ds[0]
 		}
@@ -500,7 +500,7 @@ func TestWebhookSignedRetriedAndResent(t *testing.T) {
 		t.Fatalf("re-sent %d, first %d", again.ID, got.ID)
 	}
 	eventually(t, "the re-sent history", func() bool {
-		ds, _ := s.Deliveries(ctx, "webhook", "", 10)
+		ds, _ := s.Deliveries(ctx, admin, "webhook", "", 10)
 		return len(ds) == 1 && len(ds[0].History) == 4 && ds[0].State == StateSent
 	})
 	// A kind the webhook did not choose is not sent to it.
@@ -523,11 +523,11 @@ func TestChatFormatAndGivingUp(t *testing.T) {
 	hook.secret.Store(h.Secret)
 	s.record(ctx, note{Key: "k", Kind: KindRolloutPaused, Title: "Rollout paused", Text: "wave 2 failed its gate", Entity: "rollout", EntityID: "abc"})
 	eventually(t, "giving up", func() bool {
-		ds, _ := s.Deliveries(ctx, "webhook", "", 10)
+		ds, _ := s.Deliveries(ctx, admin, "webhook", "", 10)
 		return len(ds) == 1 && ds[0].State == StateFailed && ds[0].Attempts == 3 && strings.Contains(ds[0].LastError, "503")
 	})
 	hook.failFirst = 0
-	ds, _ := s.Deliveries(ctx, "webhook", "", 10)
+	ds, _ := s.Deliveries(ctx, admin, "webhook", "", 10)
 	if _, err := s.Resend(ctx, admin, ds[0].ID); err != nil {
 		t.Fatal(err)
 	}
@@ -572,14 +572,14 @@ func TestUndeliveredSurviveARestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, "a failed attempt", func() bool {
-		ds, _ := first.Deliveries(ctx, "webhook", "", 10)
+		ds, _ := first.Deliveries(ctx, admin, "webhook", "", 10)
 		return len(ds) == 1 && ds[0].Attempts >= 1
 	})
 	first.Close()
 	up.Store(true)
 	second := e.start(nil)
 	eventually(t, "the delivery after the restart", func() bool { return got.Load() == 1 })
-	ds, _ := second.Deliveries(ctx, "webhook", "", 10)
+	ds, _ := second.Deliveries(ctx, admin, "webhook", "", 10)
 	if ds[0].State != StateSent {
 		t.Fatalf("%+v", ds[0])
 	}
@@ -609,7 +609,7 @@ func TestSMTPDownNeverFailsTheTransition(t *testing.T) {
 		t.Fatal(got.State)
 	}
 	eventually(t, "failed attempts recorded", func() bool {
-		ds, _ := s.Deliveries(ctx, "email", "", 10)
+		ds, _ := s.Deliveries(ctx, admin, "email", "", 10)
 		return len(ds) == 2 && ds[0].State == StatePending && ds[0].Attempts >= 1 && strings.Contains(ds[0].LastError, "connect to the SMTP server")
 	})
 }

@@ -9,8 +9,12 @@ import (
 	"encoding/json"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
+	"github.com/shakedown/shakedown/backend/apperr"
+	"github.com/shakedown/shakedown/backend/auth"
+	"github.com/shakedown/shakedown/backend/events"
 	"github.com/shakedown/shakedown/backend/store"
 )
 
@@ -23,7 +27,9 @@ func (s *Service) record(ctx context.Context, n note) error {
 	if err != nil {
 		return err
 	}
+	var queued []int64
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
+		queued = nil
 		res, err := tx.ExecContext(ctx, `INSERT INTO notify_outbox (key, event, title, text, link, entity, entity_id, at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`,
 			n.Key, string(n.Kind), n.Title, n.Text, link(set.BaseURL, n.Entity, n.EntityID), n.Entity, n.EntityID, store.FormatTime(now))
@@ -49,8 +55,12 @@ func (s *Service) record(ctx context.Context, n note) error {
 			return err
 		}
 		add := func(channel, recipient string) error {
-			_, err := tx.ExecContext(ctx, `INSERT INTO notify_deliveries (notification_id, channel, recipient, state, next_at, created_at)
+			res, err := tx.ExecContext(ctx, `INSERT INTO notify_deliveries (notification_id, channel, recipient, state, next_at, created_at)
 				VALUES (?, ?, ?, 'pending', ?, ?)`, id, channel, recipient, store.FormatTime(now), store.FormatTime(now))
+			if err == nil {
+				did, _ := res.LastInsertId()
+				queued = append(queued, did)
+			}
 			return err
 		}
 		for _, u := range to {
@@ -69,8 +79,46 @@ func (s *Service) record(ctx context.Context, n note) error {
 	})
 	if err == nil {
 		s.wake()
+		s.published(ctx, queued...)
 	}
 	return err
+}
+
+// published tells the delivery history's viewers (events.DeliveryUpdated)
+// what the deliveries ids are now: admins see every one, a user the
+// mails to them.
+func (s *Service) published(ctx context.Context, ids ...int64) {
+	if len(ids) == 0 || s.cfg.Bus == nil {
+		return
+	}
+	ctx = context.WithoutCancel(ctx) // what was written is told, even when stopping
+	var w store.Where
+	w.Add("d.id IN (?"+strings.Repeat(", ?", len(ids)-1)+")", anys(ids)...)
+	ds, err := s.list(ctx, w, len(ids))
+	if err != nil {
+		s.log.Error("notify: read deliveries to publish", "err", err)
+		return
+	}
+	for _, d := range ds {
+		s.cfg.Bus.Publish(events.DeliveryUpdated, itoa(d.ID), d)
+	}
+}
+
+func anys[T any](xs []T) []any {
+	out := make([]any, len(xs))
+	for i, x := range xs {
+		out[i] = x
+	}
+	return out
+}
+
+// PrivateTo is who, besides admins, receives the delivery's events
+// (events.Private): the user a mail goes to; a webhook's, no one.
+func (d Delivery) PrivateTo() string {
+	if d.Channel == "email" {
+		return d.Recipient
+	}
+	return ""
 }
 
 func (p Prefs) wants(k Kind) bool {
@@ -124,7 +172,7 @@ func scanDue(rows *sql.Rows) ([]due, error) {
 // tried again after a backoff, or given up after the last attempt.
 func (s *Service) attempted(ctx context.Context, ids []int64, attempts int, code int, failure error, took time.Duration) error {
 	now := s.now().UTC()
-	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
 		for _, id := range ids {
 			msg := ""
 			if failure != nil {
@@ -152,6 +200,10 @@ func (s *Service) attempted(ctx context.Context, ids []int64, attempts int, code
 		}
 		return nil
 	})
+	if err == nil {
+		s.published(ctx, ids...)
+	}
+	return err
 }
 
 // backoff is the wait after the n-th failed attempt: doubling, capped.
@@ -164,10 +216,17 @@ func (s *Service) backoff(n int) time.Duration {
 }
 
 // Deliveries lists the latest deliveries, newest first, with their
-// attempts: channel "webhook" and recipient a webhook id narrow it.
-func (s *Service) Deliveries(ctx context.Context, channel, recipient string, limit int) ([]Delivery, error) {
+// attempts: channel "webhook" and recipient a webhook id narrow it. An
+// admin sees every delivery; anyone else only the mails to them.
+func (s *Service) Deliveries(ctx context.Context, by auth.Actor, channel, recipient string, limit int) ([]Delivery, error) {
 	if limit <= 0 || limit > 500 {
 		limit = 100
+	}
+	if !by.Has(auth.RoleAdmin) {
+		if (channel != "" && channel != "email") || (recipient != "" && recipient != by.Username) {
+			return nil, apperr.Forbidden("You see only the mails sent to you; an admin sees every delivery.")
+		}
+		channel, recipient = "email", by.Username
 	}
 	var w store.Where
 	if channel != "" {

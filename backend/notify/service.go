@@ -11,7 +11,9 @@ import (
 
 	"github.com/shakedown/shakedown/backend/auth"
 	"github.com/shakedown/shakedown/backend/events"
+	"github.com/shakedown/shakedown/backend/lab"
 	"github.com/shakedown/shakedown/backend/release"
+	"github.com/shakedown/shakedown/backend/rollout"
 	"github.com/shakedown/shakedown/backend/secrets"
 	"github.com/shakedown/shakedown/backend/store"
 )
@@ -25,6 +27,18 @@ type Releases interface {
 	List(ctx context.Context, f release.Filter) ([]release.Summary, int, error)
 }
 
+// Labs is what notify reads of labs, through their owner: those written
+// since a time (to catch up on the ends it did not see).
+type Labs interface {
+	List(ctx context.Context, f lab.Filter) ([]lab.Lab, int, error)
+}
+
+// Rollouts is what notify reads of rollouts, through their owner: those
+// written since a time (to catch up on the pauses it did not see).
+type Rollouts interface {
+	UpdatedSince(ctx context.Context, since time.Time) ([]*rollout.Rollout, error)
+}
+
 // Users lists the accounts (for approvers and admins).
 type Users interface {
 	ListUsers(ctx context.Context) ([]auth.User, error)
@@ -36,6 +50,8 @@ type Config struct {
 	Bus      *events.Bus
 	Box      *secrets.Box
 	Releases Releases
+	Labs     Labs
+	Rollouts Rollouts
 	Users    Users
 	Log      *slog.Logger
 	// HTTP posts webhooks (default: a client with a 10 s timeout).
@@ -49,6 +65,9 @@ type Config struct {
 	MaxAttempts int
 	// DigestUnit is a digest's "minute" (tests shorten it; default 1 min).
 	DigestUnit time.Duration
+	// MaxLanes bounds the delivering goroutines: mail has one, each webhook
+	// with pending deliveries one (default 64; more wait their turn).
+	MaxLanes int
 }
 
 // Service records and delivers notifications.
@@ -63,6 +82,9 @@ type Service struct {
 	release map[int64]int     // release id → index of its last transition handled
 	rollout map[string]string // rollout id → last status seen
 	lab     map[string]string // lab id → last status seen
+
+	lanesMu sync.Mutex
+	lanes   map[string]*lane // by lane key; only the dispatcher adds, a lane removes itself
 
 	stop context.CancelFunc
 	done sync.WaitGroup
@@ -88,12 +110,16 @@ func New(cfg Config) *Service {
 	if cfg.DigestUnit <= 0 {
 		cfg.DigestUnit = time.Minute
 	}
+	if cfg.MaxLanes <= 0 {
+		cfg.MaxLanes = 64
+	}
 	return &Service{cfg: cfg, db: cfg.DB, log: cfg.Log, now: time.Now, poke: make(chan struct{}, 1),
-		release: map[int64]int{}, rollout: map[string]string{}, lab: map[string]string{}}
+		release: map[int64]int{}, rollout: map[string]string{}, lab: map[string]string{}, lanes: map[string]*lane{}}
 }
 
-// Start subscribes to the bus and starts the one delivering goroutine;
-// deliveries left pending by the last stop go out first.
+// Start subscribes to the bus, catches up on what it missed while stopped,
+// and starts the dispatcher of the delivering lanes; deliveries left
+// pending by the last stop go out first.
 func (s *Service) Start(ctx context.Context) {
 	ctx, s.stop = context.WithCancel(ctx)
 	msgs, cancel := s.cfg.Bus.Subscribe(1024)
@@ -106,11 +132,11 @@ func (s *Service) Start(ctx context.Context) {
 	}()
 	go func() {
 		defer s.done.Done()
-		s.deliverLoop(ctx)
+		s.dispatch(ctx)
 	}()
 }
 
-// Close stops listening and delivering, and waits for both.
+// Close stops listening and delivering, and waits for every goroutine.
 func (s *Service) Close() {
 	if s.stop != nil {
 		s.stop()
@@ -119,8 +145,7 @@ func (s *Service) Close() {
 }
 
 // listen turns bus events into notifications. A slow listener is dropped
-// by the bus: it subscribes again and catches up on the releases' moves
-// (a lab's or rollout's change missed meanwhile is not told).
+// by the bus: it subscribes again and catches up on what it missed.
 func (s *Service) listen(ctx context.Context, msgs <-chan events.Message) {
 	for {
 		select {
@@ -132,7 +157,7 @@ func (s *Service) listen(ctx context.Context, msgs <-chan events.Message) {
 				var cancel func()
 				msgs, cancel = s.cfg.Bus.Subscribe(1024)
 				defer cancel()
-				s.catchUp(ctx) // the releases' moves it missed meanwhile
+				s.catchUp(ctx) // what it missed meanwhile
 				continue
 			}
 			if err := s.handle(ctx, m); err != nil && ctx.Err() == nil {
@@ -142,14 +167,14 @@ func (s *Service) listen(ctx context.Context, msgs <-chan events.Message) {
 	}
 }
 
-// catchUp tells the moves of the last minutes that a stop may have cut
-// off between the release's write and its notification (their keys make
-// those already told a no-op).
+// catchUp tells what a stop (or a fall behind the bus) may have cut off
+// between an owner's write and its notification: the releases' moves of
+// the last minutes, and the labs that ended and rollouts that paused, as
+// their owners read them now. Keys make those already told a no-op.
 func (s *Service) catchUp(ctx context.Context) {
 	recent, _, err := s.cfg.Releases.List(ctx, release.Filter{Sort: "updated_at", Order: "desc", Limit: 100})
 	if err != nil {
 		s.log.Error("notify: catch up on recent releases", "err", err)
-		return
 	}
 	for _, r := range recent {
 		if s.now().Sub(r.UpdatedAt) > catchUpWindow {
@@ -157,6 +182,36 @@ func (s *Service) catchUp(ctx context.Context) {
 		}
 		if err := s.onRelease(ctx, strconv.FormatInt(r.ID, 10)); err != nil && ctx.Err() == nil {
 			s.log.Error("notify: catch up on a release", "release", r.ID, "err", err)
+		}
+	}
+	since := s.now().Add(-catchUpLookback)
+	if s.cfg.Labs != nil {
+		labs, _, err := s.cfg.Labs.List(ctx, lab.Filter{UpdatedSince: since, Limit: 1000})
+		if err != nil {
+			s.log.Error("notify: catch up on recent labs", "err", err)
+		}
+		for _, l := range labs {
+			st := labState{ID: l.ID, ReleaseID: l.ReleaseID, Status: string(l.Status), Error: l.Error, CreatedBy: l.CreatedBy, UpdatedAt: l.UpdatedAt}
+			s.changed(s.lab, l.ID, st.Status, true)
+			if err := s.labEnded(ctx, st); err != nil && ctx.Err() == nil {
+				s.log.Error("notify: catch up on a lab", "lab", l.ID, "err", err)
+			}
+		}
+	}
+	if s.cfg.Rollouts != nil {
+		ros, err := s.cfg.Rollouts.UpdatedSince(ctx, since)
+		if err != nil {
+			s.log.Error("notify: catch up on recent rollouts", "err", err)
+		}
+		for _, r := range ros {
+			st := rolloutState{ID: r.ID, ReleaseID: r.ReleaseID, Status: string(r.Status), PauseReason: r.PauseReason, PausedAt: r.PausedAt, UpdatedAt: r.UpdatedAt}
+			s.changed(s.rollout, r.ID, st.Status, true)
+			if st.Status != string(rollout.StatusPaused) || st.since().Before(since) {
+				continue
+			}
+			if err := s.paused(ctx, st); err != nil && ctx.Err() == nil {
+				s.log.Error("notify: catch up on a rollout", "rollout", r.ID, "err", err)
+			}
 		}
 	}
 }

@@ -72,7 +72,10 @@ type Rollout struct {
 	// Phase is what the current wave is doing: install or gate.
 	Phase       string `json:"phase"`
 	PauseReason string `json:"pause_reason"`
-	ClaimedBy   string `json:"claimed_by"`
+	// PausedAt is when the pause that holds the rollout began (nil unless
+	// paused): a claim or an exclusion while paused does not move it.
+	PausedAt  *time.Time `json:"paused_at"`
+	ClaimedBy string     `json:"claimed_by"`
 	// Deadline is when the current wave must have passed its gate; nil
 	// while paused (the time left is kept) or between waves.
 	Deadline     *time.Time    `json:"deadline"`

@@ -60,9 +60,13 @@ func saveRollout(ctx context.Context, tx *sql.Tx, r *Rollout, now string) error 
 	if r.Deadline != nil {
 		deadline = store.FormatTime(*r.Deadline)
 	}
+	paused := ""
+	if r.PausedAt != nil && r.Status == StatusPaused {
+		paused = store.FormatTime(*r.PausedAt)
+	}
 	_, err := tx.ExecContext(ctx, `UPDATE rollouts SET status = ?, wave = ?, phase = ?, pause_reason = ?, claimed_by = ?, error = ?,
-		deadline = ?, deadline_left = ?, updated_at = ?, finished_at = ? WHERE id = ?`, string(r.Status), r.Wave, r.Phase, r.PauseReason, r.ClaimedBy, r.Error,
-		deadline, r.deadlineLeft.Milliseconds(), now, finished, r.ID)
+		deadline = ?, deadline_left = ?, updated_at = ?, finished_at = ?, paused_at = ? WHERE id = ?`, string(r.Status), r.Wave, r.Phase, r.PauseReason, r.ClaimedBy, r.Error,
+		deadline, r.deadlineLeft.Milliseconds(), now, finished, paused, r.ID)
 	return err
 }
 
@@ -92,14 +96,14 @@ func saveTargets(ctx context.Context, tx *sql.Tx, id string, ts []*TargetRun, no
 
 // rolloutColumns are what scanRollout reads, in its order.
 const rolloutColumns = `id, release_id, digest, plan, status, wave, phase, pause_reason, claimed_by, error, deadline, deadline_left,
-	created_by, created_at, updated_at, finished_at`
+	created_by, created_at, updated_at, finished_at, paused_at`
 
 func scanRollout(row interface{ Scan(...any) error }) (*Rollout, error) {
 	r := &Rollout{Targets: []TargetRun{}, Counts: map[TargetState]int{}}
-	var plan, created, updated, finished, deadline string
+	var plan, created, updated, finished, deadline, paused string
 	var left int64
 	if err := row.Scan(&r.ID, &r.ReleaseID, &r.Digest, &plan, &r.Status, &r.Wave, &r.Phase, &r.PauseReason, &r.ClaimedBy,
-		&r.Error, &deadline, &left, &r.CreatedBy, &created, &updated, &finished); err != nil {
+		&r.Error, &deadline, &left, &r.CreatedBy, &created, &updated, &finished, &paused); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal([]byte(plan), &r.Plan); err != nil {
@@ -115,6 +119,10 @@ func scanRollout(row interface{ Scan(...any) error }) (*Rollout, error) {
 	if finished != "" {
 		t, _ := store.ParseTime(finished)
 		r.FinishedAt = &t
+	}
+	if paused != "" {
+		t, _ := store.ParseTime(paused)
+		r.PausedAt = &t
 	}
 	return r, nil
 }

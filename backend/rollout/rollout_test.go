@@ -450,8 +450,23 @@ func TestPauseClaimRetry(t *testing.T) {
 	if got := paused.Targets[0].Error; !strings.HasPrefix(got, "verify failed on web-1 (exit 1)") {
 		t.Fatalf("web-1's error %q, want verify's failure", got)
 	}
+	if paused.PausedAt == nil {
+		t.Fatal("a paused rollout without its paused_at")
+	}
 	if _, err := e.svc.Act(ctx, adam, ro.ID, rollout.ActionInput{Action: "claim"}); err != nil {
 		t.Fatal(err)
+	}
+	// A claim writes the rollout but is the same pause (notify tells it once).
+	claimed, err := e.svc.Get(ctx, ro.ID)
+	if err != nil || claimed.ClaimedBy != "adam" || claimed.PausedAt == nil || !claimed.PausedAt.Equal(*paused.PausedAt) {
+		t.Fatalf("after the claim: %+v %v, paused at %v", claimed, err, paused.PausedAt)
+	}
+	recent, err := e.svc.UpdatedSince(ctx, claimed.UpdatedAt)
+	if err != nil || len(recent) != 1 || recent[0].ID != ro.ID || recent[0].Status != rollout.StatusPaused {
+		t.Fatalf("updated since the claim: %v %v", recent, err)
+	}
+	if later, _ := e.svc.UpdatedSince(ctx, claimed.UpdatedAt.Add(time.Millisecond)); len(later) != 0 {
+		t.Fatalf("updated after the claim: %v", later)
 	}
 	if _, err := e.svc.Act(ctx, alice, ro.ID, rollout.ActionInput{Action: "continue"}); apperr.KindOf(err) != apperr.KindConflict || !strings.Contains(err.Error(), "adam has claimed") {
 		t.Fatalf("another admin deciding: %v", err)
@@ -466,8 +481,8 @@ func TestPauseClaimRetry(t *testing.T) {
 		t.Fatal(err)
 	}
 	done := wait(t, e, ro.ID, rollout.StatusSucceeded, rollout.StatusFailed, rollout.StatusPaused)
-	if done.Status != rollout.StatusSucceeded {
-		t.Fatalf("after the retry: %s %s %s", done.Status, done.PauseReason, done.Error)
+	if done.Status != rollout.StatusSucceeded || done.PausedAt != nil {
+		t.Fatalf("after the retry: %s %s %s, paused at %v", done.Status, done.PauseReason, done.Error, done.PausedAt)
 	}
 	if e.installs["web-1"] != 2 || e.installs["web-2"] != 1 {
 		t.Fatalf("installs %v: web-1 twice (the retry), web-2 once", e.installs)

@@ -202,6 +202,26 @@ func (s *Service) List(ctx context.Context, releaseID int64) ([]*Rollout, error)
 	return list(ctx, s.db, releaseID)
 }
 
+// UpdatedSince returns the rollouts written at or after since, newest
+// first, without their targets or counts (what notify catches up on).
+func (s *Service) UpdatedSince(ctx context.Context, since time.Time) ([]*Rollout, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+rolloutColumns+` FROM rollouts WHERE updated_at >= ? ORDER BY updated_at DESC, id LIMIT 1000`,
+		store.FormatTime(since))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []*Rollout{}
+	for rows.Next() {
+		r, err := scanRollout(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
 // Resume starts a watcher for every rollout a previous run left active:
 // running ones go on exactly where they were, paused ones stay paused.
 func (s *Service) Resume(ctx context.Context) (int, error) {

@@ -18,6 +18,7 @@ import (
 	"github.com/shakedown/shakedown/backend/events"
 	"github.com/shakedown/shakedown/backend/packages"
 	"github.com/shakedown/shakedown/backend/release"
+	"github.com/shakedown/shakedown/backend/store"
 )
 
 // command is an admin's decision on its way to a watcher.
@@ -223,7 +224,15 @@ func (w *watcher) closeExecs() {
 
 // save writes the rollout's own state and tells clients.
 func (w *watcher) save() {
-	err := w.s.write(w.ctx, func(ctx context.Context, tx *sql.Tx) error { return saveRollout(ctx, tx, w.r, w.s.stamp()) })
+	stamp := w.s.stamp()
+	at, _ := store.ParseTime(stamp)
+	w.mu.Lock()
+	w.r.UpdatedAt = at // the event carries the time written
+	if w.r.Status != StatusPaused {
+		w.r.PausedAt = nil
+	}
+	w.mu.Unlock()
+	err := w.s.write(w.ctx, func(ctx context.Context, tx *sql.Tx) error { return saveRollout(ctx, tx, w.r, stamp) })
 	if err != nil {
 		w.s.Log.Error("save rollout", "rollout", w.id, "err", err)
 	}
@@ -287,6 +296,8 @@ func (w *watcher) setTarget(t *TargetRun, fn func(t *TargetRun)) {
 func (w *watcher) pause(reason, phase string) {
 	w.mu.Lock()
 	w.r.Status, w.r.PauseReason, w.r.ClaimedBy = StatusPaused, reason, ""
+	at := w.s.now().UTC().Truncate(time.Millisecond) // as stored
+	w.r.PausedAt = &at
 	if w.r.Deadline != nil { // a paused wave's deadline does not run
 		w.r.deadlineLeft = max(time.Until(*w.r.Deadline), 0)
 		w.r.Deadline = nil

@@ -140,7 +140,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s.Rollouts = rollout.NewService(rollout.Config{DB: db, Bus: s.Bus, Log: cfg.Log, Releases: s.Releases, Packages: s.Packages,
 		Targets: s.rolloutTargets, Connect: connector{hosts: s.Labs.Hosts(), targets: s.Targets}, CapturedBy: s.Labs.CapturedBy})
-	s.Notify = notify.New(notify.Config{DB: db, Bus: s.Bus, Box: box, Releases: s.Releases, Users: s.Auth, Log: cfg.Log})
+	s.Notify = notify.New(notify.Config{DB: db, Bus: s.Bus, Box: box, Releases: s.Releases, Labs: s.Labs, Rollouts: s.Rollouts, Users: s.Auth, Log: cfg.Log})
 	if err := s.bootstrap(ctx); err != nil {
 		db.Close()
 		return nil, err

@@ -679,4 +679,11 @@ var Migrations = []Migration{
 		`ALTER TABLE lab_vms ADD COLUMN ready_ms INTEGER NOT NULL DEFAULT 0`,
 		`ALTER TABLE lab_vms ADD COLUMN clock_skew_ms INTEGER NOT NULL DEFAULT 0`,
 	)},
+	{Version: 17, Name: "when a rollout was paused", Up: execAll(
+		// The time of the pause that holds a paused rollout ('' while it
+		// is not paused): what tells one pause from the next (a claim or
+		// an exclusion while paused moves updated_at, not this).
+		`ALTER TABLE rollouts ADD COLUMN paused_at TEXT NOT NULL DEFAULT ''`,
+		`UPDATE rollouts SET paused_at = updated_at WHERE status = 'paused'`,
+	)},
 }

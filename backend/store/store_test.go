@@ -80,6 +80,22 @@ func TestMigrationsFromEachPreviousVersion(t *testing.T) {
 // migrationSeeds puts rows into a database at version N-1; migrationChecks
 // reads them back after migration N.
 var migrationSeeds = map[int]func(context.Context, *DB) error{
+	17: func(ctx context.Context, db *DB) error {
+		return db.Tx(ctx, func(tx *sql.Tx) error {
+			for _, s := range []string{
+				`INSERT INTO releases (id, name, version, type, environment, state, planned_start, planned_end, created_by, created_at, updated_at) VALUES
+					(1,'a','1','minor','production','deploying','2026-01-01T08:00:00.000Z','2026-01-01T10:00:00.000Z','t','x','x')`,
+				`INSERT INTO rollouts (id, release_id, digest, plan, status, created_by, created_at, updated_at) VALUES
+					('paused',1,'d','{}','paused','adam','2026-01-01T08:00:00.000Z','2026-01-01T08:30:00.000Z'),
+					('running',1,'d','{}','running','adam','2026-01-01T08:00:00.000Z','2026-01-01T08:40:00.000Z')`,
+			} {
+				if _, err := tx.ExecContext(ctx, s); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	},
 	5: func(ctx context.Context, db *DB) error {
 		return db.Tx(ctx, func(tx *sql.Tx) error {
 			for _, s := range []string{
@@ -135,6 +151,15 @@ var migrationSeeds = map[int]func(context.Context, *DB) error{
 	},
 }
 var migrationChecks = map[int]func(context.Context, *DB) error{
+	// A paused rollout was paused when it was last written; a running one is not paused.
+	17: func(ctx context.Context, db *DB) error {
+		var got string
+		err := db.QueryRowContext(ctx, `SELECT group_concat(id || '=' || paused_at, ' ') FROM (SELECT * FROM rollouts ORDER BY id)`).Scan(&got)
+		if err == nil && got != "paused=2026-01-01T08:30:00.000Z running=" {
+			err = fmt.Errorf("paused_at after migration %q", got)
+		}
+		return err
+	},
 	// Images are ready, bases keep everything but the host.
 	5: func(ctx context.Context, db *DB) error {
 		var state, domain string

@@ -49,7 +49,7 @@ async function startSMTP() {
 
 /** A webhook receiver that checks the signature against secret.value. */
 async function startHook() {
-  const hook = { secret: '', received: [], bad: 0 };
+  const hook = { secret: '', received: [], bad: 0, failing: false };
   const srv = http.createServer((req, res) => {
     let body = '';
     req.on('data', (c) => (body += c));
@@ -60,6 +60,10 @@ async function startHook() {
       if (!sig.endsWith(`v1=${want}`)) {
         hook.bad++;
         res.writeHead(401).end('bad signature');
+        return;
+      }
+      if (hook.failing) {
+        res.writeHead(503).end('try later');
         return;
       }
       hook.received.push(JSON.parse(body));
@@ -146,6 +150,23 @@ describe('notifications', () => {
     await row.getByTestId('delivery-resend').click();
     for (let i = 0; i < 40 && hook.received.length < 2; i++) await sleep(100);
     assert.equal(hook.received.length, 2);
+
+    // The history is live: a failing endpoint's attempt, then a re-send's
+    // success, show in the row without a reload or a click on Refresh.
+    hook.failing = true;
+    await page.getByTestId('hook-test').click();
+    await page.locator('[data-testid="delivery-row"]').nth(1).waitFor();
+    const newest = page.getByTestId('delivery-row').first();
+    await newest.getByTestId('delivery-answer').getByText('503').waitFor();
+    assert.equal(await newest.getByTestId('delivery-state').innerText(), 'pending');
+    assert.match(await newest.locator('td').nth(2).innerText(), /^1\b/);
+    await shot(page, 'notifications-live-failed');
+    hook.failing = false;
+    await newest.getByTestId('delivery-resend').click();
+    await newest.locator('[data-testid="delivery-state"]', { hasText: 'sent' }).waitFor();
+    assert.equal(hook.received.length, 3);
+    assert.equal(await newest.locator('details li').count(), 2, 'the failed attempt and the re-send');
+    await shot(page, 'notifications-live-sent');
     assert.deepEqual(page.errors, []);
   });
 
@@ -164,6 +185,7 @@ describe('notifications', () => {
     await page.getByTestId('pref-digest').uncheck();
     await page.getByTestId('pref-save').click();
     await page.getByText('Your notification preferences are saved.').waitFor();
+    await page.getByTestId('my-deliveries').getByText('No mail yet.').waitFor();
     await shot(page, 'notifications-prefs');
 
     const mona = await apiClient(env.baseURL, 'mona', ADMIN_PASSWORD);

@@ -20,6 +20,7 @@ export type EventType =
   | 'package.created'
   | 'target.changed'
   | 'rollout.updated' // data: the Rollout with its counts and the targets changed since the previous event
+  | 'delivery.updated' // data: the notification Delivery with its attempts (admins: every one; a user: the mails to them)
   | 'host.sample';
 
 export interface ServerEvent<T = unknown> {

@@ -769,10 +769,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /**
-         * Deliveries, newest first, with every attempt (time, response code, error): of one webhook with channel=webhook&recipient=<id>
-         * @description Needs the admin role.
-         */
+        /** Deliveries, newest first, with every attempt (time, response code, error): of one webhook with channel=webhook&recipient=<id>. Admins see every delivery; anyone else the mails sent to them (asking for others' is 403). Each change comes live as a delivery.updated event */
         get: operations["getNotificationsDeliveries"];
         put?: never;
         post?: never;
@@ -2711,6 +2708,8 @@ export interface components {
             finished_at: string | null;
             id: string;
             pause_reason: string;
+            /** Format: date-time */
+            paused_at: string | null;
             phase: string;
             plan: components["schemas"]["RolloutPlan"];
             /** Format: int64 */
