@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"libvirt.org/go/libvirtxml"
 )
 
 // TestResumeCloneOnRealVMs captures a running production VM with its
@@ -50,29 +52,7 @@ func TestResumeCloneOnRealVMs(t *testing.T) {
 	// Production goes on: it writes after the capture, into its new overlay.
 	mustExec(t, h, prod.Name, "echo after > /run/after; echo after > /srv/www/after; sync")
 
-	net, err := h.CreateIsolatedNetwork(ctx, "sd-lab-"+labID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	vol, err := h.LinkedClone(ctx, clone+".qcow2", c.BasePath, c.BaseFormat, c.Capacity)
-	if err != nil {
-		t.Fatal(err)
-	}
-	saved, err := h.SavedDefinition(ctx, *c.Memory)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if saved.Name != prod.Name {
-		t.Fatalf("the memory image holds the definition of %q", saved.Name)
-	}
-	d, err := ResumeDefinition(saved, CloneSpec{Name: clone, Meta: Meta{LabID: labID, CI: prod.Name, Role: RoleClone},
-		Network: net, Disks: map[string]string{"vda": vol.Path}, ConsoleLog: h.ConsoleLog(clone)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := h.Define(ctx, d); err != nil {
-		t.Fatal(err)
-	}
+	net, vol, d := defineResumeClone(t, h, c, labID, clone)
 	start := time.Now()
 	if err := h.Resume(ctx, *c.Memory, d); err != nil {
 		t.Fatal(err)
@@ -215,26 +195,7 @@ func TestResumeFromABrokenImageLeavesTheCloneStopped(t *testing.T) {
 	if err := os.Truncate(c.Memory.Path, int64(c.Memory.Bytes/2)); err != nil {
 		t.Fatal(err)
 	}
-	net, err := h.CreateIsolatedNetwork(ctx, "sd-lab-"+labID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	vol, err := h.LinkedClone(ctx, clone+".qcow2", c.BasePath, c.BaseFormat, c.Capacity)
-	if err != nil {
-		t.Fatal(err)
-	}
-	saved, err := h.SavedDefinition(ctx, *c.Memory)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := ResumeDefinition(saved, CloneSpec{Name: clone, Meta: Meta{LabID: labID, CI: prod.Name, Role: RoleClone},
-		Network: net, Disks: map[string]string{"vda": vol.Path}, ConsoleLog: h.ConsoleLog(clone)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := h.Define(ctx, d); err != nil {
-		t.Fatal(err)
-	}
+	_, _, d := defineResumeClone(t, h, c, labID, clone)
 	err = h.Resume(ctx, *c.Memory, d)
 	if err == nil || !strings.Contains(err.Error(), c.Memory.Volume) {
 		t.Fatalf("resume from a cut image: %v", err)
@@ -253,4 +214,36 @@ func TestResumeFromABrokenImageLeavesTheCloneStopped(t *testing.T) {
 	if err := h.WaitAgent(ctx, clone, 2*time.Minute); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// defineResumeClone makes what a lab build makes for a clone that resumes
+// from capture c: the lab's network, the clone's overlay and its
+// definition from the memory image's, defined (not yet restored).
+func defineResumeClone(t *testing.T, h *Host, c Capture, labID, clone string) (string, Volume, *libvirtxml.Domain) {
+	t.Helper()
+	ctx := context.Background()
+	net, err := h.CreateIsolatedNetwork(ctx, "sd-lab-"+labID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vol, err := h.LinkedClone(ctx, clone+".qcow2", c.BasePath, c.BaseFormat, c.Capacity)
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved, err := h.SavedDefinition(ctx, *c.Memory)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if saved.Name != c.Domain {
+		t.Fatalf("the memory image holds the definition of %q, not %s", saved.Name, c.Domain)
+	}
+	d, err := ResumeDefinition(saved, CloneSpec{Name: clone, Meta: Meta{LabID: labID, CI: c.Domain, Role: RoleClone},
+		Network: net, Disks: map[string]string{"vda": vol.Path}, ConsoleLog: h.ConsoleLog(clone)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Define(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	return net, vol, d
 }

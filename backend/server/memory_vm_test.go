@@ -84,15 +84,7 @@ func TestLabsResumeProductionAsItRuns(t *testing.T) {
 			return false
 		})
 	})
-	var ciIDs []int64
-	for _, vm := range prod {
-		var ci struct{ ID int64 }
-		if st := sd.do("POST", "/api/v1/cis", map[string]string{"name": vm.Name, "kind": "vm", "environment": "production",
-			"criticality": "high", "libvirt_host": "local", "libvirt_domain": vm.Name}, &ci); st != 201 {
-			t.Fatal(st)
-		}
-		ciIDs = append(ciIDs, ci.ID)
-	}
+	ciIDs := sd.vmCIs(prod)
 	var rel struct{ ID int64 }
 	if st := sd.do("POST", "/api/v1/releases", map[string]any{"name": "Memory labs", "version": "1.0.0", "type": "minor", "environment": "production",
 		"planned_start": "2031-01-01T08:00:00Z", "planned_end": "2031-01-01T10:00:00Z", "ci_ids": ciIDs}, &rel); st != 201 {

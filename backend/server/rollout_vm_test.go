@@ -87,15 +87,7 @@ func newRolloutFixture(t *testing.T, prefix string, net, n, installSleep int) *r
 			t.Fatalf("user %s: %d", u.name, st)
 		}
 	}
-	var ciIDs []int64
-	for _, vm := range f.prod {
-		var ci struct{ ID int64 }
-		if st := sd.do("POST", "/api/v1/cis", map[string]string{"name": vm.Name, "kind": "vm", "environment": "production",
-			"criticality": "high", "libvirt_host": "local", "libvirt_domain": vm.Name}, &ci); st != 201 {
-			t.Fatal(st)
-		}
-		ciIDs = append(ciIDs, ci.ID)
-	}
+	ciIDs := sd.vmCIs(f.prod)
 	tess, mona := sd.as("tess", "password-tess"), sd.as("mona", "password-mona")
 	var rel struct{ ID int64 }
 	if st := tess.do("POST", "/api/v1/releases", map[string]any{"name": "Web tier", "version": "2.0.0", "type": "minor", "environment": "production",

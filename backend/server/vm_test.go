@@ -186,6 +186,22 @@ func (s *shakedown) waitOp(id string, until func(op) bool, timeout time.Duration
 }
 
 // objects lists what libvirt has of a lab: domains, volumes, networks.
+// vmCIs registers production VMs as CIs (libvirt VMs on the local host)
+// and returns their ids.
+func (s *shakedown) vmCIs(vms []labs.GuestVM) []int64 {
+	s.t.Helper()
+	var ids []int64
+	for _, vm := range vms {
+		var ci struct{ ID int64 }
+		if st := s.do("POST", "/api/v1/cis", map[string]string{"name": vm.Name, "kind": "vm", "environment": "production",
+			"criticality": "high", "libvirt_host": "local", "libvirt_domain": vm.Name}, &ci); st != 201 {
+			s.t.Fatalf("register CI %s: %d", vm.Name, st)
+		}
+		ids = append(ids, ci.ID)
+	}
+	return ids
+}
+
 func objects(t *testing.T, h *labs.Host, labID string) []string {
 	ctx := context.Background()
 	var out []string
@@ -234,15 +250,7 @@ func TestLabSurvivesAKilledServer(t *testing.T) {
 		labtest.Sweep(t, h, srvPrefix, func(name string) bool { return instance != "" && strings.Contains(name, "sd-lab-"+instance) })
 	})
 
-	var ciIDs []int64
-	for _, vm := range prod {
-		var ci struct{ ID int64 }
-		if st := sd.do("POST", "/api/v1/cis", map[string]string{"name": vm.Name, "kind": "vm", "environment": "production",
-			"criticality": "high", "libvirt_host": "local", "libvirt_domain": vm.Name}, &ci); st != 201 {
-			t.Fatal(st)
-		}
-		ciIDs = append(ciIDs, ci.ID)
-	}
+	ciIDs := sd.vmCIs(prod)
 	var rel struct{ ID int64 }
 	if st := sd.do("POST", "/api/v1/releases", map[string]any{"name": "Web tier", "version": "2.0.0", "type": "minor", "environment": "production",
 		"planned_start": "2031-01-01T08:00:00Z", "planned_end": "2031-01-01T10:00:00Z", "ci_ids": ciIDs}, &rel); st != 201 {
