@@ -271,54 +271,73 @@ func (b *builder) addBase(ctx context.Context, vm *VM, kind BaseKind, origin str
 // machine as production, its disk swapped, its NICs on the lab network.
 func (b *builder) clone(ctx context.Context) error {
 	ops.Report(b.p, CreateNetwork, 27, "Created the lab's isolated network "+b.net)
-	n := float64(len(b.lab.VMs))
+	// The VMs' clones are made at once: between the capture and the
+	// clones' start, every moment is time a resumed lab is behind.
+	n := len(b.lab.VMs)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	made := 0
 	for i := range b.lab.VMs {
-		vm := &b.lab.VMs[i]
-		ops.Report(b.p, CreateClone, 30+10*float64(i)/n, fmt.Sprintf("Linked clone of %s", vm.source))
-		vol, err := b.host.LinkedClone(ctx, volumeName(vm.Domain), vm.Base.Path, vm.Base.Format, vm.capacity)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			vm := &b.lab.VMs[i]
+			if errs[i] = b.cloneVM(ctx, vm); errs[i] == nil {
+				mu.Lock()
+				made++
+				ops.Report(b.p, CreateClone, 30+10*float64(made)/float64(n), fmt.Sprintf("Linked clone of %s defined (%d of %d)", vm.source, made, n))
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// cloneVM makes one VM's linked clone and its domain definition, each
+// with its undo.
+func (b *builder) cloneVM(ctx context.Context, vm *VM) error {
+	vol, err := b.host.LinkedClone(ctx, volumeName(vm.Domain), vm.Base.Path, vm.Base.Format, vm.capacity)
+	if err != nil {
+		return err
+	}
+	b.r.Add(func(ctx context.Context) { b.host.DeleteVolume(ctx, vol.Name) })
+	vm.Volume = vol.Name
+	meta := labs.Meta{LabID: b.lab.ID, CI: vm.CIName, Role: labs.RoleClone}
+	var d *libvirtxml.Domain
+	if _, ok := imageCI(vm.source); ok {
+		// A physical machine has no definition to copy: it boots on the
+		// lab kernel with its imported disk as root.
+		d = labs.GuestDefinition(*b.s.guest, vm.Domain, vol.Path, b.net, "", b.host.ConsoleLog(vm.Domain), meta)
+		d.Devices.Interfaces[0].MAC = nil
+	} else if vm.memory != nil {
+		// Resumed: the definition the memory knows, from the image.
+		saved, err := b.host.SavedDefinition(ctx, *vm.memory)
 		if err != nil {
 			return err
 		}
-		b.r.Add(func(ctx context.Context) { b.host.DeleteVolume(ctx, vol.Name) })
-		vm.Volume = vol.Name
-		meta := labs.Meta{LabID: b.lab.ID, CI: vm.CIName, Role: labs.RoleClone}
-		var d *libvirtxml.Domain
-		if _, ok := imageCI(vm.source); ok {
-			// A physical machine has no definition to copy: it boots on the
-			// lab kernel with its imported disk as root.
-			d = labs.GuestDefinition(*b.s.guest, vm.Domain, vol.Path, b.net, "", b.host.ConsoleLog(vm.Domain), meta)
-			d.Devices.Interfaces[0].MAC = nil
-		} else if vm.memory != nil {
-			// Resumed: the definition the memory knows, from the image.
-			saved, err := b.host.SavedDefinition(ctx, *vm.memory)
-			if err != nil {
-				return err
-			}
-			if d, err = labs.ResumeDefinition(saved, labs.CloneSpec{Name: vm.Domain, Meta: meta, Network: b.net,
-				Disks: map[string]string{labs.FirstDiskTarget(saved): vol.Path}, ConsoleLog: b.host.ConsoleLog(vm.Domain)}); err != nil {
-				return err
-			}
-			vm.def = d
-		} else {
-			x, err := b.host.DomainXML(ctx, vm.source)
-			if err != nil {
-				return err
-			}
-			if d, err = labs.CloneDefinition(x, labs.CloneSpec{Name: vm.Domain, Meta: meta, Network: b.net,
-				Disks: map[string]string{labs.FirstDiskTarget(x): vol.Path}, ConsoleLog: b.host.ConsoleLog(vm.Domain)}); err != nil {
-				return err
-			}
-		}
-		if err := b.host.Define(ctx, d); err != nil {
+		if d, err = labs.ResumeDefinition(saved, labs.CloneSpec{Name: vm.Domain, Meta: meta, Network: b.net,
+			Disks: map[string]string{labs.FirstDiskTarget(saved): vol.Path}, ConsoleLog: b.host.ConsoleLog(vm.Domain)}); err != nil {
 			return err
 		}
-		domain := vm.Domain
-		b.r.Add(func(ctx context.Context) { b.host.RemoveDomain(ctx, domain) })
-		if err := b.s.setVM(ctx, b.lab.ID, vm.CIID, VMDefined, vol.Name, 0); err != nil {
+		vm.def = d
+	} else {
+		x, err := b.host.DomainXML(ctx, vm.source)
+		if err != nil {
+			return err
+		}
+		if d, err = labs.CloneDefinition(x, labs.CloneSpec{Name: vm.Domain, Meta: meta, Network: b.net,
+			Disks: map[string]string{labs.FirstDiskTarget(x): vol.Path}, ConsoleLog: b.host.ConsoleLog(vm.Domain)}); err != nil {
 			return err
 		}
 	}
-	return nil
+	if err := b.host.Define(ctx, d); err != nil {
+		return err
+	}
+	domain := vm.Domain
+	b.r.Add(func(ctx context.Context) { b.host.RemoveDomain(ctx, domain) })
+	return b.s.setVM(ctx, b.lab.ID, vm.CIID, VMDefined, vol.Name, 0)
 }
 
 // boot starts the clones — restoring those that resume from their
