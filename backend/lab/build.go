@@ -391,6 +391,37 @@ func (b *builder) boot(ctx context.Context) error {
 	return ctx.Err()
 }
 
+// resume restores a clone from its memory image. When libvirtd drops the
+// connection mid-restore (a restart), it waits up to a minute for the host
+// to answer again, then finds the clone running (the restore finished) or
+// restores it once more: rewriting the image's header is idempotent.
+func (b *builder) resume(ctx context.Context, vm *VM) error {
+	err := b.host.Resume(ctx, *vm.memory, vm.def)
+	if err == nil || !b.host.Lost() {
+		return err
+	}
+	b.s.log.Warn("libvirtd dropped the connection while a lab VM resumed; waiting for it", "lab", b.lab.ID, "vm", vm.Domain, "err", err)
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Second):
+		}
+		active, aerr := b.host.IsActive(ctx, vm.Domain)
+		var down *labs.HostDownError
+		switch {
+		case errors.As(aerr, &down):
+			continue
+		case aerr != nil:
+			return aerr
+		case active:
+			return nil
+		}
+		return b.host.Resume(ctx, *vm.memory, vm.def)
+	}
+	return err
+}
+
 // startVM restores or boots one clone and waits for its agent. A restore
 // that fails falls back to booting the clone from the same captured disk,
 // and the VM's note says so.
@@ -399,7 +430,7 @@ func (b *builder) startVM(ctx context.Context, vm *VM) error {
 	resumed := false
 	var err error
 	if vm.def != nil {
-		if err = b.host.Resume(ctx, *vm.memory, vm.def); err == nil {
+		if err = b.resume(ctx, vm); err == nil {
 			resumed = true
 		} else if ctx.Err() == nil && !b.host.Lost() {
 			b.s.log.Warn("resume a lab VM; booting it instead", "lab", b.lab.ID, "vm", vm.Domain, "err", err)
