@@ -186,18 +186,18 @@ func resumeBench(ctx context.Context, h *labs.Host, prod []prodVM) {
 		var wg sync.WaitGroup
 		for i, c := range caps {
 			pause, size = max(pause, c.Memory.Pause), max(size, c.Memory.Bytes)
-			name := fmt.Sprintf("sd-lab-%s-%d", labID, i)
-			v, err := h.LinkedClone(ctx, name+".qcow2", c.BasePath, c.BaseFormat, c.Capacity)
-			must(err)
-			saved, err := h.SavedDefinition(ctx, *c.Memory)
-			must(err)
-			d, err := labs.ResumeDefinition(saved, labs.CloneSpec{Name: name, Meta: labs.Meta{LabID: labID, CI: prod[i].name, Role: "clone"},
-				Network: net, Disks: map[string]string{"vda": v.Path}, ConsoleLog: h.ConsoleLog(name)})
-			must(err)
-			must(h.Define(ctx, d))
 			wg.Add(1)
-			go func() {
+			go func() { // as a lab build does: each VM's clone made and started at once
 				defer wg.Done()
+				name := fmt.Sprintf("sd-lab-%s-%d", labID, i)
+				v, err := h.LinkedClone(ctx, name+".qcow2", c.BasePath, c.BaseFormat, c.Capacity)
+				must(err)
+				saved, err := h.SavedDefinition(ctx, *c.Memory)
+				must(err)
+				d, err := labs.ResumeDefinition(saved, labs.CloneSpec{Name: name, Meta: labs.Meta{LabID: labID, CI: prod[i].name, Role: "clone"},
+					Network: net, Disks: map[string]string{"vda": v.Path}, ConsoleLog: h.ConsoleLog(name)})
+				must(err)
+				must(h.Define(ctx, d))
 				t := time.Now()
 				must(h.Resume(ctx, *c.Memory, d))
 				must(h.WaitAgent(ctx, name, time.Minute))
