@@ -216,6 +216,67 @@ func (h *Host) Captures(ctx context.Context) ([]ActiveCapture, error) {
 	return out, nil
 }
 
+// StaleOverlay is a capture overlay in the pool that no domain uses.
+type StaleOverlay struct {
+	Volume string
+	// ID is the capture's id (the lab's id).
+	ID string
+}
+
+// StaleOverlays lists the capture overlays in the pool (<domain>.sd-<id>.qcow2)
+// that no domain's disk chain uses: made ahead of a capture that never
+// happened (the server stopped between the two). One that a domain uses,
+// active or below another layer, is production's data and never listed.
+func (h *Host) StaleOverlays(ctx context.Context) ([]StaleOverlay, error) {
+	vols, err := h.Volumes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	l, err := h.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	doms, _, err := l.ConnectListAllDomains(1, 0)
+	if err != nil {
+		return nil, err
+	}
+	used := map[string]bool{}
+	for _, dom := range doms {
+		for _, flags := range []libvirt.DomainXMLFlags{0, libvirt.DomainXMLInactive} {
+			doc, err := l.DomainGetXMLDesc(dom, flags)
+			if err != nil {
+				return nil, fmt.Errorf("read the disks of %s: %w", dom.Name, err) // never guess: list nothing
+			}
+			var x libvirtxml.Domain
+			if err := x.Unmarshal(doc); err != nil {
+				return nil, err
+			}
+			if x.Devices == nil {
+				continue
+			}
+			for _, d := range x.Devices.Disks {
+				if d.Source != nil && d.Source.File != nil {
+					used[d.Source.File.File] = true
+				}
+				for b := d.BackingStore; b != nil; b = b.BackingStore {
+					if b.Source != nil && b.Source.File != nil {
+						used[b.Source.File.File] = true
+					}
+				}
+			}
+		}
+	}
+	var out []StaleOverlay
+	for _, v := range vols {
+		i := strings.LastIndex(v.Name, ".sd-")
+		if i <= 0 || !strings.HasSuffix(v.Name, ".qcow2") || used[v.Path] {
+			continue
+		}
+		out = append(out, StaleOverlay{Volume: v.Name, ID: strings.TrimSuffix(v.Name[i+len(".sd-"):], ".qcow2")})
+	}
+	return out, nil
+}
+
 // CommitBack merges production's overlay back into the base once no lab
 // uses that base any more, so production's backing chain does not grow:
 // an active block commit, then a pivot onto the base. It only acts when

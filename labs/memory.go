@@ -78,19 +78,27 @@ func (h *Host) captureMemory(ctx context.Context, l *libvirt.Libvirt, dom libvir
 	if err != nil {
 		return Capture{}, err
 	}
+	// The overlay production switches to is made beforehand, so that
+	// libvirt need not create and format it while the CPUs are stopped.
+	overlay, err := h.LinkedClone(ctx, filepath.Base(c.OverlayPath), c.BasePath, c.BaseFormat, c.Capacity)
+	if err != nil {
+		return Capture{}, fmt.Errorf("prepare the overlay of %s: %w", c.Domain, err)
+	}
 	pause, err := h.watchPause(ctx, c.Domain)
 	if err != nil {
+		h.DeleteVolume(context.WithoutCancel(ctx), overlay.Name)
 		return Capture{}, err
 	}
 	start := time.Now()
 	_, err = l.DomainSnapshotCreateXML(dom, sdoc,
-		uint32(libvirt.DomainSnapshotCreateLive|libvirt.DomainSnapshotCreateAtomic|libvirt.DomainSnapshotCreateNoMetadata))
+		uint32(libvirt.DomainSnapshotCreateLive|libvirt.DomainSnapshotCreateAtomic|libvirt.DomainSnapshotCreateNoMetadata|libvirt.DomainSnapshotCreateReuseExt))
 	took := time.Since(start)
 	paused, known := pause(err == nil)
 	if err != nil {
 		undo := context.WithoutCancel(ctx)
 		h.refreshPool(undo)
 		h.DeleteVolume(undo, volume)
+		h.DeleteVolume(undo, overlay.Name)
 		if isNoSpace(err) {
 			return Capture{}, &NoSpaceError{Host: h.cfg.Name, Domain: c.Domain, Dir: h.cfg.PoolDir, Err: err}
 		}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -49,6 +51,24 @@ func TestResumeCloneOnRealVMs(t *testing.T) {
 	if active, _ := h.IsActive(ctx, prod.Name); !active {
 		t.Fatal("the capture stopped production")
 	}
+	// An overlay made ahead of a capture that never happened is stale;
+	// production's overlay (its active layer) and its base never are.
+	never, err := h.LinkedClone(ctx, prod.Name+".sd-never"+randID()+".qcow2", c.OverlayPath, "qcow2", c.Capacity)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stale, err := h.StaleOverlays(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var staleNames []string
+	for _, o := range stale {
+		staleNames = append(staleNames, o.Volume)
+	}
+	if !slices.Contains(staleNames, never.Name) || slices.Contains(staleNames, filepath.Base(c.OverlayPath)) {
+		t.Fatalf("stale overlays %v: want %s and not production's %s", staleNames, never.Name, filepath.Base(c.OverlayPath))
+	}
+	h.DeleteVolume(ctx, never.Name)
 	// Production goes on: it writes after the capture, into its new overlay.
 	mustExec(t, h, prod.Name, "echo after > /run/after; echo after > /srv/www/after; sync")
 

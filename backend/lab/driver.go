@@ -34,6 +34,8 @@ type Host interface {
 	CommitBack(ctx context.Context, c labs.Capture) (bool, error)
 	// Captures lists the capture overlays production domains write to now.
 	Captures(ctx context.Context) ([]labs.ActiveCapture, error)
+	// StaleOverlays lists capture overlays no domain uses.
+	StaleOverlays(ctx context.Context) ([]labs.StaleOverlay, error)
 	// CanResume says why clones on the host cannot resume from memory ("" if they can).
 	CanResume() string
 	// SavedDefinition is production's definition saved in a memory image.

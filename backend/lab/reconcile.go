@@ -174,6 +174,25 @@ func (s *Service) Reconcile(ctx context.Context) ReconcileReport {
 		}
 	}
 
+	// 5c. Overlays made ahead of a capture that never happened.
+	for _, hw := range world {
+		stale, err := hw.host.StaleOverlays(ctx)
+		if err != nil {
+			hw.report.Errors = append(hw.report.Errors, fmt.Sprintf("list unused capture overlays: %v", err))
+			continue
+		}
+		for _, o := range stale {
+			if !s.mine(o.ID) || busy(o.ID) || live(o.ID) {
+				continue
+			}
+			if ok, err := hw.host.DeleteVolume(ctx, o.Volume); err != nil {
+				hw.report.Errors = append(hw.report.Errors, err.Error())
+			} else if ok {
+				hw.report.Removed = append(hw.report.Removed, "unused capture overlay "+o.Volume)
+			}
+		}
+	}
+
 	// 6. The records of interrupted labs.
 	for id := range interrupted {
 		final, msg := StatusError, "Shakedown stopped while this lab was being built; what it had made was removed."

@@ -727,3 +727,6 @@ func (h *Host) Captures(ctx context.Context) ([]labs.ActiveCapture, error) {
 	sort.Slice(out, func(i, j int) bool { return out[i].OverlayPath < out[j].OverlayPath })
 	return out, nil
 }
+
+// StaleOverlays: the fake host makes no overlay ahead of a capture.
+func (h *Host) StaleOverlays(ctx context.Context) ([]labs.StaleOverlay, error) { return nil, nil }
