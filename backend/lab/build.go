@@ -136,7 +136,7 @@ func (b *builder) capture(ctx context.Context) error {
 		vm := &b.lab.VMs[i]
 		ciID, ok := imageCI(vm.source)
 		if !ok {
-			start, note := b.s.startPlan(ctx, b.host, vm.source, b.lab.Spec.BootFresh)
+			start, note := b.s.startPlan(ctx, b.host, vm.source, nil, b.lab.Spec.BootFresh)
 			req := labs.CaptureRequest{Domain: vm.source}
 			if start == StartResume {
 				req.Memory = memoryName(vm.Domain)
@@ -222,8 +222,9 @@ func pauseText(d time.Duration, bound bool) string {
 }
 
 // startPlan decides whether a production VM's clone resumes from its
-// memory or boots, and says why it boots.
-func (s *Service) startPlan(ctx context.Context, host Host, domain string, bootFresh bool) (VMStart, string) {
+// memory or boots, and says why it boots. x is the VM's definition when
+// the caller has read it already (nil: it is read here).
+func (s *Service) startPlan(ctx context.Context, host Host, domain string, x *libvirtxml.Domain, bootFresh bool) (VMStart, string) {
 	if bootFresh {
 		return StartBoot, "Boot fresh was chosen for this lab."
 	}
@@ -233,9 +234,11 @@ func (s *Service) startPlan(ctx context.Context, host Host, domain string, bootF
 	if active, err := host.IsActive(ctx, domain); err != nil || !active {
 		return StartBoot, "The production VM is shut off: there is no running memory to resume."
 	}
-	x, err := host.DomainXML(ctx, domain)
-	if err != nil {
-		return StartBoot, "Its definition could not be read: " + err.Error()
+	if x == nil {
+		var err error
+		if x, err = host.DomainXML(ctx, domain); err != nil {
+			return StartBoot, "Its definition could not be read: " + err.Error()
+		}
 	}
 	if reason := labs.ResumeBlocker(x); reason != "" {
 		return StartBoot, "It cannot resume: " + reason + "."

@@ -158,7 +158,7 @@ func (s *Service) checkRoom(ctx context.Context, host Host, chosen []release.CI,
 			return err
 		}
 		needMem += memoryBytes(x)
-		if start, _ := s.startPlan(ctx, host, c.LibvirtDomain, bootFresh); start == StartResume {
+		if start, _ := s.startPlan(ctx, host, c.LibvirtDomain, x, bootFresh); start == StartResume {
 			needImages += memoryBytes(x)
 			images++
 		}
